@@ -1,0 +1,338 @@
+"""Settings: the environment read once, validated, and the per-profile table.
+
+``load_settings(environ)`` turns the contract's environment variables into one frozen
+``Settings`` object or raises ``ConfigError`` with a one-line message naming the
+variable, the bad value and what is allowed. ``PROFILES`` holds every choice that
+differs between the ephemeral, standard and production profiles; constructs read
+these values and never look at the suffix themselves.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+EPHEMERAL = "ephemeral"
+STANDARD = "standard"
+PRODUCTION = "production"
+
+NAT_NONE = "none"
+NAT_SINGLE = "single"
+NAT_PER_AZ = "per_az"
+
+# Commercial-partition regions (the stack writes ARNs in the "aws" partition).
+AWS_REGIONS = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
+        "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
+        "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+        "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+        "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
+        "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    }
+)
+# Regions where new accounts get only two availability zones; everywhere else the
+# stack spreads over three.
+TWO_AZ_REGIONS = frozenset({"us-west-1"})
+# CloudFront, its WAF web ACL and their logs and alarms live here, whatever AWS_REGION is.
+GLOBAL_REGION = "us-east-1"
+
+DEFAULT_CONTAINER_IMAGE = "public.ecr.aws/nginx/nginx:1.27-alpine"
+DEFAULT_VPC_CIDR = "10.0.0.0/16"
+# Aurora PostgreSQL 16.6 supports Serverless v2 scaling to 0 ACU (16.3+) and is offered
+# in every commercial region; see the README for where that was checked.
+DEFAULT_DB_ENGINE_VERSION = "16.6"
+CACHE_ENGINES = ("valkey", "redis")
+DEFAULT_CACHE_ENGINE = "valkey"
+CPU_ARCHITECTURES = ("X86_64", "ARM64")
+
+_SUFFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+_EPHEMERAL_RE = re.compile(r"^pr\d+$")
+_PRODUCTION_SUFFIXES = frozenset({"prod", "production"})
+_TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+_BUCKET_RE = re.compile(r"^(?!xn--)(?!sthree-)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_IMAGE_RE = re.compile(
+    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+)
+_ACM_ARN_RE = re.compile(r"^arn:aws:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+_PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,1023}$")
+_ENGINE_VERSION_RE = re.compile(r"^\d{2}\.\d{1,2}$")
+_DOMAIN_RE = re.compile(
+    r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; ``str()`` is the one-line message."""
+
+    def __init__(self, variable: str, value: str, allowed: str) -> None:
+        super().__init__(f"{variable}={value!r} is invalid: {allowed}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Profile:  # pylint: disable=too-many-instance-attributes
+    """Every choice that differs between profiles (one row of ``PROFILES``)."""
+
+    name: str
+    # network
+    nat: str  # NAT layout: NAT_NONE, NAT_SINGLE or NAT_PER_AZ
+    log_retention_days: int  # CloudWatch log groups (flow logs, tasks, WAF)
+    kms_deletion_window_days: int
+    # load balancer and service
+    alb_deletion_protection: bool
+    access_log_expiration_days: int  # ALB and CloudFront log buckets
+    force_destroy_buckets: bool  # empty log buckets on destroy
+    deregistration_delay_seconds: int
+    task_cpu: int
+    task_memory: int
+    desired_count: int
+    min_capacity: int
+    max_capacity: int
+    fargate_base: int  # tasks always on FARGATE (on-demand)
+    fargate_spot_weight: int  # 0: no Spot at all
+    enable_execute_command: bool
+    # data tier
+    db_min_acu: float
+    db_max_acu: float
+    db_auto_pause_seconds: int  # 0: never pause
+    db_instance_count: int  # writer + readers
+    db_backup_retention_days: int
+    deletion_protection: bool
+    skip_final_snapshot: bool
+    performance_insights: bool
+    monitoring_interval_seconds: int  # enhanced monitoring; 0: off
+    cache_max_storage_gb: int
+    cache_max_ecpu_per_second: int
+    cache_snapshot_retention_days: int  # 0: no snapshots
+    secret_recovery_window_days: int  # 0: delete at once
+    # edge
+    price_class: str
+    waf_rate_limit: int  # requests per 5 minutes per client IP
+    waf_anonymous_ip_count_only: bool
+
+
+PROFILES: Mapping[str, Profile] = {
+    EPHEMERAL: Profile(
+        name=EPHEMERAL, nat=NAT_NONE, log_retention_days=7, kms_deletion_window_days=7,
+        alb_deletion_protection=False, access_log_expiration_days=7, force_destroy_buckets=True,
+        deregistration_delay_seconds=5, task_cpu=256, task_memory=512, desired_count=1,
+        min_capacity=1, max_capacity=2, fargate_base=0, fargate_spot_weight=1,
+        enable_execute_command=True, db_min_acu=0.0, db_max_acu=2.0, db_auto_pause_seconds=600,
+        db_instance_count=1, db_backup_retention_days=1, deletion_protection=False,
+        skip_final_snapshot=True, performance_insights=False, monitoring_interval_seconds=0,
+        cache_max_storage_gb=1, cache_max_ecpu_per_second=5000, cache_snapshot_retention_days=0,
+        secret_recovery_window_days=0, price_class="PriceClass_100", waf_rate_limit=1000,
+        waf_anonymous_ip_count_only=True,
+    ),
+    STANDARD: Profile(
+        name=STANDARD, nat=NAT_SINGLE, log_retention_days=30, kms_deletion_window_days=14,
+        alb_deletion_protection=False, access_log_expiration_days=30,
+        force_destroy_buckets=False, deregistration_delay_seconds=30, task_cpu=512,
+        task_memory=1024, desired_count=2, min_capacity=2, max_capacity=4, fargate_base=1,
+        fargate_spot_weight=1, enable_execute_command=True, db_min_acu=0.5, db_max_acu=4.0,
+        db_auto_pause_seconds=0, db_instance_count=1, db_backup_retention_days=7,
+        deletion_protection=False, skip_final_snapshot=False, performance_insights=True,
+        monitoring_interval_seconds=0, cache_max_storage_gb=5,
+        cache_max_ecpu_per_second=20000, cache_snapshot_retention_days=3,
+        secret_recovery_window_days=7, price_class="PriceClass_100", waf_rate_limit=2000,
+        waf_anonymous_ip_count_only=True,
+    ),
+    PRODUCTION: Profile(
+        name=PRODUCTION, nat=NAT_PER_AZ, log_retention_days=365, kms_deletion_window_days=30,
+        alb_deletion_protection=True, access_log_expiration_days=365,
+        force_destroy_buckets=False, deregistration_delay_seconds=60, task_cpu=1024,
+        task_memory=2048, desired_count=3, min_capacity=3, max_capacity=12, fargate_base=3,
+        fargate_spot_weight=0, enable_execute_command=False, db_min_acu=1.0, db_max_acu=16.0,
+        db_auto_pause_seconds=0, db_instance_count=2, db_backup_retention_days=30,
+        deletion_protection=True, skip_final_snapshot=False, performance_insights=True,
+        monitoring_interval_seconds=30, cache_max_storage_gb=20,
+        cache_max_ecpu_per_second=100000, cache_snapshot_retention_days=14,
+        secret_recovery_window_days=30, price_class="PriceClass_All", waf_rate_limit=2000,
+        waf_anonymous_ip_count_only=False,
+    ),
+}
+
+
+def profile_name_for(suffix: str) -> str:
+    """The profile of an environment suffix: the whole suffix is matched, never a prefix."""
+    if _EPHEMERAL_RE.match(suffix):
+        return EPHEMERAL
+    if suffix in _PRODUCTION_SUFFIXES:
+        return PRODUCTION
+    return STANDARD
+
+
+@dataclass(frozen=True)
+class Settings:  # pylint: disable=too-many-instance-attributes
+    """The validated configuration of one environment."""
+
+    environment_suffix: str
+    aws_region: str
+    profile: Profile
+    state_bucket: str | None = None
+    state_bucket_region: str = "us-east-1"
+    repository: str = "unknown"
+    commit_author: str = "unknown"
+    create_nat_gateway: bool | None = None  # None: the profile decides
+    alarm_email: str | None = None
+    container_image: str = DEFAULT_CONTAINER_IMAGE
+    container_port: int = 80
+    health_check_path: str = "/"
+    cpu_architecture: str = "X86_64"
+    certificate_arn: str | None = None  # regional ACM certificate for the ALB's HTTPS listener
+    edge_certificate_arn: str | None = None  # us-east-1 ACM certificate for CloudFront aliases
+    domain_names: tuple[str, ...] = ()
+    db_engine_version: str = DEFAULT_DB_ENGINE_VERSION
+    cache_engine: str = DEFAULT_CACHE_ENGINE
+    vpc_cidr: str = DEFAULT_VPC_CIDR
+
+    @property
+    def stack_name(self) -> str:
+        """``TapStack{suffix}``, the contract's stack name."""
+        return f"TapStack{self.environment_suffix}"
+
+    @property
+    def nat_mode(self) -> str:
+        """The NAT layout in force: the profile's, unless CREATE_NAT_GATEWAY overrides it."""
+        if self.create_nat_gateway is None:
+            return self.profile.nat
+        if not self.create_nat_gateway:
+            return NAT_NONE
+        return NAT_SINGLE if self.profile.nat == NAT_NONE else self.profile.nat
+
+    @property
+    def az_count(self) -> int:
+        """Availability zones used: three, or two where the region offers only two."""
+        return 2 if self.aws_region in TWO_AZ_REGIONS else 3
+
+    @property
+    def tasks_in_public_subnets(self) -> bool:
+        """Without NAT the tasks run in public subnets with public IPs (see README)."""
+        return self.nat_mode == NAT_NONE
+
+
+def _choice(environ: Mapping[str, str], variable: str, default: str, allowed: tuple[str, ...],
+            ) -> str:
+    value = environ.get(variable, default)
+    if value not in allowed:
+        raise ConfigError(variable, value, "allowed: " + ", ".join(allowed))
+    return value
+
+
+def _matching(environ: Mapping[str, str], variable: str, pattern: re.Pattern[str],
+              allowed: str, default: str | None = None) -> str | None:
+    value = environ.get(variable)
+    if value is None or value == "":
+        return default
+    if not pattern.match(value):
+        raise ConfigError(variable, value, allowed)
+    return value
+
+
+def _region(environ: Mapping[str, str], variable: str) -> str:
+    value = environ.get(variable) or "us-east-1"
+    if value not in AWS_REGIONS:
+        raise ConfigError(variable, value, "a commercial AWS region name such as us-east-1")
+    return value
+
+
+def _optional_bool(environ: Mapping[str, str], variable: str) -> bool | None:
+    value = environ.get(variable, "")
+    if value == "":
+        return None
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ConfigError(variable, value, "true or false (or unset for the profile's choice)")
+
+
+def _port(environ: Mapping[str, str], variable: str) -> int:
+    value = environ.get(variable) or "80"
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(variable, value, "a TCP port number from 1 to 65535")
+    return int(value)
+
+
+def _vpc_cidr(environ: Mapping[str, str]) -> str:
+    value = environ.get("VPC_CIDR") or DEFAULT_VPC_CIDR
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError:
+        network = None
+    if network is None or not 16 <= network.prefixlen <= 20 or not network.is_private:
+        raise ConfigError("VPC_CIDR", value, "a private IPv4 network from /16 to /20, e.g. 10.0.0.0/16")
+    return str(network)
+
+
+def _domain_names(environ: Mapping[str, str]) -> tuple[str, ...]:
+    value = environ.get("DOMAIN_NAMES", "")
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    for name in names:
+        if not _DOMAIN_RE.match(name):
+            raise ConfigError("DOMAIN_NAMES", value,
+                              "comma-separated lowercase DNS names such as app.example.com")
+    return names
+
+
+def _certificates(environ: Mapping[str, str], region: str,
+                  domain_names: tuple[str, ...]) -> tuple[str | None, str | None]:
+    allowed = "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
+    regional = _matching(environ, "CERTIFICATE_ARN", _ACM_ARN_RE, allowed)
+    if regional is not None and _ACM_ARN_RE.match(regional).group(1) != region:  # type: ignore[union-attr]
+        raise ConfigError("CERTIFICATE_ARN", regional, f"{allowed} in AWS_REGION {region}")
+    edge = _matching(environ, "EDGE_CERTIFICATE_ARN", _ACM_ARN_RE, allowed)
+    if edge is not None and _ACM_ARN_RE.match(edge).group(1) != GLOBAL_REGION:  # type: ignore[union-attr]
+        raise ConfigError("EDGE_CERTIFICATE_ARN", edge, f"{allowed} in {GLOBAL_REGION}")
+    if bool(domain_names) != bool(edge):
+        raise ConfigError("DOMAIN_NAMES", ",".join(domain_names),
+                          "DOMAIN_NAMES and EDGE_CERTIFICATE_ARN must be set together")
+    return regional, edge
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Validate the environment and build the settings; raises ``ConfigError``."""
+    suffix = environ.get("ENVIRONMENT_SUFFIX") or "dev"
+    if not _SUFFIX_RE.match(suffix):
+        raise ConfigError("ENVIRONMENT_SUFFIX", suffix,
+                          "1-20 characters, lowercase letters and digits, starting with a letter")
+    region = _region(environ, "AWS_REGION")
+    tag_rule = "1-256 characters: letters, digits, spaces and _ . : / = + - @"
+    domain_names = _domain_names(environ)
+    certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names)
+    return Settings(
+        environment_suffix=suffix,
+        aws_region=region,
+        profile=PROFILES[profile_name_for(suffix)],
+        state_bucket=_matching(environ, "TERRAFORM_STATE_BUCKET", _BUCKET_RE,
+                               "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),
+        state_bucket_region=_region(environ, "TERRAFORM_STATE_BUCKET_REGION"),
+        repository=str(_matching(environ, "REPOSITORY", _TAG_VALUE_RE, tag_rule, "unknown")),
+        commit_author=str(_matching(environ, "COMMIT_AUTHOR", _TAG_VALUE_RE, tag_rule, "unknown")),
+        create_nat_gateway=_optional_bool(environ, "CREATE_NAT_GATEWAY"),
+        alarm_email=_matching(environ, "ALARM_EMAIL", _EMAIL_RE, "an email address"),
+        container_image=str(_matching(
+            environ, "CONTAINER_IMAGE", _IMAGE_RE,
+            "a container image reference such as public.ecr.aws/nginx/nginx:1.27-alpine",
+            DEFAULT_CONTAINER_IMAGE)),
+        container_port=_port(environ, "CONTAINER_PORT"),
+        health_check_path=str(_matching(environ, "HEALTH_CHECK_PATH", _PATH_RE,
+                                        "an HTTP path starting with / (at most 1024 characters)",
+                                        "/")),
+        cpu_architecture=_choice(environ, "CPU_ARCHITECTURE", "X86_64", CPU_ARCHITECTURES),
+        certificate_arn=certificate_arn,
+        edge_certificate_arn=edge_certificate_arn,
+        domain_names=domain_names,
+        db_engine_version=str(_matching(
+            environ, "DB_ENGINE_VERSION", _ENGINE_VERSION_RE,
+            "an Aurora PostgreSQL version MAJOR.MINOR such as 16.6", DEFAULT_DB_ENGINE_VERSION)),
+        cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
+        vpc_cidr=_vpc_cidr(environ),
+    )

@@ -1,0 +1,109 @@
+"""Every physical resource name, derived from the environment suffix in one place.
+
+``Names(settings)`` builds each name once and checks it against its AWS limit (length,
+characters, case); a name that cannot fit raises ``ConfigError`` naming
+ENVIRONMENT_SUFFIX, so ``main.py`` reports it like any other bad input. Names that
+embed the account id (globally unique S3 buckets) are checked with a 12-digit account.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lib.config import GLOBAL_REGION, ConfigError, Settings
+
+PROJECT = "tap"
+_ACCOUNT_PLACEHOLDER = "123456789012"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    limit: int
+    pattern: re.Pattern[str]
+    what: str
+
+
+_HYPHENATED = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_RULES = {
+    "alb": _Rule(32, _HYPHENATED, "load balancer names"),
+    "target_group": _Rule(32, _HYPHENATED, "target group names"),
+    "iam_role": _Rule(64, re.compile(r"^[\w+=,.@-]+$"), "IAM role names"),
+    "rds": _Rule(63, re.compile(r"^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$"), "RDS identifiers"),
+    "elasticache_serverless": _Rule(40, _HYPHENATED, "ElastiCache serverless cache names"),
+    "s3_bucket": _Rule(63, re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"), "S3 bucket names"),
+    "log_group": _Rule(512, re.compile(r"^[\w#/.-]+$"), "log group names"),
+    "waf_log_group": _Rule(512, re.compile(r"^aws-waf-logs-[\w#/.-]+$"), "WAF log group names"),
+    "generic": _Rule(255, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "names"),
+    "waf": _Rule(128, re.compile(r"^[\w-]+$"), "WAF names"),
+    "kms_alias": _Rule(256, re.compile(r"^alias/(?!aws/)[\w/-]+$"), "KMS aliases"),
+    "secret": _Rule(512, re.compile(r"^[\w/+=.@-]+$"), "secret names"),
+    "sns_topic": _Rule(256, re.compile(r"^[\w-]+$"), "SNS topic names"),
+}
+
+
+def _check(suffix: str, kind: str, name: str) -> str:
+    rule = _RULES[kind]
+    checked = name.replace("<account>", _ACCOUNT_PLACEHOLDER)
+    if len(checked) > rule.limit or not rule.pattern.match(checked):
+        raise ConfigError(
+            "ENVIRONMENT_SUFFIX", suffix,
+            f"it makes {checked!r} ({len(checked)} characters) but {rule.what} allow "
+            f"{rule.limit} characters matching {rule.pattern.pattern}",
+        )
+    return name
+
+
+class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-methods
+    """Physical names of one environment. ``<account>`` marks where the account id goes."""
+
+    def __init__(self, settings: Settings) -> None:
+        suffix = settings.environment_suffix
+        base = f"{PROJECT}-{suffix}"
+
+        def name(kind: str, value: str) -> str:
+            return _check(suffix, kind, value)
+
+        self.prefix = base
+        # network
+        self.vpc = name("generic", f"{base}-vpc")
+        self.flow_log_group = name("log_group", f"/{PROJECT}/{suffix}/vpc-flow-logs")
+        self.flow_log_role = name("iam_role", f"{base}-vpc-flow-logs")
+        self.logs_key_alias = name("kms_alias", f"alias/{base}-logs")
+        self.alb_security_group = name("generic", f"{base}-alb")
+        self.task_security_group = name("generic", f"{base}-tasks")
+        # application tier
+        self.alb = name("alb", f"{base}-alb")
+        self.target_group = name("target_group", f"{base}-web")
+        self.alb_log_bucket = name(
+            "s3_bucket", f"{base}-alb-logs-<account>-{settings.aws_region}")
+        self.ecs_cluster = name("generic", f"{base}-cluster")
+        self.ecs_service = name("generic", f"{base}-web")
+        self.task_family = name("generic", f"{base}-web")
+        self.task_log_group = name("log_group", f"/{PROJECT}/{suffix}/ecs/web")
+        self.execution_role = name("iam_role", f"{base}-ecs-execution")
+        self.task_role = name("iam_role", f"{base}-ecs-task")
+        self.origin_verify_secret = name("secret", f"{PROJECT}/{suffix}/origin-verify")
+        # data tier
+        self.data_key_alias = name("kms_alias", f"alias/{base}-data")
+        self.db_cluster = name("rds", f"{base}-aurora")
+        self.db_subnet_group = name("rds", f"{base}-aurora")
+        self.db_parameter_group = name("rds", f"{base}-aurora-pg")
+        self.db_security_group = name("generic", f"{base}-aurora")
+        self.db_monitoring_role = name("iam_role", f"{base}-rds-monitoring")
+        self.cache = name("elasticache_serverless", f"{base}-cache")
+        self.cache_security_group = name("generic", f"{base}-cache")
+        self.cache_secret = name("secret", f"{PROJECT}/{suffix}/redis-connection")
+        # edge (global resources, us-east-1)
+        self.web_acl = name("waf", f"{base}-edge")
+        self.waf_log_group = name("waf_log_group", f"aws-waf-logs-{base}")
+        self.edge_key_alias = name("kms_alias", f"alias/{base}-edge")
+        self.cloudfront_log_bucket = name(
+            "s3_bucket", f"{base}-cf-logs-<account>-{GLOBAL_REGION}")
+        # monitoring
+        self.alarm_topic = name("sns_topic", f"{base}-alarms")
+        self.global_alarm_topic = name("sns_topic", f"{base}-alarms-global")
+        self.dashboard = name("generic", base)
+
+    def with_account(self, name: str, account_id: str) -> str:
+        """Fill the account id (usually a token) into a name that embeds it."""
+        return name.replace("<account>", account_id)

@@ -1,0 +1,210 @@
+"""Network tier: VPC, three subnet tiers across AZs, NAT per profile, flow logs.
+
+Creates the VPC (DNS support and hostnames), public / private / isolated subnets in two
+or three AZs (chosen by the ``aws_availability_zones`` data source, no AZ names in
+code), the internet gateway, NAT gateways per the settings' NAT layout with routes as
+``aws_route`` resources, an S3 gateway endpoint, flow logs to a KMS-encrypted log group
+through a least-privilege role, and the default security group stripped of all rules.
+
+It also creates the two empty workload security groups (load balancer and tasks) so
+that the data tier can admit the tasks before the application tier exists; the rules
+are separate resources owned by the tiers that need them.
+
+Without NAT (the ephemeral profile) nothing in the private subnets reaches the
+internet, so ``workload_subnet_ids`` are the public subnets and the tasks get public
+IPs; their security group admits only the load balancer. This path is used instead
+of interface endpoints because the default image lives on ECR Public, which no VPC
+endpoint serves, and it costs nothing while the environment is idle.
+
+Exposes ``vpc_id``, ``public_subnet_ids``, ``private_subnet_ids``,
+``isolated_subnet_ids``, ``workload_subnet_ids``, ``assign_public_ip``,
+``alb_security_group_id``, ``task_security_group_id``, ``logs_key_arn``,
+``nat_gateway_count``.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from cdktf import Fn
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from constructs import Construct
+
+from lib.config import NAT_NONE, NAT_PER_AZ, NAT_SINGLE, Settings
+from lib.kms import CustomerKey, KeyProps, logs_service_statement
+from lib.naming import Names
+from lib.policies import document, service_trust, statement
+
+TIERS = ("public", "private", "isolated")
+ANYWHERE = "0.0.0.0/0"
+
+
+def subnet_cidrs(vpc_cidr: str, az_count: int) -> dict[str, list[str]]:
+    """Non-overlapping subnet CIDRs: the VPC splits into four equal tier blocks (public,
+    private, isolated, one spare), each tier block into four AZ subnets (three used)."""
+    if not 1 <= az_count <= 4:
+        raise ValueError(f"az_count must be 1-4, got {az_count}")
+    tier_blocks = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=2))
+    return {
+        tier: [str(net) for net in list(tier_blocks[index].subnets(prefixlen_diff=2))[:az_count]]
+        for index, tier in enumerate(TIERS)
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    """Inputs of the network tier."""
+
+    settings: Settings
+    names: Names
+    account_id: str  # token of aws_caller_identity
+
+
+class Network(Construct):  # pylint: disable=too-many-instance-attributes
+    """The VPC and everything that routes packets in it."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
+        super().__init__(scope, construct_id)
+        settings, names = props.settings, props.names
+        self._prefix = names.prefix
+        az_count = settings.az_count
+        cidrs = subnet_cidrs(settings.vpc_cidr, az_count)
+        zones = DataAwsAvailabilityZones(self, "zones", state="available")
+
+        vpc = Vpc(self, "vpc", cidr_block=settings.vpc_cidr, enable_dns_support=True,
+                  enable_dns_hostnames=True, tags={"Name": names.vpc})
+        self.vpc_id: str = vpc.id
+        DefaultSecurityGroup(self, "default-sg", vpc_id=vpc.id,
+                             tags={"Name": f"{names.prefix}-default-unused"})
+
+        subnets: dict[str, list[Subnet]] = {}
+        for tier in TIERS:
+            subnets[tier] = [
+                Subnet(self, f"{tier}-{index}", vpc_id=vpc.id, cidr_block=cidr,
+                       availability_zone=Fn.element(zones.names, index),
+                       map_public_ip_on_launch=False,
+                       tags={"Name": f"{names.prefix}-{tier}-{index}", "Tier": tier})
+                for index, cidr in enumerate(cidrs[tier])
+            ]
+        self.public_subnet_ids: list[str] = [s.id for s in subnets["public"]]
+        self.private_subnet_ids: list[str] = [s.id for s in subnets["private"]]
+        self.isolated_subnet_ids: list[str] = [s.id for s in subnets["isolated"]]
+
+        igw = InternetGateway(self, "igw", vpc_id=vpc.id, tags={"Name": f"{names.prefix}-igw"})
+        public_rt = self._route_table("public", vpc.id, subnets["public"])
+        Route(self, "public-default", route_table_id=public_rt.id,
+              destination_cidr_block=ANYWHERE, gateway_id=igw.id)
+
+        nat_ids = self._nat_gateways(settings.nat_mode, subnets["public"], igw, names.prefix)
+        self.nat_gateway_count = len(nat_ids)
+        private_tables = self._private_route_tables(vpc.id, subnets["private"], nat_ids)
+        isolated_rt = self._route_table("isolated", vpc.id, subnets["isolated"])
+
+        VpcEndpoint(self, "s3-endpoint", vpc_id=vpc.id,
+                    service_name=f"com.amazonaws.{settings.aws_region}.s3",
+                    vpc_endpoint_type="Gateway",
+                    route_table_ids=[public_rt.id, isolated_rt.id,
+                                     *[table.id for table in private_tables]],
+                    tags={"Name": f"{names.prefix}-s3"})
+
+        self.assign_public_ip = settings.tasks_in_public_subnets
+        self.workload_subnet_ids = (self.public_subnet_ids if self.assign_public_ip
+                                    else self.private_subnet_ids)
+
+        self.logs_key_arn = self._flow_logs(props, vpc.id)
+
+        self.alb_security_group_id: str = SecurityGroup(
+            self, "alb-sg", name=names.alb_security_group, vpc_id=vpc.id,
+            description=f"Load balancer of {names.prefix}: CloudFront in, tasks out",
+            tags={"Name": names.alb_security_group},
+        ).id
+        self.task_security_group_id: str = SecurityGroup(
+            self, "task-sg", name=names.task_security_group, vpc_id=vpc.id,
+            description=f"ECS tasks of {names.prefix}: load balancer in",
+            tags={"Name": names.task_security_group},
+        ).id
+
+    def _route_table(self, key: str, vpc_id: str, subnets: list[Subnet]) -> RouteTable:
+        """A route table associated with ``subnets``."""
+        table = RouteTable(self, f"{key}-rt", vpc_id=vpc_id,
+                           tags={"Name": f"{self._prefix}-{key}"})
+        for index, subnet in enumerate(subnets):
+            RouteTableAssociation(self, f"{key}-rta-{index}", subnet_id=subnet.id,
+                                  route_table_id=table.id)
+        return table
+
+    def _nat_gateways(self, mode: str, public: list[Subnet], igw: InternetGateway,
+                      prefix: str) -> list[str]:
+        """NAT gateways with their Elastic IPs: none, one, or one per AZ."""
+        count = {NAT_NONE: 0, NAT_SINGLE: 1, NAT_PER_AZ: len(public)}[mode]
+        ids = []
+        for index in range(count):
+            eip = Eip(self, f"nat-eip-{index}", domain="vpc", depends_on=[igw],
+                      tags={"Name": f"{prefix}-nat-{index}"})
+            nat = NatGateway(self, f"nat-{index}", allocation_id=eip.id,
+                             subnet_id=public[index].id, depends_on=[igw],
+                             tags={"Name": f"{prefix}-nat-{index}"})
+            ids.append(nat.id)
+        return ids
+
+    def _private_route_tables(self, vpc_id: str, private: list[Subnet],
+                              nat_ids: list[str]) -> list[RouteTable]:
+        """One table per AZ when each AZ has its NAT; one shared table otherwise."""
+        if len(nat_ids) > 1:
+            tables = []
+            for index, (subnet, nat_id) in enumerate(zip(private, nat_ids)):
+                table = self._route_table(f"private-{index}", vpc_id, [subnet])
+                Route(self, f"private-{index}-default", route_table_id=table.id,
+                      destination_cidr_block=ANYWHERE, nat_gateway_id=nat_id)
+                tables.append(table)
+            return tables
+        table = self._route_table("private", vpc_id, private)
+        if nat_ids:
+            Route(self, "private-default", route_table_id=table.id,
+                  destination_cidr_block=ANYWHERE, nat_gateway_id=nat_ids[0])
+        return [table]
+
+    def _flow_logs(self, props: NetworkProps, vpc_id: str) -> str:
+        """Flow logs of all traffic to a KMS-encrypted log group; returns the key's ARN."""
+        settings, names = props.settings, props.names
+        key = CustomerKey(self, "logs-key", props=KeyProps(
+            alias=names.logs_key_alias,
+            description=f"CloudWatch log groups of {names.prefix}",
+            account_id=props.account_id,
+            deletion_window_days=settings.profile.kms_deletion_window_days,
+            service_statements=[logs_service_statement(props.account_id, settings.aws_region)],
+        ))
+        group = CloudwatchLogGroup(self, "flow-logs", name=names.flow_log_group,
+                                   retention_in_days=settings.profile.log_retention_days,
+                                   kms_key_id=key.arn)
+        role = IamRole(
+            self, "flow-logs-role", name=names.flow_log_role,
+            assume_role_policy=service_trust(
+                "vpc-flow-logs.amazonaws.com", props.account_id,
+                f"arn:aws:ec2:{settings.aws_region}:{props.account_id}:vpc-flow-log/*"),
+        )
+        IamRolePolicy(self, "flow-logs-policy", role=role.id, name="write-flow-logs",
+                      policy=document(statement(
+                          sid="WriteFlowLogs",
+                          actions=["logs:CreateLogStream", "logs:PutLogEvents",
+                                   "logs:DescribeLogStreams"],
+                          resources=[group.arn, f"{group.arn}:*"])))
+        FlowLog(self, "flow-log", vpc_id=vpc_id, traffic_type="ALL",
+                log_destination_type="cloud-watch-logs", log_destination=group.arn,
+                iam_role_arn=role.arn, max_aggregation_interval=60)
+        return key.arn

@@ -1,0 +1,38 @@
+#!/usr/bin/env python
+"""Entry point: read the environment once, build the app and TapStack, synthesize.
+
+Exit code 2 with a one-line message for any invalid setting; nothing is written then.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import lib  # noqa: F401  # pylint: disable=unused-import  # fast bindings loader first
+from lib.config import ConfigError, load_settings
+from lib.naming import Names
+
+
+def main(environ: dict[str, str] | None = None) -> int:
+    """Validate the settings, then synthesize; returns the process exit code."""
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        settings = load_settings(environ)
+        Names(settings)  # every derived name must fit its AWS limit before synth
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    # Imported after validation: a bad value is reported before jsii starts.
+    from cdktf import App  # pylint: disable=import-outside-toplevel
+    from lib.tap_stack import TapStack  # pylint: disable=import-outside-toplevel
+
+    outdir = os.path.abspath(environ.get("CDKTF_OUTDIR", "cdktf.out"))
+    os.makedirs(outdir, exist_ok=True)
+    app = App(outdir=outdir)
+    TapStack(app, settings)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

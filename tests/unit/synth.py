@@ -1,0 +1,69 @@
+"""Synthesis helpers shared by the unit tests: build a stack, parse its JSON, find things.
+
+``synthesize(environ)`` returns a ``Synth`` over the parsed ``cdk.tf.json`` of a TapStack
+built from ``environ``. Resources are found by construct path (``"network/vpc"``),
+which is stable across synths, rather than by generated logical ids.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from cdktf import TerraformElement, Testing
+
+import lib  # noqa: F401  # pylint: disable=unused-import
+from lib.config import load_settings
+from lib.tap_stack import TapStack
+
+
+class Synth:
+    """The parsed Terraform JSON of one stack."""
+
+    def __init__(self, document: dict[str, Any], paths: Mapping[str, str]) -> None:
+        self.json = document
+        self.paths = dict(paths)  # logical id -> construct path below the stack
+
+    def resources(self, rtype: str) -> dict[str, dict[str, Any]]:
+        """All resources of a type, by logical id (empty when there are none)."""
+        return self.json.get("resource", {}).get(rtype, {})
+
+    def data(self, dtype: str) -> dict[str, dict[str, Any]]:
+        """All data sources of a type, by logical id."""
+        return self.json.get("data", {}).get(dtype, {})
+
+    @property
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """Outputs by Terraform name."""
+        return self.json.get("output", {})
+
+    def logical_id(self, rtype: str, path: str, kind: str = "resource") -> str:
+        """The logical id of the one block of ``rtype`` whose construct path ends in ``path``."""
+        blocks = self.json.get(kind, {}).get(rtype, {})
+        matches = [lid for lid in blocks if self.paths.get(lid) == path]
+        assert len(matches) == 1, f"{rtype} at {path}: found {matches} in {list(blocks)}"
+        return matches[0]
+
+    def at(self, rtype: str, path: str) -> dict[str, Any]:
+        """The resource of ``rtype`` at construct ``path``."""
+        return self.resources(rtype)[self.logical_id(rtype, path)]
+
+    def ref(self, rtype: str, path: str, attribute: str = "id", kind: str = "resource") -> str:
+        """The interpolation Terraform sees for an attribute of the block at ``path``."""
+        prefix = "data." if kind == "data" else ""
+        return f"${{{prefix}{rtype}.{self.logical_id(rtype, path, kind)}.{attribute}}}"
+
+    def policy(self, rtype: str, path: str, field: str = "policy") -> dict[str, Any]:
+        """A JSON policy attribute, parsed."""
+        return json.loads(self.at(rtype, path)[field])
+
+
+def synthesize(environ: Mapping[str, str]) -> Synth:
+    """Synthesize a TapStack for ``environ`` (validated like main.py) and parse it."""
+    settings = load_settings(environ)
+    stack = TapStack(Testing.app(), settings)
+    document = json.loads(Testing.synth(stack))
+    paths = {}
+    for node in stack.node.find_all():
+        if isinstance(node, TerraformElement) and node is not stack:
+            paths[stack.get_logical_id(node)] = node.node.path.split("/", 1)[1]
+    return Synth(document, paths)
