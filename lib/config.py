@@ -39,6 +39,8 @@ TWO_AZ_REGIONS = frozenset({"us-west-1"})
 # CloudFront, its WAF web ACL and their logs and alarms live here, whatever AWS_REGION is.
 GLOBAL_REGION = "us-east-1"
 
+# The header CloudFront adds and the load balancer's listener rule requires.
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 DEFAULT_CONTAINER_IMAGE = "public.ecr.aws/nginx/nginx:1.27-alpine"
 DEFAULT_VPC_CIDR = "10.0.0.0/16"
 # Aurora PostgreSQL 16.6 supports Serverless v2 scaling to 0 ACU (16.3+) and is offered
