@@ -48,6 +48,15 @@ class TapStack(TerraformStack):
             settings=settings, names=names, account_id=account_id))
         self.network = network
 
+        # -- data tier: lib/data_tier.py --
+
+        # -- application tier: lib/app_tier.py --
+
+        # -- edge: lib/edge.py --
+
+        # -- monitoring: lib/monitoring.py --
+
+        # -- outputs --
         self._output("vpc_id", network.vpc_id, "ID of the VPC")
         self._output("public_subnet_ids", network.public_subnet_ids,
                      "Public subnets (load balancer, NAT), one per AZ")
