@@ -46,6 +46,10 @@ DEFAULT_VPC_CIDR = "10.0.0.0/16"
 # Aurora PostgreSQL 16.6 supports Serverless v2 scaling to 0 ACU (16.3+) and is offered
 # in every commercial region; see the README for where that was checked.
 DEFAULT_DB_ENGINE_VERSION = "16.6"
+# The oldest minor of each Aurora PostgreSQL major whose Serverless v2 instances can scale
+# to 0 ACU and auto-pause (the ephemeral profile does); every release from major 17 can.
+DB_AUTO_PAUSE_MINIMUM_MINORS = {13: 15, 14: 12, 15: 7, 16: 3}
+DB_AUTO_PAUSE_ALL_FROM_MAJOR = 17
 CACHE_ENGINES = ("valkey", "redis")
 DEFAULT_CACHE_ENGINE = "valkey"
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
@@ -118,6 +122,15 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     price_class: str
     waf_rate_limit: int  # requests per 5 minutes per client IP
     waf_anonymous_ip_count_only: bool
+    # alarm thresholds (lib/monitoring.py); limits such as max ACU come from the fields above
+    alarm_5xx_count: int  # load balancer or target 5XX responses per 5 minutes
+    alarm_p90_latency_seconds: float  # target response time, p90 over a minute
+    alarm_cpu_percent: int  # ECS service and Aurora, sustained 5 minutes
+    alarm_memory_percent: int  # ECS service, sustained 5 minutes
+    alarm_db_freeable_memory_mib: int  # Aurora freeable memory below this
+    alarm_capacity_percent: int  # of a configured limit: max ACU, connections, ECPU/s, storage
+    alarm_edge_5xx_percent: float  # CloudFront 5xxErrorRate
+    alarm_waf_blocked_count: int  # WAF blocked requests per 5 minutes (a spike)
 
 
 PROFILES: Mapping[str, Profile] = {
@@ -132,6 +145,9 @@ PROFILES: Mapping[str, Profile] = {
         cache_max_storage_gb=1, cache_max_ecpu_per_second=5000, cache_snapshot_retention_days=0,
         secret_recovery_window_days=0, price_class="PriceClass_100", waf_rate_limit=1000,
         waf_anonymous_ip_count_only=True,
+        alarm_5xx_count=25, alarm_p90_latency_seconds=3.0, alarm_cpu_percent=90,
+        alarm_memory_percent=90, alarm_db_freeable_memory_mib=128, alarm_capacity_percent=90,
+        alarm_edge_5xx_percent=10.0, alarm_waf_blocked_count=1000,
     ),
     STANDARD: Profile(
         name=STANDARD, nat=NAT_SINGLE, log_retention_days=30, kms_deletion_window_days=14,
@@ -145,6 +161,9 @@ PROFILES: Mapping[str, Profile] = {
         cache_max_ecpu_per_second=20000, cache_snapshot_retention_days=3,
         secret_recovery_window_days=7, price_class="PriceClass_100", waf_rate_limit=2000,
         waf_anonymous_ip_count_only=True,
+        alarm_5xx_count=10, alarm_p90_latency_seconds=2.0, alarm_cpu_percent=85,
+        alarm_memory_percent=85, alarm_db_freeable_memory_mib=256, alarm_capacity_percent=85,
+        alarm_edge_5xx_percent=5.0, alarm_waf_blocked_count=500,
     ),
     PRODUCTION: Profile(
         name=PRODUCTION, nat=NAT_PER_AZ, log_retention_days=365, kms_deletion_window_days=30,
@@ -158,6 +177,9 @@ PROFILES: Mapping[str, Profile] = {
         cache_max_ecpu_per_second=100000, cache_snapshot_retention_days=14,
         secret_recovery_window_days=30, price_class="PriceClass_All", waf_rate_limit=2000,
         waf_anonymous_ip_count_only=False,
+        alarm_5xx_count=10, alarm_p90_latency_seconds=1.0, alarm_cpu_percent=80,
+        alarm_memory_percent=80, alarm_db_freeable_memory_mib=512, alarm_capacity_percent=80,
+        alarm_edge_5xx_percent=2.0, alarm_waf_blocked_count=500,
     ),
 }
 
@@ -274,6 +296,19 @@ def _vpc_cidr(environ: Mapping[str, str]) -> str:
     return str(network)
 
 
+def _db_engine_version(environ: Mapping[str, str]) -> str:
+    allowed = ("an Aurora PostgreSQL version MAJOR.MINOR with Serverless v2 auto-pause: "
+               "13.15+, 14.12+, 15.7+, 16.3+ or any 17.x and later, e.g. "
+               + DEFAULT_DB_ENGINE_VERSION)
+    value = str(_matching(environ, "DB_ENGINE_VERSION", _ENGINE_VERSION_RE, allowed,
+                          DEFAULT_DB_ENGINE_VERSION))
+    major, minor = (int(part) for part in value.split("."))
+    minimum = DB_AUTO_PAUSE_MINIMUM_MINORS.get(major)
+    if major < DB_AUTO_PAUSE_ALL_FROM_MAJOR and (minimum is None or minor < minimum):
+        raise ConfigError("DB_ENGINE_VERSION", value, allowed)
+    return value
+
+
 def _domain_names(environ: Mapping[str, str]) -> tuple[str, ...]:
     value = environ.get("DOMAIN_NAMES", "")
     names = tuple(name.strip() for name in value.split(",") if name.strip())
@@ -332,9 +367,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         certificate_arn=certificate_arn,
         edge_certificate_arn=edge_certificate_arn,
         domain_names=domain_names,
-        db_engine_version=str(_matching(
-            environ, "DB_ENGINE_VERSION", _ENGINE_VERSION_RE,
-            "an Aurora PostgreSQL version MAJOR.MINOR such as 16.6", DEFAULT_DB_ENGINE_VERSION)),
+        db_engine_version=_db_engine_version(environ),
         cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
         vpc_cidr=_vpc_cidr(environ),
     )

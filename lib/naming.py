@@ -103,7 +103,14 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         self.alarm_topic = name("sns_topic", f"{base}-alarms")
         self.global_alarm_topic = name("sns_topic", f"{base}-alarms-global")
         self.dashboard = name("generic", base)
+        self.alarms_key_alias = name("kms_alias", f"alias/{base}-alarms")
+        self.global_alarms_key_alias = name("kms_alias", f"alias/{base}-alarms-global")
+        self._alarm_suffix = suffix
 
     def with_account(self, name: str, account_id: str) -> str:
         """Fill the account id (usually a token) into a name that embeds it."""
         return name.replace("<account>", account_id)
+
+    def alarm(self, key: str) -> str:
+        """Name of the CloudWatch alarm ``key`` (the keys are lib.monitoring's)."""
+        return _check(self._alarm_suffix, "generic", f"{self.prefix}-{key}")

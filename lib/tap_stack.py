@@ -13,7 +13,11 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from lib.app_tier import AppTier, AppTierProps
 from lib.config import GLOBAL_REGION, Settings
+from lib.data_tier import DataTier, DataTierProps
+from lib.edge import Edge, EdgeProps
+from lib.monitoring import Monitoring, MonitoringProps
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
 
@@ -49,12 +53,33 @@ class TapStack(TerraformStack):
         self.network = network
 
         # -- data tier: lib/data_tier.py --
+        data = DataTier(self, "data", props=DataTierProps(
+            settings=settings, names=names, account_id=account_id, network=network))
+        self.data = data
 
         # -- application tier: lib/app_tier.py --
+        self.app = AppTier(self, "app", props=AppTierProps(
+            settings=settings, names=names, account_id=account_id, network=network,
+            container_environment=data.container_environment,
+            container_secrets=data.container_secrets,
+            readable_secret_arns=data.secret_arns, decrypt_key_arns=data.key_arns))
 
         # -- edge: lib/edge.py --
+        self.edge = Edge(self, "edge", props=EdgeProps(
+            settings=settings, names=names, account_id=account_id,
+            provider=self.global_provider, origin_domain_name=self.app.alb_dns_name,
+            origin_verify_value=self.app.origin_verify_value,
+            origin_protocol=self.app.origin_protocol))
 
         # -- monitoring: lib/monitoring.py --
+        self.monitoring = Monitoring(self, "monitoring", props=MonitoringProps(
+            settings=settings, names=names, account_id=account_id,
+            provider=self.global_provider,
+            alb_arn_suffix=self.app.alb_arn_suffix,
+            target_group_arn_suffix=self.app.target_group_arn_suffix,
+            cluster_name=self.app.cluster_name, service_name=self.app.service_name,
+            db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
+            distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name))
 
         # -- outputs --
         self._output("vpc_id", network.vpc_id, "ID of the VPC")
@@ -64,6 +89,38 @@ class TapStack(TerraformStack):
                      "Private application subnets, one per AZ")
         self._output("isolated_subnet_ids", network.isolated_subnet_ids,
                      "Isolated database subnets (no internet route), one per AZ")
+        self._output("alb_arn", self.app.alb_arn, "ARN of the application load balancer")
+        self._output("alb_dns_name", self.app.alb_dns_name,
+                     "DNS name of the load balancer (answers 403 without the origin header)")
+        self._output("target_group_arn", self.app.target_group_arn,
+                     "ARN of the ECS service's target group")
+        self._output("ecs_cluster_name", self.app.cluster_name, "Name of the ECS cluster")
+        self._output("ecs_service_name", self.app.service_name, "Name of the ECS service")
+        self._output("aurora_cluster_identifier", data.db_cluster_identifier,
+                     "Identifier of the Aurora PostgreSQL cluster")
+        self._output("aurora_cluster_endpoint", data.db_endpoint,
+                     "Writer endpoint of the Aurora cluster (port 5432, TLS required)")
+        self._output("aurora_reader_endpoint", data.db_reader_endpoint,
+                     "Reader endpoint of the Aurora cluster")
+        self._output("db_secret_arn", data.db_secret_arn,
+                     "RDS-managed Secrets Manager secret with the master username and password")
+        self._output("redis_cache_name", data.cache_name, "Name of the ElastiCache Serverless cache")
+        self._output("redis_endpoint", data.cache_endpoint,
+                     "Primary endpoint address of the cache (TLS only)")
+        self._output("redis_secret_arn", data.cache_secret_arn,
+                     "Secrets Manager secret with the cache's connection JSON")
+        self._output("cloudfront_distribution_id", self.edge.distribution_id,
+                     "ID of the CloudFront distribution")
+        self._output("cloudfront_domain_name", self.edge.distribution_domain_name,
+                     "Domain name of the CloudFront distribution (the public entry point)")
+        self._output("waf_web_acl_arn", self.edge.web_acl_arn,
+                     "ARN of the CLOUDFRONT-scoped WAF web ACL (us-east-1)")
+        self._output("alarm_topic_arn", self.monitoring.topic_arn,
+                     "SNS topic (KMS-encrypted) that the regional CloudWatch alarms notify")
+        self._output("global_alarm_topic_arn", self.monitoring.global_topic_arn,
+                     "SNS topic in us-east-1 that the CloudFront and WAF alarms notify")
+        self._output("dashboard_name", self.monitoring.dashboard_name,
+                     "CloudWatch dashboard with a row per tier")
         self._output("environment_suffix", settings.environment_suffix,
                      "Environment suffix this stack was synthesized for")
         self._output("aws_region", settings.aws_region, "Region of the stack")

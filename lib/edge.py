@@ -1,0 +1,432 @@
+"""Edge tier: CloudFront in front of the load balancer, protected by a WAFv2 web ACL.
+
+Everything here is created through the aliased ``us-east-1`` provider (``aws.global``):
+a ``CLOUDFRONT``-scoped web ACL must live there, CloudFront's metrics and certificates
+live there, and keeping the whole tier on one provider keeps it in one place.
+
+Creates:
+- a WAFv2 web ACL (scope ``CLOUDFRONT``, default action allow) with, in priority order,
+  the AWS managed groups Amazon IP reputation and Anonymous IP list, a rate-based rule
+  per client IP (limit from the profile, per 5 minutes), and the managed groups Common,
+  KnownBadInputs (Log4j / Log4Shell included) and SQL injection; every rule has its
+  own CloudWatch metric and sampled requests;
+- WAF logging to a KMS-encrypted log group named ``aws-waf-logs-...`` (retention from
+  the profile) with the ``authorization`` and origin-verify headers redacted, and a
+  CloudWatch Logs resource policy scoped to that one log group so that WAF does not
+  have to append to the account's shared, size-limited delivery policy;
+- a CloudFront distribution with one custom origin: the load balancer's DNS name, with
+  the origin-verify header carrying the application tier's secret (a token), HTTP to
+  port 80, or HTTPS-only with TLS 1.2 when the application tier listens on HTTPS. The
+  default behaviour is dynamic (``CachingDisabled`` + ``AllViewerExceptHostHeader``,
+  all methods); ``/static/*`` is cached (``CachingOptimized``) and compressed. With an
+  HTTPS origin both behaviours forward the viewer's Host (managed ``AllViewer``)
+  instead, because CloudFront validates the origin certificate against the Host it
+  sends and no certificate covers the load balancer's own DNS name: the HTTPS path
+  therefore needs ``DOMAIN_NAMES`` covered by ``CERTIFICATE_ARN``. Both
+  attach the managed ``SecurityHeadersPolicy`` (HSTS, nosniff, frame options, referrer
+  policy). HTTP/2 and HTTP/3, IPv6, price class from the profile; the default
+  certificate, or ``EDGE_CERTIFICATE_ARN`` with ``DOMAIN_NAMES`` as aliases, SNI and
+  TLSv1.2_2021 as the minimum viewer protocol;
+- the standard access-log bucket: ACLs enabled (``BucketOwnerPreferred``) with the
+  ``awslogsdelivery`` account granted FULL_CONTROL as CloudFront standard logging
+  requires, SSE-S3, public access blocked, expiry from the profile, TLS-only policy.
+
+Anonymous IP list in count mode: the ephemeral (``pr*``) and standard (``dev``,
+``stage``...) profiles count instead of block (``waf_anonymous_ip_count_only``). Their
+traffic comes largely from CI runners, cloud workstations and VPNs, which the group's
+``HostingProviderIPList`` and ``AnonymousIPList`` rules would block, breaking
+integration tests; counting still emits the metric and labels, so the effect of
+blocking can be measured before production. Production blocks.
+
+``wait_for_deployment`` is true in every profile: the pipeline reads the outputs and
+runs the integration tests against the CloudFront domain right after ``deploy``, so
+``apply`` must only finish once the distribution (and its web ACL) serve at every edge.
+It costs a few minutes per apply; a false value would make the first test requests
+race the rollout.
+
+Exposes ``distribution_id``, ``distribution_arn``, ``distribution_domain_name``,
+``distribution_hosted_zone_id``, ``web_acl_arn``, ``web_acl_name``, ``web_acl_id``,
+``log_bucket_name``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistribution,
+    CloudfrontDistributionDefaultCacheBehavior,
+    CloudfrontDistributionLoggingConfig,
+    CloudfrontDistributionOrderedCacheBehavior,
+    CloudfrontDistributionOrigin,
+    CloudfrontDistributionOriginCustomHeader,
+    CloudfrontDistributionOriginCustomOriginConfig,
+    CloudfrontDistributionRestrictions,
+    CloudfrontDistributionRestrictionsGeoRestriction,
+    CloudfrontDistributionViewerCertificate,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
+from cdktf_cdktf_provider_aws.data_aws_canonical_user_id import DataAwsCanonicalUserId
+from cdktf_cdktf_provider_aws.data_aws_cloudfront_log_delivery_canonical_user_id import (
+    DataAwsCloudfrontLogDeliveryCanonicalUserId,
+)
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_acl import (
+    S3BucketAcl,
+    S3BucketAclAccessControlPolicy,
+    S3BucketAclAccessControlPolicyGrant,
+    S3BucketAclAccessControlPolicyGrantGrantee,
+    S3BucketAclAccessControlPolicyOwner,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+    Wafv2WebAcl,
+    Wafv2WebAclDefaultAction,
+    Wafv2WebAclRule,
+    Wafv2WebAclRuleAction,
+    Wafv2WebAclRuleOverrideAction,
+    Wafv2WebAclRuleVisibilityConfig,
+    Wafv2WebAclVisibilityConfig,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
+    Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationRedactedFields,
+    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
+)
+from constructs import Construct
+
+from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER, Settings
+from lib.kms import CustomerKey, KeyProps, logs_service_statement
+from lib.naming import Names
+from lib.policies import document, statement
+
+# AWS managed CloudFront policies, by their fixed IDs (the same in every account).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
+ORIGIN_ID = "alb"
+STATIC_PATH = "/static/*"
+ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+CACHED_METHODS = ["GET", "HEAD"]
+ORIGIN_PROTOCOLS = {"http": "http-only", "https": "https-only"}
+# Origin request policies (default behaviour, /static/*) by origin protocol. Over HTTP the
+# load balancer gets its own name as Host. Over HTTPS CloudFront sends the Host header as
+# SNI and checks the load balancer's certificate against it; no certificate can name
+# *.elb.amazonaws.com, so both behaviours forward the viewer's Host (a DOMAIN_NAMES
+# alias, which CERTIFICATE_ARN must cover).
+ORIGIN_REQUEST_POLICIES: dict[str, tuple[str, str | None]] = {
+    "http": (ALL_VIEWER_EXCEPT_HOST_HEADER, None),
+    "https": (ALL_VIEWER, ALL_VIEWER),
+}
+VIEWER_TLS = "TLSv1.2_2021"
+LOG_PREFIX = "cloudfront/"
+# Header names in WAF redacted fields must be lowercase.
+REDACTED_HEADERS = (ORIGIN_VERIFY_HEADER.lower(), "authorization")
+
+# Origin timeouts: fail over a dead connection fast (3 x 5 s), wait as long as the
+# CloudFront default for a response, and keep idle connections for less time than the
+# load balancer's 60 s idle timeout so that CloudFront never reuses one the ALB closed.
+ORIGIN_CONNECTION_ATTEMPTS = 3
+ORIGIN_CONNECTION_TIMEOUT = 5
+ORIGIN_READ_TIMEOUT = 30
+ORIGIN_KEEPALIVE_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class ManagedGroup:
+    """An AWS managed rule group in the web ACL."""
+
+    rule: str  # rule and metric name
+    group: str  # AWS managed rule group name
+
+
+IP_REPUTATION = ManagedGroup("aws-ip-reputation", "AWSManagedRulesAmazonIpReputationList")
+ANONYMOUS_IP = ManagedGroup("aws-anonymous-ip", "AWSManagedRulesAnonymousIpList")
+COMMON = ManagedGroup("aws-common", "AWSManagedRulesCommonRuleSet")
+KNOWN_BAD_INPUTS = ManagedGroup("aws-known-bad-inputs", "AWSManagedRulesKnownBadInputsRuleSet")
+SQL_INJECTION = ManagedGroup("aws-sqli", "AWSManagedRulesSQLiRuleSet")
+RATE_LIMIT_RULE = "rate-limit-per-ip"
+# Evaluation order: cheap reputation lists first, then the flood limit, then the groups
+# that inspect the request.
+RULE_ORDER = (IP_REPUTATION.rule, ANONYMOUS_IP.rule, RATE_LIMIT_RULE, COMMON.rule,
+              KNOWN_BAD_INPUTS.rule, SQL_INJECTION.rule)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeProps:
+    """Inputs of the edge tier."""
+
+    settings: Settings
+    names: Names
+    account_id: str  # token of aws_caller_identity
+    provider: TerraformProvider  # the aliased us-east-1 provider
+    origin_domain_name: str  # the load balancer's DNS name (a token)
+    origin_verify_value: str  # the origin-verify secret (a token, never a literal)
+    origin_protocol: str = "http"  # "http" (port 80) or "https" (443, TLS 1.2 only)
+
+
+def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
+    return Wafv2WebAclRuleVisibilityConfig(cloudwatch_metrics_enabled=True, metric_name=metric,
+                                           sampled_requests_enabled=True)
+
+
+def _managed_rule(group: ManagedGroup, count_only: bool = False) -> Wafv2WebAclRule:
+    """A managed rule group; ``count_only`` overrides its blocks to counts."""
+    override = ({"count": {}} if count_only else {"none": {}})
+    return Wafv2WebAclRule(
+        name=group.rule,
+        priority=RULE_ORDER.index(group.rule),
+        override_action=Wafv2WebAclRuleOverrideAction(**override),
+        statement={"managed_rule_group_statement": {"name": group.group, "vendor_name": "AWS"}},
+        visibility_config=_visibility(group.rule),
+    )
+
+
+def _rate_rule(limit: int) -> Wafv2WebAclRule:
+    """Blocks a client IP above ``limit`` requests in any 5-minute window."""
+    statement_: dict[str, Any] = {"rate_based_statement": {
+        "limit": limit, "aggregate_key_type": "IP", "evaluation_window_sec": 300}}
+    return Wafv2WebAclRule(
+        name=RATE_LIMIT_RULE,
+        priority=RULE_ORDER.index(RATE_LIMIT_RULE),
+        action=Wafv2WebAclRuleAction(block={}),
+        statement=statement_,
+        visibility_config=_visibility(RATE_LIMIT_RULE),
+    )
+
+
+class Edge(Construct):  # pylint: disable=too-many-instance-attributes
+    """CloudFront distribution, its WAF web ACL and their logs, all in us-east-1."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: EdgeProps) -> None:
+        super().__init__(scope, construct_id)
+        if props.origin_protocol not in ORIGIN_PROTOCOLS:
+            raise ValueError(f"origin_protocol must be one of {sorted(ORIGIN_PROTOCOLS)}, "
+                             f"got {props.origin_protocol!r}")
+        web_acl = self._web_acl(props)
+        self.web_acl_arn: str = web_acl.arn
+        self.web_acl_name: str = web_acl.name
+        self.web_acl_id: str = web_acl.id
+        log_bucket, log_bucket_acl = self._log_bucket(props)
+        self.log_bucket_name: str = log_bucket.bucket
+        distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
+        self.distribution_id: str = distribution.id
+        self.distribution_arn: str = distribution.arn
+        self.distribution_domain_name: str = distribution.domain_name
+        self.distribution_hosted_zone_id: str = distribution.hosted_zone_id
+
+    def _web_acl(self, props: EdgeProps) -> Wafv2WebAcl:
+        profile, names = props.settings.profile, props.names
+        web_acl = Wafv2WebAcl(
+            self, "web-acl",
+            name=names.web_acl,
+            description=f"CloudFront web ACL of {names.prefix}",
+            scope="CLOUDFRONT",
+            default_action=Wafv2WebAclDefaultAction(allow={}),
+            rule=[
+                _managed_rule(IP_REPUTATION),
+                _managed_rule(ANONYMOUS_IP, count_only=profile.waf_anonymous_ip_count_only),
+                _rate_rule(profile.waf_rate_limit),
+                _managed_rule(COMMON),
+                _managed_rule(KNOWN_BAD_INPUTS),
+                _managed_rule(SQL_INJECTION),
+            ],
+            visibility_config=Wafv2WebAclVisibilityConfig(
+                cloudwatch_metrics_enabled=True, metric_name=names.web_acl,
+                sampled_requests_enabled=True),
+            provider=props.provider,
+        )
+        self._waf_logging(props, web_acl)
+        return web_acl
+
+    def _waf_logging(self, props: EdgeProps, web_acl: Wafv2WebAcl) -> None:
+        """WAF logs to an encrypted us-east-1 log group that only WAF delivery may write."""
+        settings, names, account = props.settings, props.names, props.account_id
+        key = CustomerKey(self, "logs-key", props=KeyProps(
+            alias=names.edge_key_alias,
+            description=f"WAF log group of {names.prefix} ({GLOBAL_REGION})",
+            account_id=account,
+            deletion_window_days=settings.profile.kms_deletion_window_days,
+            service_statements=[logs_service_statement(account, GLOBAL_REGION)],
+            provider=props.provider,
+        ))
+        group = CloudwatchLogGroup(self, "waf-logs", name=names.waf_log_group,
+                                   retention_in_days=settings.profile.log_retention_days,
+                                   kms_key_id=key.arn, provider=props.provider)
+        policy = CloudwatchLogResourcePolicy(
+            self, "waf-logs-policy",
+            policy_name=names.waf_log_group,
+            policy_document=document(statement(
+                sid="WafLogDelivery",
+                principal={"Service": "delivery.logs.amazonaws.com"},
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{group.arn}:*"],
+                condition={
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{GLOBAL_REGION}:{account}:*"},
+                },
+            )),
+            provider=props.provider,
+        )
+        Wafv2WebAclLoggingConfiguration(
+            self, "waf-logging",
+            resource_arn=web_acl.arn,
+            log_destination_configs=[group.arn],
+            redacted_fields=[
+                Wafv2WebAclLoggingConfigurationRedactedFields(
+                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
+                        name=header))
+                for header in REDACTED_HEADERS
+            ],
+            depends_on=[policy],
+            provider=props.provider,
+        )
+
+    def _log_bucket(self, props: EdgeProps) -> tuple[S3Bucket, S3BucketAcl]:
+        """The standard-logging bucket, with the ACL CloudFront log delivery needs."""
+        settings, names, provider = props.settings, props.names, props.provider
+        bucket = S3Bucket(self, "log-bucket",
+                          bucket=names.with_account(names.cloudfront_log_bucket, props.account_id),
+                          force_destroy=settings.profile.force_destroy_buckets,
+                          provider=provider)
+        S3BucketPublicAccessBlock(self, "log-bucket-public-access", bucket=bucket.id,
+                                  block_public_acls=True, block_public_policy=True,
+                                  ignore_public_acls=True, restrict_public_buckets=True,
+                                  provider=provider)
+        ownership = S3BucketOwnershipControls(
+            self, "log-bucket-ownership", bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerPreferred"),
+            provider=provider)
+        owner = DataAwsCanonicalUserId(self, "canonical-user", provider=provider)
+        log_delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(
+            self, "log-delivery-user", provider=provider)
+        acl = S3BucketAcl(
+            self, "log-bucket-acl", bucket=bucket.id,
+            access_control_policy=S3BucketAclAccessControlPolicy(
+                owner=S3BucketAclAccessControlPolicyOwner(id=owner.id),
+                grant=[
+                    S3BucketAclAccessControlPolicyGrant(
+                        permission="FULL_CONTROL",
+                        grantee=S3BucketAclAccessControlPolicyGrantGrantee(
+                            type="CanonicalUser", id=grantee))
+                    for grantee in (owner.id, log_delivery.id)
+                ]),
+            depends_on=[ownership],
+            provider=provider)
+        # CloudFront standard logging cannot write to SSE-KMS buckets without extra
+        # key grants to the log delivery service; SSE-S3 keeps the logs encrypted.
+        S3BucketServerSideEncryptionConfigurationA(
+            self, "log-bucket-encryption", bucket=bucket.id,
+            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=(
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256")))],
+            provider=provider)
+        S3BucketLifecycleConfiguration(
+            self, "log-bucket-lifecycle", bucket=bucket.id,
+            rule=[S3BucketLifecycleConfigurationRule(
+                id="expire-access-logs", status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(
+                    days=settings.profile.access_log_expiration_days)],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                        days_after_initiation=1)],
+            )],
+            provider=provider)
+        S3BucketPolicy(
+            self, "log-bucket-policy", bucket=bucket.id,
+            policy=document(statement(
+                sid="DenyInsecureTransport", effect="Deny", principal="*", actions=["s3:*"],
+                resources=[bucket.arn, f"{bucket.arn}/*"],
+                condition={"Bool": {"aws:SecureTransport": "false"}})),
+            provider=provider)
+        return bucket, acl
+
+    def _distribution(self, props: EdgeProps, web_acl: Wafv2WebAcl, log_bucket: S3Bucket,
+                      log_bucket_acl: S3BucketAcl) -> CloudfrontDistribution:
+        settings, names = props.settings, props.names
+        dynamic_requests, static_requests = ORIGIN_REQUEST_POLICIES[props.origin_protocol]
+        origin = CloudfrontDistributionOrigin(
+            origin_id=ORIGIN_ID,
+            domain_name=props.origin_domain_name,
+            connection_attempts=ORIGIN_CONNECTION_ATTEMPTS,
+            connection_timeout=ORIGIN_CONNECTION_TIMEOUT,
+            custom_header=[CloudfrontDistributionOriginCustomHeader(
+                name=ORIGIN_VERIFY_HEADER, value=props.origin_verify_value)],
+            custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
+                http_port=80, https_port=443,
+                origin_protocol_policy=ORIGIN_PROTOCOLS[props.origin_protocol],
+                origin_ssl_protocols=["TLSv1.2"],
+                origin_read_timeout=ORIGIN_READ_TIMEOUT,
+                origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT),
+        )
+        if settings.edge_certificate_arn:
+            certificate = CloudfrontDistributionViewerCertificate(
+                acm_certificate_arn=settings.edge_certificate_arn, ssl_support_method="sni-only",
+                minimum_protocol_version=VIEWER_TLS)
+        else:
+            certificate = CloudfrontDistributionViewerCertificate(
+                cloudfront_default_certificate=True)
+        return CloudfrontDistribution(
+            self, "distribution",
+            enabled=True,
+            comment=f"{names.prefix} web",
+            aliases=list(settings.domain_names) or None,
+            origin=[origin],
+            default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
+                target_origin_id=ORIGIN_ID,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=ALL_METHODS,
+                cached_methods=CACHED_METHODS,
+                cache_policy_id=CACHING_DISABLED,
+                origin_request_policy_id=dynamic_requests,
+                response_headers_policy_id=SECURITY_HEADERS),
+            ordered_cache_behavior=[CloudfrontDistributionOrderedCacheBehavior(
+                path_pattern=STATIC_PATH,
+                target_origin_id=ORIGIN_ID,
+                viewer_protocol_policy="redirect-to-https",
+                allowed_methods=READ_METHODS,
+                cached_methods=CACHED_METHODS,
+                cache_policy_id=CACHING_OPTIMIZED,
+                origin_request_policy_id=static_requests,
+                response_headers_policy_id=SECURITY_HEADERS,
+                compress=True)],
+            http_version="http2and3",
+            is_ipv6_enabled=True,
+            price_class=settings.profile.price_class,
+            viewer_certificate=certificate,
+            restrictions=CloudfrontDistributionRestrictions(
+                geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(
+                    restriction_type="none")),
+            web_acl_id=web_acl.arn,
+            logging_config=CloudfrontDistributionLoggingConfig(
+                bucket=log_bucket.bucket_domain_name, prefix=LOG_PREFIX, include_cookies=False),
+            wait_for_deployment=True,
+            # CloudFront checks the bucket's ACL when logging is switched on.
+            depends_on=[log_bucket_acl],
+            provider=props.provider,
+        )

@@ -1,0 +1,1 @@
+"""Integration suite: checks a deployed environment's live resources with boto3."""

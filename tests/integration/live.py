@@ -1,0 +1,173 @@
+"""Machinery of the live checks: emulator detection, expectations, clients, probes.
+
+* ``is_emulator(environ)``: ``AWS_ENDPOINT_URL`` points at a loopback address (moto on
+  127.0.0.1 in the e2e harness). Checks an emulator cannot answer are marked
+  ``real_aws`` and skip there; the ``answer`` / ``optional`` helpers turn an
+  operation or a field the emulator does not implement into a skip on the emulator and
+  leave it a failure against AWS.
+* ``expected_settings(outputs, environ)``: the ``Settings`` the deployment was built
+  from, re-derived from its outputs (suffix, region) and the environment, so each check
+  compares the live value with what ``lib.config.PROFILES`` promises.
+* ``Clients``: boto3 clients per service and region, with ``AWS_ENDPOINT_URL`` passed
+  explicitly (botocore >= 1.31 also reads it itself).
+* ``http_status(url)`` and ``wait_for(...)``: bounded in time.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Callable, Mapping, TypeVar
+from urllib.parse import urlparse
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
+
+from lib.config import NAT_NONE, NAT_PER_AZ, NAT_SINGLE, Settings, load_settings
+from tests.integration.outputs import Outputs
+
+ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
+EMULATOR_REASON = "the emulator cannot answer this"
+HTTP_TIMEOUT_SECONDS = 10.0  # one request
+SETTLE_SECONDS = 300.0  # how long a fresh deployment may take to report healthy targets
+_NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "InternalFailure", "InternalError",
+                                    "500", "501"})
+T = TypeVar("T")
+
+
+def is_emulator(environ: Mapping[str, str]) -> bool:
+    """True when ``AWS_ENDPOINT_URL`` names a loopback host (localhost, 127.0.0.0/8, ::1)."""
+    endpoint = environ.get(ENDPOINT_VARIABLE, "").strip()
+    if not endpoint:
+        return False
+    host = urlparse(endpoint if "//" in endpoint else f"//{endpoint}").hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def expected_settings(outputs: Outputs, environ: Mapping[str, str]) -> Settings:
+    """The validated settings of the deployed environment (its suffix and region come
+    from the outputs; every other variable from ``environ``, as at deploy time)."""
+    return load_settings({**environ,
+                          "ENVIRONMENT_SUFFIX": outputs.require("environment_suffix"),
+                          "AWS_REGION": outputs.require("aws_region")})
+
+
+def expected_nat_gateways(settings: Settings) -> int:
+    """NAT gateways the settings promise: none, one, or one per AZ."""
+    return {NAT_NONE: 0, NAT_SINGLE: 1, NAT_PER_AZ: settings.az_count}[settings.nat_mode]
+
+
+class Clients:
+    """boto3 clients, one per (service, region), created on first use."""
+
+    def __init__(self, region: str, environ: Mapping[str, str]) -> None:
+        self.region = region
+        self.emulator = is_emulator(environ)
+        self._endpoint = environ.get(ENDPOINT_VARIABLE) or None
+        # An emulator answers at once or never: don't retry what it does not implement.
+        self._config = Config(retries={"total_max_attempts": 1 if self.emulator else 6,
+                                       "mode": "standard"})
+        self._session = boto3.Session()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        if key not in self._cache:
+            self._cache[key] = self._session.client(service, region_name=key[1],
+                                                    endpoint_url=self._endpoint,
+                                                    config=self._config)
+        return self._cache[key]
+
+
+def _not_implemented(error: Exception) -> bool:
+    if isinstance(error, ResponseParserError):
+        return True
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return code in _NOT_IMPLEMENTED_CODES or status >= 500
+    return False
+
+
+def answer(emulator: bool, call: Callable[[], T], what: str) -> T:
+    """``call()``; on the emulator, an operation it does not implement skips the check."""
+    try:
+        return call()
+    except (ClientError, ResponseParserError) as error:
+        if emulator and _not_implemented(error):
+            first_line = str(error).splitlines()[0][:160]
+            pytest.skip(f"the emulator does not implement {what} ({first_line})")
+        raise
+
+
+def optional(emulator: bool, document: Mapping[str, Any], key: str, what: str) -> Any:
+    """``document[key]``; on the emulator a missing field skips (it does not model it)."""
+    if key not in document and emulator:
+        pytest.skip(f"the emulator does not model {what} ({key})")
+    assert key in document, f"{what}: {key} missing from {sorted(document)}"
+    return document[key]
+
+
+def wait_for(probe: Callable[[], T], done: Callable[[T], bool], timeout: float,
+             interval: float = 5.0) -> T:
+    """Call ``probe`` until ``done(result)`` or ``timeout`` seconds; returns the last result."""
+    deadline = time.monotonic() + timeout
+    result = probe()
+    while not done(result) and time.monotonic() < deadline:
+        time.sleep(interval)
+        result = probe()
+    return result
+
+
+def http_status(url: str, timeout: float = HTTP_TIMEOUT_SECONDS, verify: bool = True,
+                ) -> int | str:
+    """The HTTP status of a GET, or the connection error's text (refused, timed out...).
+
+    ``verify=False`` skips certificate checks: probing a load balancer by its AWS DNS
+    name, where only the answer matters, not whose certificate it presents."""
+    request = urllib.request.Request(url, headers={"User-Agent": "tap-integration-suite"})
+    context = ssl.create_default_context()
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # nosec B501: a probe, no data is exchanged
+    try:
+        with urllib.request.urlopen(request, timeout=timeout,  # nosec B310
+                                    context=context) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (urllib.error.URLError, OSError) as error:
+        return f"{type(error).__name__}: {getattr(error, 'reason', error)}"
+
+
+def resolves(host: str) -> bool:
+    """True when DNS resolves ``host``."""
+    try:
+        return bool(socket.getaddrinfo(host, None))
+    except OSError:
+        return False
+
+
+def assert_secret_kms_encrypted(aws: Clients, secret_id: str) -> dict[str, Any]:
+    """The secret exists, is not scheduled for deletion, and uses a customer-managed key."""
+    secret: dict[str, Any] = aws("secretsmanager").describe_secret(SecretId=secret_id)
+    assert "DeletedDate" not in secret, f"{secret_id} is scheduled for deletion"
+    key = secret.get("KmsKeyId") or ""
+    assert key and "alias/aws/" not in key, f"{secret_id}: not on a customer key ({key!r})"
+    return secret
+
+
+def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    """``[{"Key": k, "Value": v}, ...]`` as a dict."""
+    return {tag["Key"]: tag["Value"] for tag in tags or []}

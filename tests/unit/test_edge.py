@@ -1,0 +1,297 @@
+"""Edge tier (WAF, CloudFront, access logs) on the synthesized JSON of every profile."""
+# pylint: disable=redefined-outer-name
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.unit.synth import Synth, synthesize
+
+REGIONAL_CERTIFICATE = \
+    "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
+EDGE_CERTIFICATE = \
+    "arn:aws:acm:us-east-1:123456789012:certificate/abcdef01-0123-4567-89ab-0123456789ab"
+GLOBAL = "aws.global"
+RETENTION = {"pr4892": 7, "dev": 30, "prod": 365}
+RATE_LIMIT = {"pr4892": 1000, "dev": 2000, "prod": 2000}
+ANONYMOUS_IP_ACTION = {"pr4892": "count", "dev": "count", "prod": "none"}
+PRICE_CLASS = {"pr4892": "PriceClass_100", "dev": "PriceClass_100", "prod": "PriceClass_All"}
+FORCE_DESTROY = {"pr4892": True, "dev": False, "prod": False}
+TOKEN = re.compile(r"^\$\{[a-z0-9_]+\.[\w-]+\.[\w\[\]\.]+\}$")
+
+
+@pytest.fixture(scope="module")
+def custom() -> Synth:
+    """A standard environment with the ALB on HTTPS and CloudFront aliases."""
+    return synthesize({"ENVIRONMENT_SUFFIX": "stage", "CERTIFICATE_ARN": REGIONAL_CERTIFICATE,
+                       "EDGE_CERTIFICATE_ARN": EDGE_CERTIFICATE,
+                       "DOMAIN_NAMES": "app.example.com,www.example.com"})
+
+
+def web_acl(stack: Synth) -> dict:
+    return stack.at("aws_wafv2_web_acl", "edge/web-acl")
+
+
+def distribution(stack: Synth) -> dict:
+    return stack.at("aws_cloudfront_distribution", "edge/distribution")
+
+
+def test_web_acl_is_cloudfront_scoped_in_us_east_1(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        acl = web_acl(stack)
+        assert acl["scope"] == "CLOUDFRONT"
+        assert acl["provider"] == GLOBAL
+        assert acl["name"] == f"tap-{suffix}-edge"
+        assert acl["default_action"] == {"allow": {}}
+        assert acl["visibility_config"] == {"cloudwatch_metrics_enabled": True,
+                                            "metric_name": f"tap-{suffix}-edge",
+                                            "sampled_requests_enabled": True}
+
+
+def test_rules_priorities_and_actions(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        rules = web_acl(stack)["rule"]
+        assert [(r["priority"], r["name"]) for r in rules] == list(enumerate([
+            "aws-ip-reputation", "aws-anonymous-ip", "rate-limit-per-ip", "aws-common",
+            "aws-known-bad-inputs", "aws-sqli"]))
+        groups = {r["name"]: r["statement"]["managed_rule_group_statement"]
+                  for r in rules if "managed_rule_group_statement" in r["statement"]}
+        assert groups == {
+            "aws-ip-reputation": {"name": "AWSManagedRulesAmazonIpReputationList",
+                                  "vendor_name": "AWS"},
+            "aws-anonymous-ip": {"name": "AWSManagedRulesAnonymousIpList", "vendor_name": "AWS"},
+            "aws-common": {"name": "AWSManagedRulesCommonRuleSet", "vendor_name": "AWS"},
+            "aws-known-bad-inputs": {"name": "AWSManagedRulesKnownBadInputsRuleSet",
+                                     "vendor_name": "AWS"},
+            "aws-sqli": {"name": "AWSManagedRulesSQLiRuleSet", "vendor_name": "AWS"},
+        }
+        overrides = {r["name"]: r["override_action"] for r in rules if r["name"] in groups}
+        assert overrides == {name: {"none": {}} for name in groups} | {
+            "aws-anonymous-ip": {ANONYMOUS_IP_ACTION[suffix]: {}}}
+        assert not any("action" in r for r in rules if r["name"] in groups)
+        for rule in rules:
+            assert rule["visibility_config"] == {"cloudwatch_metrics_enabled": True,
+                                                 "metric_name": rule["name"],
+                                                 "sampled_requests_enabled": True}
+
+
+def test_rate_limit_per_client_ip_per_profile(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        (rule,) = [r for r in web_acl(stack)["rule"] if r["name"] == "rate-limit-per-ip"]
+        assert rule["action"] == {"block": {}}
+        assert "override_action" not in rule
+        assert rule["statement"] == {"rate_based_statement": {
+            "limit": RATE_LIMIT[suffix], "aggregate_key_type": "IP",
+            "evaluation_window_sec": 300}}
+
+
+def test_waf_logs_to_an_encrypted_us_east_1_group_with_redactions(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        group = stack.at("aws_cloudwatch_log_group", "edge/waf-logs")
+        assert group["name"] == f"aws-waf-logs-tap-{suffix}"
+        assert group["retention_in_days"] == RETENTION[suffix]
+        assert group["kms_key_id"] == stack.ref("aws_kms_key", "edge/logs-key/key", "arn")
+        assert group["provider"] == GLOBAL
+        group_arn = stack.ref("aws_cloudwatch_log_group", "edge/waf-logs", "arn")
+        logging = stack.at("aws_wafv2_web_acl_logging_configuration", "edge/waf-logging")
+        assert logging["resource_arn"] == stack.ref("aws_wafv2_web_acl", "edge/web-acl", "arn")
+        assert logging["log_destination_configs"] == [group_arn]
+        assert logging["redacted_fields"] == [{"single_header": {"name": "x-origin-verify"}},
+                                              {"single_header": {"name": "authorization"}}]
+        assert logging["provider"] == GLOBAL
+        policy_id = stack.logical_id("aws_cloudwatch_log_resource_policy", "edge/waf-logs-policy")
+        assert logging["depends_on"] == [f"aws_cloudwatch_log_resource_policy.{policy_id}"]
+
+
+def test_waf_log_delivery_policy_covers_only_this_group(dev: Synth) -> None:
+    account = dev.ref("aws_caller_identity", "caller", "account_id", kind="data")
+    resource_policy = dev.at("aws_cloudwatch_log_resource_policy", "edge/waf-logs-policy")
+    assert resource_policy["policy_name"] == "aws-waf-logs-tap-dev"
+    assert resource_policy["provider"] == GLOBAL
+    (grant,) = dev.policy("aws_cloudwatch_log_resource_policy", "edge/waf-logs-policy",
+                          "policy_document")["Statement"]
+    assert grant["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    assert grant["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert grant["Resource"] == [f"{dev.ref('aws_cloudwatch_log_group', 'edge/waf-logs', 'arn')}:*"]
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": account},
+                                  "ArnLike": {"aws:SourceArn": f"arn:aws:logs:us-east-1:{account}:*"}}
+
+
+def test_edge_key_is_in_us_east_1_for_its_log_groups(stacks: dict[str, Synth]) -> None:
+    window = {"pr4892": 7, "dev": 14, "prod": 30}
+    for suffix, stack in stacks.items():
+        key = stack.at("aws_kms_key", "edge/logs-key/key")
+        assert key["provider"] == GLOBAL and key["enable_key_rotation"] is True
+        assert key["deletion_window_in_days"] == window[suffix]
+        alias = stack.at("aws_kms_alias", "edge/logs-key/alias")
+        assert alias["name"] == f"alias/tap-{suffix}-edge" and alias["provider"] == GLOBAL
+        _, logs = stack.policy("aws_kms_key", "edge/logs-key/key")["Statement"]
+        account = stack.ref("aws_caller_identity", "caller", "account_id", kind="data")
+        assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+        assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
+            f"arn:aws:logs:us-east-1:{account}:log-group:*"
+
+
+def test_every_edge_block_uses_the_us_east_1_provider(stacks: dict[str, Synth]) -> None:
+    for stack in stacks.values():
+        blocks = [(lid, block) for kind in ("resource", "data")
+                  for blocks_of_type in stack.json[kind].values()
+                  for lid, block in blocks_of_type.items()
+                  if stack.paths[lid].startswith("edge/")]
+        assert len(blocks) == 16  # 14 resources, 2 data sources
+        assert {lid: block.get("provider") for lid, block in blocks} == \
+            {lid: GLOBAL for lid, _ in blocks}
+
+
+def test_origin_is_the_load_balancer_with_the_secret_header(dev: Synth) -> None:
+    (origin,) = distribution(dev)["origin"]
+    assert origin["origin_id"] == "alb"
+    assert origin["domain_name"] == dev.ref("aws_lb", "app/alb", "dns_name")
+    (header,) = origin["custom_header"]
+    assert header["name"] == "X-Origin-Verify"
+    assert TOKEN.match(header["value"])  # resolved by Terraform at apply, never a literal
+    assert header["value"] == dev.ref("aws_secretsmanager_secret_version",
+                                      "app/origin-verify-version", "secret_string")
+    assert (origin["connection_attempts"], origin["connection_timeout"]) == (3, 5)
+    assert origin["custom_origin_config"] == {
+        "http_port": 80, "https_port": 443, "origin_protocol_policy": "http-only",
+        "origin_ssl_protocols": ["TLSv1.2"], "origin_read_timeout": 30,
+        "origin_keepalive_timeout": 30}
+
+
+def test_behaviours_use_managed_policies(stacks: dict[str, Synth]) -> None:
+    for stack in stacks.values():
+        dist = distribution(stack)
+        default = dist["default_cache_behavior"]
+        assert default == {
+            "target_origin_id": "alb", "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
+            "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+            "origin_request_policy_id": "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+            "response_headers_policy_id": "67f7725c-6f97-4210-82d7-5512b31e9d03"}
+        (static,) = dist["ordered_cache_behavior"]
+        assert static == {
+            "path_pattern": "/static/*", "target_origin_id": "alb",
+            "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["GET", "HEAD", "OPTIONS"], "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            "response_headers_policy_id": "67f7725c-6f97-4210-82d7-5512b31e9d03",
+            "compress": True}
+        assert "forwarded_values" not in default and "forwarded_values" not in static
+
+
+def test_distribution_per_profile(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        dist = distribution(stack)
+        assert dist["provider"] == GLOBAL
+        assert dist["enabled"] is True and dist["is_ipv6_enabled"] is True
+        assert dist["http_version"] == "http2and3"
+        assert dist["price_class"] == PRICE_CLASS[suffix]
+        assert dist["web_acl_id"] == stack.ref("aws_wafv2_web_acl", "edge/web-acl", "arn")
+        assert dist["viewer_certificate"] == {"cloudfront_default_certificate": True}
+        assert "aliases" not in dist
+        assert dist["restrictions"] == {"geo_restriction": {"restriction_type": "none"}}
+        assert dist["wait_for_deployment"] is True
+        assert dist["logging_config"] == {
+            "bucket": stack.ref("aws_s3_bucket", "edge/log-bucket", "bucket_domain_name"),
+            "prefix": "cloudfront/", "include_cookies": False}
+        acl_id = stack.logical_id("aws_s3_bucket_acl", "edge/log-bucket-acl")
+        assert dist["depends_on"] == [f"aws_s3_bucket_acl.{acl_id}"]
+
+
+def test_custom_certificate_aliases_and_https_origin(custom: Synth) -> None:
+    dist = distribution(custom)
+    assert dist["aliases"] == ["app.example.com", "www.example.com"]
+    assert dist["viewer_certificate"] == {"acm_certificate_arn": EDGE_CERTIFICATE,
+                                          "ssl_support_method": "sni-only",
+                                          "minimum_protocol_version": "TLSv1.2_2021"}
+    (origin,) = dist["origin"]
+    assert origin["custom_origin_config"]["origin_protocol_policy"] == "https-only"
+    assert origin["custom_origin_config"]["origin_ssl_protocols"] == ["TLSv1.2"]
+    # The viewer's Host (an alias the ALB certificate covers) goes to the HTTPS origin.
+    all_viewer = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+    assert dist["default_cache_behavior"]["origin_request_policy_id"] == all_viewer
+    (static,) = dist["ordered_cache_behavior"]
+    assert static["origin_request_policy_id"] == all_viewer
+    assert static["cache_policy_id"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def test_log_bucket_accepts_cloudfront_log_delivery(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        account = stack.ref("aws_caller_identity", "caller", "account_id", kind="data")
+        bucket = stack.at("aws_s3_bucket", "edge/log-bucket")
+        assert bucket["bucket"] == f"tap-{suffix}-cf-logs-{account}-us-east-1"
+        assert bucket["force_destroy"] is FORCE_DESTROY[suffix]
+        bucket_id = stack.ref("aws_s3_bucket", "edge/log-bucket")
+        ownership = stack.at("aws_s3_bucket_ownership_controls", "edge/log-bucket-ownership")
+        assert ownership["bucket"] == bucket_id
+        assert ownership["rule"] == {"object_ownership": "BucketOwnerPreferred"}
+        acl = stack.at("aws_s3_bucket_acl", "edge/log-bucket-acl")
+        owner = stack.ref("aws_canonical_user_id", "edge/canonical-user", kind="data")
+        delivery = stack.ref("aws_cloudfront_log_delivery_canonical_user_id",
+                             "edge/log-delivery-user", kind="data")
+        assert acl["bucket"] == bucket_id
+        assert acl["access_control_policy"] == {"owner": {"id": owner}, "grant": [
+            {"permission": "FULL_CONTROL", "grantee": {"type": "CanonicalUser", "id": owner}},
+            {"permission": "FULL_CONTROL", "grantee": {"type": "CanonicalUser", "id": delivery}},
+        ]}
+        ownership_id = stack.logical_id("aws_s3_bucket_ownership_controls",
+                                        "edge/log-bucket-ownership")
+        assert acl["depends_on"] == [f"aws_s3_bucket_ownership_controls.{ownership_id}"]
+
+
+def test_log_bucket_is_private_encrypted_expiring_and_tls_only(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        bucket_id = stack.ref("aws_s3_bucket", "edge/log-bucket")
+        block = stack.at("aws_s3_bucket_public_access_block", "edge/log-bucket-public-access")
+        assert block == {"bucket": bucket_id, "block_public_acls": True,
+                         "block_public_policy": True, "ignore_public_acls": True,
+                         "restrict_public_buckets": True, "provider": GLOBAL}
+        encryption = stack.at("aws_s3_bucket_server_side_encryption_configuration",
+                              "edge/log-bucket-encryption")
+        assert encryption["rule"] == [
+            {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]
+        (rule,) = stack.at("aws_s3_bucket_lifecycle_configuration",
+                           "edge/log-bucket-lifecycle")["rule"]
+        assert rule["status"] == "Enabled"
+        assert rule["filter"] == [{"prefix": ""}]
+        assert rule["expiration"] == [{"days": RETENTION[suffix]}]
+        assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
+        bucket_arn = stack.ref("aws_s3_bucket", "edge/log-bucket", "arn")
+        (deny,) = stack.policy("aws_s3_bucket_policy", "edge/log-bucket-policy")["Statement"]
+        assert deny == {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                        "Action": ["s3:*"], "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def test_unknown_origin_protocol_is_rejected() -> None:
+    # pylint: disable=import-outside-toplevel
+    from cdktf import Testing, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    from lib.config import load_settings
+    from lib.edge import Edge, EdgeProps
+    from lib.naming import Names
+    settings = load_settings({"ENVIRONMENT_SUFFIX": "dev"})
+    stack = TerraformStack(Testing.app(), "edge-only")
+    props = EdgeProps(settings=settings, names=Names(settings), account_id="123456789012",
+                      provider=AwsProvider(stack, "aws", region="us-east-1"),
+                      origin_domain_name="alb.example.com", origin_verify_value="x",
+                      origin_protocol="tcp")
+    with pytest.raises(ValueError, match="origin_protocol must be one of"):
+        Edge(stack, "edge", props=props)
+
+
+def test_edge_outputs(stacks: dict[str, Synth]) -> None:
+    for stack in stacks.values():
+        outputs = stack.outputs
+        assert outputs["cloudfront_distribution_id"]["value"] == \
+            stack.ref("aws_cloudfront_distribution", "edge/distribution")
+        assert outputs["cloudfront_domain_name"]["value"] == \
+            stack.ref("aws_cloudfront_distribution", "edge/distribution", "domain_name")
+        assert outputs["waf_web_acl_arn"]["value"] == \
+            stack.ref("aws_wafv2_web_acl", "edge/web-acl", "arn")
+        for name in ("cloudfront_distribution_id", "cloudfront_domain_name", "waf_web_acl_arn"):
+            assert outputs[name]["description"]
