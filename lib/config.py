@@ -331,6 +331,13 @@ def _certificates(environ: Mapping[str, str], region: str,
     if bool(domain_names) != bool(edge):
         raise ConfigError("DOMAIN_NAMES", ",".join(domain_names),
                           "DOMAIN_NAMES and EDGE_CERTIFICATE_ARN must be set together")
+    if regional is not None and not domain_names:
+        # CloudFront checks the ALB's certificate against the Host it forwards; no
+        # certificate covers the ALB's own *.elb.amazonaws.com name, so an HTTPS origin
+        # only works behind the viewer's own domain names.
+        raise ConfigError("CERTIFICATE_ARN", regional,
+                          "an HTTPS origin needs DOMAIN_NAMES and EDGE_CERTIFICATE_ARN too "
+                          "(the certificate must cover those names)")
     return regional, edge
 
 

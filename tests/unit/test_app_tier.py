@@ -30,7 +30,8 @@ CERTIFICATE = f"arn:aws:acm:eu-central-2:{ACCOUNT}:certificate/0123abcd-0123-456
 ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.eu-central-2.amazonaws.com/tap/web:1.4.2"
 VARIANT = {"ENVIRONMENT_SUFFIX": "qa", "AWS_REGION": "eu-central-2", "CERTIFICATE_ARN": CERTIFICATE,
            "CPU_ARCHITECTURE": "ARM64", "CONTAINER_IMAGE": ECR_IMAGE, "CONTAINER_PORT": "8080",
-           "HEALTH_CHECK_PATH": "/healthz"}
+           "HEALTH_CHECK_PATH": "/healthz", "DOMAIN_NAMES": "app.example.com",
+           "EDGE_CERTIFICATE_ARN": CERTIFICATE.replace("eu-central-2", "us-east-1")}
 DB_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!cluster-abc-AbCdEf"
 CACHE_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:tap/qa/redis-connection-XyZ123"
 DATA_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"

@@ -141,6 +141,13 @@ def test_invalid_values_name_variable_and_value(variable: str, value: str) -> No
     assert "\n" not in message
 
 
+def test_https_origin_needs_the_viewer_domain_names() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"CERTIFICATE_ARN": ACM.format(region="us-east-1")})
+    assert raised.value.variable == "CERTIFICATE_ARN"
+    assert "needs DOMAIN_NAMES and EDGE_CERTIFICATE_ARN" in str(raised.value)
+
+
 def test_domain_names_need_edge_certificate() -> None:
     with pytest.raises(ConfigError, match="must be set together"):
         load_settings({"DOMAIN_NAMES": "app.example.com"})
