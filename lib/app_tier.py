@@ -84,25 +84,7 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleConditionHttpHeader,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
@@ -110,6 +92,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from lib.config import ORIGIN_VERIFY_HEADER, Profile, Settings
+from lib.log_bucket import LogBucketProps, log_bucket
 from lib.naming import Names
 from lib.network import ANYWHERE, Network
 from lib.policies import document, service_trust, statement
@@ -321,51 +304,19 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         """The ALB access-log bucket and its settings; returns its name and its policy."""
         props = self._props
         profile = props.settings.profile
-        bucket = S3Bucket(
-            self, "alb-logs",
-            bucket=props.names.with_account(props.names.alb_log_bucket, props.account_id),
-            force_destroy=profile.force_destroy_buckets)
-        public_access = S3BucketPublicAccessBlock(
-            self, "alb-logs-public-access", bucket=bucket.id, block_public_acls=True,
-            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True)
-        S3BucketOwnershipControls(
-            self, "alb-logs-ownership", bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
-        # SSE-S3: the only server-side encryption ALB log delivery supports. No versioning:
-        # log objects are written once and expire; versions would only delay their deletion.
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "alb-logs-encryption", bucket=bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256")))])
-        S3BucketLifecycleConfiguration(
-            self, "alb-logs-lifecycle", bucket=bucket.id,
-            rule=[S3BucketLifecycleConfigurationRule(
-                id="expire-access-logs", status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(
-                    days=profile.access_log_expiration_days)],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                        days_after_initiation=1)])])
         if props.settings.aws_region in ELB_ACCOUNT_REGIONS:
             writer: dict[str, Any] = {"AWS": DataAwsElbServiceAccount(self, "elb-account").arn}
         else:
             writer = {"Service": LOG_DELIVERY_PRINCIPAL}
-        policy = S3BucketPolicy(
-            self, "alb-logs-policy", bucket=bucket.id,
-            policy=document(
-                statement(sid="DenyInsecureTransport", effect="Deny", principal="*",
-                          actions=["s3:*"], resources=[bucket.arn, f"{bucket.arn}/*"],
-                          condition={"Bool": {"aws:SecureTransport": "false"}}),
-                statement(sid="LoadBalancerLogDelivery", principal=writer,
-                          actions=["s3:PutObject"],
-                          resources=[f"{bucket.arn}/{ACCESS_LOG_PREFIX}/AWSLogs/"
-                                     f"{props.account_id}/*"])),
-            # S3 rejects concurrent configuration calls on one bucket; one at a time.
-            depends_on=[public_access])
-        return bucket.id, policy
+        logs = log_bucket(self, "alb-logs", props=LogBucketProps(
+            name=props.names.with_account(props.names.alb_log_bucket, props.account_id),
+            force_destroy=profile.force_destroy_buckets,
+            expiration_days=profile.access_log_expiration_days,
+            object_ownership="BucketOwnerEnforced",
+            delivery_statements=lambda arn: [statement(
+                sid="LoadBalancerLogDelivery", principal=writer, actions=["s3:PutObject"],
+                resources=[f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{props.account_id}/*"])]))
+        return logs.bucket.id, logs.policy
 
     def _target_group(self) -> LbTargetGroup:
         """IP targets (awsvpc tasks) behind a health check on HEALTH_CHECK_PATH."""

@@ -80,24 +80,6 @@ from cdktf_cdktf_provider_aws.s3_bucket_acl import (
     S3BucketAclAccessControlPolicyGrantGrantee,
     S3BucketAclAccessControlPolicyOwner,
 )
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
     Wafv2WebAclDefaultAction,
@@ -116,6 +98,8 @@ from constructs import Construct
 
 from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER, Settings
 from lib.kms import CustomerKey, KeyProps, logs_service_statement
+from lib.log_bucket import LogBucketProps
+from lib.log_bucket import log_bucket as create_log_bucket
 from lib.naming import Names
 from lib.policies import document, statement
 
@@ -308,23 +292,18 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
     def _log_bucket(self, props: EdgeProps) -> tuple[S3Bucket, S3BucketAcl]:
         """The standard-logging bucket, with the ACL CloudFront log delivery needs."""
         settings, names, provider = props.settings, props.names, props.provider
-        bucket = S3Bucket(self, "log-bucket",
-                          bucket=names.with_account(names.cloudfront_log_bucket, props.account_id),
-                          force_destroy=settings.profile.force_destroy_buckets,
-                          provider=provider)
-        S3BucketPublicAccessBlock(self, "log-bucket-public-access", bucket=bucket.id,
-                                  block_public_acls=True, block_public_policy=True,
-                                  ignore_public_acls=True, restrict_public_buckets=True,
-                                  provider=provider)
-        ownership = S3BucketOwnershipControls(
-            self, "log-bucket-ownership", bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerPreferred"),
-            provider=provider)
+        logs = create_log_bucket(self, "log-bucket", props=LogBucketProps(
+            name=names.with_account(names.cloudfront_log_bucket, props.account_id),
+            force_destroy=settings.profile.force_destroy_buckets,
+            expiration_days=settings.profile.access_log_expiration_days,
+            # Standard logging delivers through the bucket ACL (below), which needs ACLs on.
+            object_ownership="BucketOwnerPreferred",
+            provider=provider))
         owner = DataAwsCanonicalUserId(self, "canonical-user", provider=provider)
         log_delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(
             self, "log-delivery-user", provider=provider)
         acl = S3BucketAcl(
-            self, "log-bucket-acl", bucket=bucket.id,
+            self, "log-bucket-acl", bucket=logs.bucket.id,
             access_control_policy=S3BucketAclAccessControlPolicy(
                 owner=S3BucketAclAccessControlPolicyOwner(id=owner.id),
                 grant=[
@@ -334,37 +313,9 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                             type="CanonicalUser", id=grantee))
                     for grantee in (owner.id, log_delivery.id)
                 ]),
-            depends_on=[ownership],
+            depends_on=[logs.ownership],
             provider=provider)
-        # CloudFront standard logging cannot write to SSE-KMS buckets without extra
-        # key grants to the log delivery service; SSE-S3 keeps the logs encrypted.
-        S3BucketServerSideEncryptionConfigurationA(
-            self, "log-bucket-encryption", bucket=bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
-                apply_server_side_encryption_by_default=(
-                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256")))],
-            provider=provider)
-        S3BucketLifecycleConfiguration(
-            self, "log-bucket-lifecycle", bucket=bucket.id,
-            rule=[S3BucketLifecycleConfigurationRule(
-                id="expire-access-logs", status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(
-                    days=settings.profile.access_log_expiration_days)],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                        days_after_initiation=1)],
-            )],
-            provider=provider)
-        S3BucketPolicy(
-            self, "log-bucket-policy", bucket=bucket.id,
-            policy=document(statement(
-                sid="DenyInsecureTransport", effect="Deny", principal="*", actions=["s3:*"],
-                resources=[bucket.arn, f"{bucket.arn}/*"],
-                condition={"Bool": {"aws:SecureTransport": "false"}})),
-            provider=provider)
-        return bucket, acl
+        return logs.bucket, acl
 
     def _distribution(self, props: EdgeProps, web_acl: Wafv2WebAcl, log_bucket: S3Bucket,
                       log_bucket_acl: S3BucketAcl) -> CloudfrontDistribution:
