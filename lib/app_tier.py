@@ -188,6 +188,9 @@ class AppTierProps:  # pylint: disable=too-many-instance-attributes
     # with (through Secrets Manager). Default: none, and then no such statement at all.
     readable_secret_arns: Sequence[str] = field(default_factory=tuple)
     decrypt_key_arns: Sequence[str] = field(default_factory=tuple)
+    # Customer key for the origin-verify secret (the data tier's key in TapStack).
+    # Default: None, the account's AWS-managed Secrets Manager key.
+    secret_key_arn: str | None = None
 
 
 class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
@@ -288,7 +291,8 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
             self, "origin-verify", name=props.names.origin_verify_secret,
             description=f"{ORIGIN_VERIFY_HEADER} header value of {props.names.prefix} "
                         "(CloudFront to load balancer)",
-            recovery_window_in_days=props.settings.profile.secret_recovery_window_days)
+            recovery_window_in_days=props.settings.profile.secret_recovery_window_days,
+            kms_key_id=props.secret_key_arn)
         password = DataAwsSecretsmanagerRandomPassword(
             self, "origin-verify-value", password_length=ORIGIN_VERIFY_LENGTH,
             exclude_punctuation=True, include_space=False)

@@ -29,7 +29,8 @@ Creates:
   TLSv1.2_2021 as the minimum viewer protocol;
 - the standard access-log bucket: ACLs enabled (``BucketOwnerPreferred``) with the
   ``awslogsdelivery`` account granted FULL_CONTROL as CloudFront standard logging
-  requires, SSE-S3, public access blocked, expiry from the profile, TLS-only policy.
+  requires, SSE-KMS with the edge key (its policy lets CloudFront's log delivery generate
+  data keys), public access blocked, expiry from the profile, TLS-only policy.
 
 Anonymous IP list in count mode: the ephemeral (``pr*``) and standard (``dev``,
 ``stage``...) profiles count instead of block (``waf_anonymous_ip_count_only``). Their
@@ -214,7 +215,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self.web_acl_arn: str = web_acl.arn
         self.web_acl_name: str = web_acl.name
         self.web_acl_id: str = web_acl.id
-        log_bucket, log_bucket_acl = self._log_bucket(props)
+        log_bucket, log_bucket_acl = self._log_bucket(props, self._logs_key.arn)
         self.log_bucket_name: str = log_bucket.bucket
         distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
         self.distribution_id: str = distribution.id
@@ -243,23 +244,40 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                 sampled_requests_enabled=True),
             provider=props.provider,
         )
-        self._waf_logging(props, web_acl)
+        self._logs_key = self._key(props)
+        self._waf_logging(props, web_acl, self._logs_key.arn)
         return web_acl
 
-    def _waf_logging(self, props: EdgeProps, web_acl: Wafv2WebAcl) -> None:
-        """WAF logs to an encrypted us-east-1 log group that only WAF delivery may write."""
-        settings, names, account = props.settings, props.names, props.account_id
-        key = CustomerKey(self, "logs-key", props=KeyProps(
-            alias=names.edge_key_alias,
-            description=f"WAF log group of {names.prefix} ({GLOBAL_REGION})",
-            account_id=account,
-            deletion_window_days=settings.profile.kms_deletion_window_days,
-            service_statements=[logs_service_statement(account, GLOBAL_REGION)],
+    @staticmethod
+    def _key_statements(account: str) -> list[dict[str, Any]]:
+        """CloudWatch Logs (WAF log group) and CloudFront's log delivery (S3 objects) only."""
+        return [
+            logs_service_statement(account, GLOBAL_REGION),
+            # CloudFront standard logging writes SSE-KMS objects only when its delivery
+            # service may generate data keys with the bucket's customer key.
+            statement(sid="CloudFrontLogDelivery",
+                      principal={"Service": "delivery.logs.amazonaws.com"},
+                      actions=["kms:GenerateDataKey*"], resources="*",
+                      condition={"StringEquals": {"aws:SourceAccount": account}}),
+        ]
+
+    def _key(self, props: EdgeProps) -> CustomerKey:
+        """The us-east-1 key of the edge's logs: the WAF log group and the access-log bucket."""
+        return CustomerKey(self, "logs-key", props=KeyProps(
+            alias=props.names.edge_key_alias,
+            description=f"WAF and CloudFront logs of {props.names.prefix} ({GLOBAL_REGION})",
+            account_id=props.account_id,
+            deletion_window_days=props.settings.profile.kms_deletion_window_days,
+            service_statements=self._key_statements(props.account_id),
             provider=props.provider,
         ))
+
+    def _waf_logging(self, props: EdgeProps, web_acl: Wafv2WebAcl, key_arn: str) -> None:
+        """WAF logs to an encrypted us-east-1 log group that only WAF delivery may write."""
+        settings, names, account = props.settings, props.names, props.account_id
         group = CloudwatchLogGroup(self, "waf-logs", name=names.waf_log_group,
                                    retention_in_days=settings.profile.log_retention_days,
-                                   kms_key_id=key.arn, provider=props.provider)
+                                   kms_key_id=key_arn, provider=props.provider)
         policy = CloudwatchLogResourcePolicy(
             self, "waf-logs-policy",
             policy_name=names.waf_log_group,
@@ -289,7 +307,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             provider=props.provider,
         )
 
-    def _log_bucket(self, props: EdgeProps) -> tuple[S3Bucket, S3BucketAcl]:
+    def _log_bucket(self, props: EdgeProps, key_arn: str) -> tuple[S3Bucket, S3BucketAcl]:
         """The standard-logging bucket, with the ACL CloudFront log delivery needs."""
         settings, names, provider = props.settings, props.names, props.provider
         logs = create_log_bucket(self, "log-bucket", props=LogBucketProps(
@@ -298,6 +316,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             expiration_days=settings.profile.access_log_expiration_days,
             # Standard logging delivers through the bucket ACL (below), which needs ACLs on.
             object_ownership="BucketOwnerPreferred",
+            kms_key_arn=key_arn,
             provider=provider))
         owner = DataAwsCanonicalUserId(self, "canonical-user", provider=provider)
         log_delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(

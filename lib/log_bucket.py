@@ -2,8 +2,8 @@
 
 ``log_bucket(scope, id, props=LogBucketProps(...))`` creates, under ids ``<id>`` and
 ``<id>-<part>``, a bucket with all public access blocked, the given object ownership,
-SSE-S3 encryption (neither ALB nor CloudFront standard log delivery writes to SSE-KMS
-buckets without extra grants), a lifecycle rule for all objects (empty-prefix filter)
+SSE-KMS with a customer key where the delivering service can use one (CloudFront) and
+SSE-S3 where it cannot (ALB log delivery), a lifecycle rule for all objects (empty-prefix filter)
 expiring logs per profile, and a bucket policy that denies non-TLS requests plus the
 caller's delivery statements. No versioning: log objects are written once and expire;
 versions would only delay their deletion. Returns the bucket, its ownership controls
@@ -50,6 +50,10 @@ class LogBucketProps:
     # Extra policy statements, given the bucket's ARN token (e.g. who may deliver logs).
     delivery_statements: Callable[[str], Sequence[dict[str, Any]]] = field(
         default=lambda arn: ())
+    # SSE-KMS with this customer key, for services that can use one (CloudFront standard
+    # logging, given kms:GenerateDataKey* in the key policy); None: SSE-S3, the only
+    # encryption ALB log delivery supports.
+    kms_key_arn: str | None = None
     provider: TerraformProvider | None = None
 
 
@@ -79,7 +83,10 @@ def log_bucket(scope: Construct, construct_id: str, *, props: LogBucketProps) ->
         rule=[S3BucketServerSideEncryptionConfigurationRuleA(
             apply_server_side_encryption_by_default=(
                 S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                    sse_algorithm="AES256")))],
+                    sse_algorithm="aws:kms" if props.kms_key_arn else "AES256",
+                    kms_master_key_id=props.kms_key_arn)),
+            # S3 Bucket Keys cut KMS requests (and cost) per log object.
+            bucket_key_enabled=True if props.kms_key_arn else None)],
         provider=provider)
     S3BucketLifecycleConfiguration(
         scope, f"{construct_id}-lifecycle", bucket=bucket.id,

@@ -62,7 +62,8 @@ class TapStack(TerraformStack):
             settings=settings, names=names, account_id=account_id, network=network,
             container_environment=data.container_environment,
             container_secrets=data.container_secrets,
-            readable_secret_arns=data.secret_arns, decrypt_key_arns=data.key_arns))
+            readable_secret_arns=data.secret_arns, decrypt_key_arns=data.key_arns,
+            secret_key_arn=data.key_arn))
 
         # -- edge: lib/edge.py --
         self.edge = Edge(self, "edge", props=EdgeProps(

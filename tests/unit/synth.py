@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from cdktf import TerraformElement, Testing
+from cdktf import Testing
 
 import lib  # noqa: F401  # pylint: disable=unused-import
 from lib.config import load_settings
@@ -21,7 +21,7 @@ class Synth:
 
     def __init__(self, document: dict[str, Any], paths: Mapping[str, str]) -> None:
         self.json = document
-        self.paths = dict(paths)  # logical id -> construct path below the stack
+        self.paths = dict(paths)  # logical id -> construct path below the stack (resource, data)
 
     def resources(self, rtype: str) -> dict[str, dict[str, Any]]:
         """All resources of a type, by logical id (empty when there are none)."""
@@ -62,8 +62,12 @@ def synthesize(environ: Mapping[str, str]) -> Synth:
     settings = load_settings(environ)
     stack = TapStack(Testing.app(), settings)
     document = json.loads(Testing.synth(stack))
+    # The construct paths are the "//" metadata that Testing.synth strips: one jsii call for
+    # all of them, instead of three per construct when walking the tree (~0.07 s a synth).
     paths = {}
-    for node in stack.node.find_all():
-        if isinstance(node, TerraformElement) and node is not stack:
-            paths[stack.get_logical_id(node)] = node.node.path.split("/", 1)[1]
+    config = stack.to_terraform()
+    for kind in ("resource", "data"):
+        for blocks in config.get(kind, {}).values():
+            for logical_id, block in blocks.items():
+                paths[logical_id] = block["//"]["metadata"]["path"].split("/", 1)[1]
     return Synth(document, paths)

@@ -118,7 +118,7 @@ def test_waf_log_delivery_policy_covers_only_this_group(dev: Synth) -> None:
                                   "ArnLike": {"aws:SourceArn": f"arn:aws:logs:us-east-1:{account}:*"}}
 
 
-def test_edge_key_is_in_us_east_1_for_its_log_groups(stacks: dict[str, Synth]) -> None:
+def test_edge_key_is_in_us_east_1_for_its_logs(stacks: dict[str, Synth]) -> None:
     window = {"pr4892": 7, "dev": 14, "prod": 30}
     for suffix, stack in stacks.items():
         key = stack.at("aws_kms_key", "edge/logs-key/key")
@@ -126,11 +126,16 @@ def test_edge_key_is_in_us_east_1_for_its_log_groups(stacks: dict[str, Synth]) -
         assert key["deletion_window_in_days"] == window[suffix]
         alias = stack.at("aws_kms_alias", "edge/logs-key/alias")
         assert alias["name"] == f"alias/tap-{suffix}-edge" and alias["provider"] == GLOBAL
-        _, logs = stack.policy("aws_kms_key", "edge/logs-key/key")["Statement"]
+        _, logs, delivery = stack.policy("aws_kms_key", "edge/logs-key/key")["Statement"]
         account = stack.ref("aws_caller_identity", "caller", "account_id", kind="data")
         assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
         assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
             f"arn:aws:logs:us-east-1:{account}:log-group:*"
+        assert delivery == {
+            "Sid": "CloudFrontLogDelivery", "Effect": "Allow",
+            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*"], "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}}}
 
 
 def test_every_edge_block_uses_the_us_east_1_provider(stacks: dict[str, Synth]) -> None:
@@ -252,7 +257,10 @@ def test_log_bucket_is_private_encrypted_expiring_and_tls_only(stacks: dict[str,
         encryption = stack.at("aws_s3_bucket_server_side_encryption_configuration",
                               "edge/log-bucket-encryption")
         assert encryption["rule"] == [
-            {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]
+            {"apply_server_side_encryption_by_default": {
+                "sse_algorithm": "aws:kms",
+                "kms_master_key_id": stack.ref("aws_kms_key", "edge/logs-key/key", "arn")},
+             "bucket_key_enabled": True}]
         (rule,) = stack.at("aws_s3_bucket_lifecycle_configuration",
                            "edge/log-bucket-lifecycle")["rule"]
         assert rule["status"] == "Enabled"
