@@ -9,27 +9,31 @@ from pathlib import Path
 
 import pytest
 
+import lib
+import main
 from lib import bindings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def synth_in_process(tmp_path: Path, full_import: bool) -> tuple[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != bindings.FULL_IMPORT_VARIABLE}
-    if full_import:
-        env[bindings.FULL_IMPORT_VARIABLE] = "1"
-    out = tmp_path / ("full" if full_import else "fast")
-    env.update(ENVIRONMENT_SUFFIX="prod", CDKTF_OUTDIR=str(out))
+def synth_with_full_import(out: Path) -> str:
+    """Synthesize prod in a process that imports the whole bindings package; its mode."""
+    env = {**os.environ, bindings.FULL_IMPORT_VARIABLE: "1", "ENVIRONMENT_SUFFIX": "prod",
+           "CDKTF_OUTDIR": str(out)}
     probe = "import sys, lib, main; code = main.main(); print(lib.BINDINGS_MODE); sys.exit(code)"
-    mode = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, check=True,
+    return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, check=True,
                           timeout=300, capture_output=True, text=True).stdout.split()[-1]
-    return mode, (out / "stacks" / "TapStackprod" / "cdk.tf.json").read_text()
 
 
+@pytest.mark.slow  # the normal import costs ~11 s: `make test` runs it apart from `make unit`
 def test_fast_and_full_import_synthesize_identical_json(tmp_path: Path) -> None:
-    fast_mode, fast = synth_in_process(tmp_path, full_import=False)
-    full_mode, full = synth_in_process(tmp_path, full_import=True)
-    assert (fast_mode, full_mode) == ("fast", "full")
+    environ = {k: v for k, v in os.environ.items() if k != bindings.FULL_IMPORT_VARIABLE}
+    assert main.main({**environ, "ENVIRONMENT_SUFFIX": "prod",
+                      "CDKTF_OUTDIR": str(tmp_path / "fast")}) == 0
+    assert lib.BINDINGS_MODE == "fast"
+    assert synth_with_full_import(tmp_path / "full") == "full"
+    fast, full = ((tmp_path / mode / "stacks" / "TapStackprod" / "cdk.tf.json").read_text()
+                  for mode in ("fast", "full"))
     assert fast == full
     assert '"aws_vpc"' in fast
 

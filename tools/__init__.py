@@ -1,0 +1,1 @@
+"""Developer tools of the TAP stack: the security scan (``tools.scan``)."""
