@@ -25,11 +25,14 @@ PROFILES := dev pr4892 prod
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit validate synth-profiles clean
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
-	@echo "make test    install what is missing, then lint, unit tests, terraform validate"
-	@echo "make lint | unit | validate | clean"
+	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan"
+	@echo "make lint | unit | validate | scan | bench | graph | clean"
+	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
+	@echo "make e2e     deploy ENVIRONMENT_SUFFIX (default pr4892) to moto on 127.0.0.1, test, destroy"
+	@echo "make e2e-all the same for dev, pr4892 and prod, one after another"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -51,24 +54,83 @@ synth: install
 	$(CDKTF) synth --output cdktf.out
 
 lint: $(VENV)/.synced
-	$(PY) -m pylint main.py lib tests
+	$(PY) -m pylint main.py lib tests tools scripts/bench.py
 
 unit: $(VENV)/.synced
-	$(PY) -m pytest tests/unit --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
+	$(PY) -m pytest tests/unit -m "not slow" --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
 
-# Synthesizes the reference profiles with main.py (one process each) for validate.
+# Tests that cost a process of their own (the normal, slow bindings import): `make test` only.
+unit-slow: $(VENV)/.synced
+	$(PY) -m pytest tests/unit -m slow
+
+# Synthesizes the reference profiles with main.py for validate and scan, in one process
+# (the bindings load once: ~3 s instead of ~7.5 s).
 synth-profiles: $(VENV)/.synced
-	@for env in $(PROFILES); do \
-	  ENVIRONMENT_SUFFIX=$$env CDKTF_OUTDIR=$(BUILD)/synth/$$env $(PY) main.py || exit 1; \
-	done
+	$(PY) -c 'import os, sys, main; sys.exit(max(main.main({**os.environ, "ENVIRONMENT_SUFFIX": env, "CDKTF_OUTDIR": f"$(BUILD)/synth/{env}"}) for env in sys.argv[1:]))' $(PROFILES)
 
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
 	scripts/validate.sh $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
 
 test: install
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory validate
+	$(MAKE) --no-print-directory unit unit-slow
+	$(MAKE) --no-print-directory validate scan
+	$(MAKE) --no-print-directory e2e ENVIRONMENT_SUFFIX=pr4892
+
+# Live checks of a deployed environment (tests/integration), read from its outputs file;
+# every test skips, with the reason, when the file is absent or empty. `make test` runs it
+# inside `make e2e`, against the emulator deployment.
+TAP_OUTPUTS_FILE ?= cfn-outputs/flat-outputs.json
+integration: $(VENV)/.synced
+	TAP_OUTPUTS_FILE=$(TAP_OUTPUTS_FILE) $(PY) -m pytest tests/integration -p no:cacheprovider -rs
+
+# Security scan (tools/scan.py): checkov, pinned with hashes in tools/checkov-requirements.txt
+# (compiled from tools/checkov-requirements.in with pip-compile --generate-hashes), in its own
+# venv because its dependencies clash with the stack's (boto3); skips in .checkov.yaml,
+# exceptions for one resource in tools/checkov-allowlist.toml, enforced by tests/tools.
+CHECKOV_VENV := $(BUILD)/checkov-venv
+$(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON_BOOT) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -qq --disable-pip-version-check --require-hashes --no-deps \
+	  -r tools/checkov-requirements.txt
+	@touch $@
+
+scan: synth-profiles $(CHECKOV_VENV)/.installed
+	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
+	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
+
+# Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
+BENCH_RUNS ?= 5
+bench: install
+	$(PY) scripts/bench.py --runs $(BENCH_RUNS)
+
+# The synthesized stack's dependency graph (terraform graph) as SVG, for the README.
+GRAPH_SVG ?= docs/graph.svg
+graph: install
+	ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) CDKTF_OUTDIR=$(BUILD)/graph $(PY) main.py
+	PYTHON=$(PY) scripts/graph.sh $(BUILD)/graph/stacks/TapStack$(ENVIRONMENT_SUFFIX) $(GRAPH_SVG)
+
+# Offline end-to-end run (tests/e2e/run.py): moto on a free 127.0.0.1 port with the
+# extensions in tests/e2e/moto_ext (unit-tested first, e2e-moto), synth, cdktf deploy with
+# the S3 backend in the emulator, outputs file, tests/integration, the state-lock test, an
+# empty second plan, destroy, nothing left. ENVIRONMENT_SUFFIX picks the profile (default
+# pr4892); reports and logs in build/e2e/<suffix>/.
+E2E_SUFFIX = $(if $(filter file default,$(origin ENVIRONMENT_SUFFIX)),pr4892,$(ENVIRONMENT_SUFFIX))
+e2e-moto: $(VENV)/.synced
+	$(PY) -m pytest tests/e2e -p no:cacheprovider -q
+e2e: install e2e-moto
+	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
+e2e-all: install e2e-moto
+	$(PY) -m tests.e2e.run $(PROFILES)
+
+# Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
+# ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the
+# one the integration suite reads.
+deploy: install
+	$(CDKTF) deploy TapStack$(ENVIRONMENT_SUFFIX) --auto-approve --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
+destroy: install
+	$(CDKTF) destroy TapStack$(ENVIRONMENT_SUFFIX) --auto-approve
 
 clean:
 	rm -rf cdktf.out $(BUILD) .pytest_cache .coverage htmlcov cfn-outputs

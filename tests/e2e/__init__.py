@@ -1,0 +1,1 @@
+"""Offline end-to-end harness: deploy, test and destroy the stack against moto."""

@@ -1,0 +1,31 @@
+"""Fixtures of the moto extension tests: one in-process emulator per session."""
+# pylint: disable=redefined-outer-name
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.e2e import moto_ext
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[str]:
+    """URL of a moto server on a free loopback port with the extensions installed."""
+    moto_ext.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client(endpoint: str) -> Callable[..., Any]:
+    """``client("ec2", region="us-east-1")``: a boto3 client of the emulator."""
+    def make(service: str, region: str = "us-east-1") -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=endpoint,
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+    return make

@@ -1,0 +1,22 @@
+"""Small extensions of moto for the AWS calls the stack makes that moto 5.2.5 lacks or
+answers differently from AWS.
+
+``install()`` registers every extension once (idempotent); the e2e server calls it
+before it serves the first request. Each module's docstring names the gap it fills.
+"""
+from __future__ import annotations
+
+from tests.e2e.moto_ext import (autoscaling_tags, cloudfront_fidelity, ec2_rule_description,
+                                ecs_service, elasticache_serverless, elbv2_scheme, rds_cluster,
+                                s3_owner)
+
+EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_service,
+              cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner)
+_INSTALLED: list[str] = []
+
+
+def install() -> list[str]:
+    """Patch moto's backends and response handlers; returns the names of the extensions."""
+    if not _INSTALLED:
+        _INSTALLED.extend(extension.install() for extension in EXTENSIONS)
+    return list(_INSTALLED)
