@@ -28,8 +28,9 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 .PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
-	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan"
-	@echo "make lint | unit | validate | scan | bench | graph | clean"
+	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of pr4892"
+	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
+	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     deploy ENVIRONMENT_SUFFIX (default pr4892) to moto on 127.0.0.1, test, destroy"
 	@echo "make e2e-all the same for dev, pr4892 and prod, one after another"
