@@ -9,6 +9,9 @@ export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Python caches bytecode unless told not to; some machine images set PYTHONDONTWRITEBYTECODE,
+# which makes every run recompile lib/ and tests/ and re-rewrite the test modules.
+unexport PYTHONDONTWRITEBYTECODE
 export CHECKPOINT_DISABLE := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export DISABLE_VERSION_CHECK := 1

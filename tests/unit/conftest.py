@@ -1,12 +1,38 @@
-"""Session fixtures: each reference environment is synthesized once per test session."""
+"""Session fixtures: every environment the unit tests read is synthesized once per session.
+
+The three reference environments, built here, and the all-options ``variant``, which
+``main.main`` writes (``main_run``); see tests/unit/variants.py for why there are no more.
+
+``suite_without_outputs`` is the integration suite run as `make integration` runs it on a
+checkout that deployed nothing. That process is started as soon as collection shows a
+test needs it, so it runs on the second core while this process synthesizes.
+"""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
+import gc
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from tests.unit.synth import Synth, synthesize
+import main
+from tests.unit.synth import Synth, synthesize, written
+from tests.unit.variants import VARIANT
 
 REFERENCE_SUFFIXES = ("dev", "pr4892", "prod")
+ROOT = Path(__file__).resolve().parents[2]
+
+# The bindings, jsii and typing caches loaded above live as long as the process: moved to
+# the permanent generation, no garbage collection walks them again (pytest's final
+# gc.collect() passes alone took ~0.3 s over them).
+gc.freeze()
+SUITE_TIMEOUT_SECONDS = 300
+_SUITE = pytest.StashKey[tuple[subprocess.Popen, Path]]()
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +57,62 @@ def ephemeral(stacks: dict[str, Synth]) -> Synth:
 def prod(stacks: dict[str, Synth]) -> Synth:
     """The production profile."""
     return stacks["prod"]
+
+
+@pytest.fixture(scope="session")
+def main_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
+    """``main.main`` on VARIANT: its exit code and its output directory."""
+    outdir = tmp_path_factory.mktemp("main-out")
+    return main.main({**VARIANT, "CDKTF_OUTDIR": str(outdir)}), outdir
+
+
+@pytest.fixture(scope="session")
+def variant(main_run: tuple[int, Path]) -> Synth:
+    """The stack main.main wrote for VARIANT (every option set, us-west-1), parsed."""
+    code, outdir = main_run
+    assert code == 0
+    return written(outdir / "stacks" / f"TapStack{VARIANT['ENVIRONMENT_SUFFIX']}" / "cdk.tf.json")
+
+
+def _start_suite_without_outputs() -> tuple[subprocess.Popen, Path]:
+    """`pytest tests/integration` with TAP_OUTPUTS_FILE naming a file that does not exist;
+    the process and the (empty) directory of that file."""
+    directory = Path(tempfile.mkdtemp(prefix="tap-no-outputs-"))
+    env = {**os.environ, "TAP_OUTPUTS_FILE": str(directory / "flat-outputs.json")}
+    env.pop("AWS_ENDPOINT_URL", None)
+    process = subprocess.Popen(  # pylint: disable=consider-using-with  # waited in the fixture
+        [sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider", "-rs"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, directory
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the integration suite early when a selected test reads its result."""
+    if any("suite_without_outputs" in getattr(item, "fixturenames", ())
+           for item in session.items):
+        session.config.stash[_SUITE] = _start_suite_without_outputs()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that never read the suite's result (stopped early) still reaps the process."""
+    started = config.stash.get(_SUITE, None)
+    if started is not None:
+        process, directory = started
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def suite_without_outputs(request: pytest.FixtureRequest) -> subprocess.CompletedProcess:
+    """The finished run of the integration suite without a deployment."""
+    if _SUITE not in request.config.stash:
+        request.config.stash[_SUITE] = _start_suite_without_outputs()
+    process, _ = request.config.stash[_SUITE]
+    try:
+        stdout, stderr = process.communicate(timeout=SUITE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)

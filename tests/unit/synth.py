@@ -1,15 +1,18 @@
 """Synthesis helpers shared by the unit tests: build a stack, parse its JSON, find things.
 
-``synthesize(environ)`` returns a ``Synth`` over the parsed ``cdk.tf.json`` of a TapStack
-built from ``environ``. Resources are found by construct path (``"network/vpc"``),
-which is stable across synths, rather than by generated logical ids.
+``synthesize(environ)`` returns a ``Synth`` over the Terraform JSON of a TapStack built
+from ``environ`` (and the TapStack itself, for its exposed attributes); ``parsed(stack)``
+the same for any stack built here; ``written(path)`` one over a ``cdk.tf.json`` on disk.
+Resources are found by construct path (``"network/vpc"``), which is stable across synths,
+rather than by generated logical ids.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Mapping
 
-from cdktf import Testing
+from cdktf import Aspects, TerraformStack, Testing
 
 import lib  # noqa: F401  # pylint: disable=unused-import
 from lib.config import load_settings
@@ -19,9 +22,11 @@ from lib.tap_stack import TapStack
 class Synth:
     """The parsed Terraform JSON of one stack."""
 
-    def __init__(self, document: dict[str, Any], paths: Mapping[str, str]) -> None:
+    def __init__(self, document: dict[str, Any], paths: Mapping[str, str],
+                 stack: TerraformStack | None = None) -> None:
         self.json = document
         self.paths = dict(paths)  # logical id -> construct path below the stack (resource, data)
+        self.stack = stack  # the construct tree, when this process built it
 
     def resources(self, rtype: str) -> dict[str, dict[str, Any]]:
         """All resources of a type, by logical id (empty when there are none)."""
@@ -59,15 +64,30 @@ class Synth:
 
 def synthesize(environ: Mapping[str, str]) -> Synth:
     """Synthesize a TapStack for ``environ`` (validated like main.py) and parse it."""
-    settings = load_settings(environ)
-    stack = TapStack(Testing.app(), settings)
-    document = json.loads(Testing.synth(stack))
-    # The construct paths are the "//" metadata that Testing.synth strips: one jsii call for
-    # all of them, instead of three per construct when walking the tree (~0.07 s a synth).
+    return parsed(TapStack(Testing.app(), load_settings(environ)))
+
+
+def parsed(stack: TerraformStack) -> Synth:
+    """A stack built in this process, as Terraform JSON: ``to_terraform()`` without the "//"
+    metadata is exactly what ``Testing.synth`` returns, once no aspect is registered (what
+    Testing.synth runs first); the metadata gives the construct paths, in the same call."""
+    assert not Aspects.of(stack).all and not Aspects.of(stack.node.root).all, \
+        "aspects registered: synthesize with Testing.synth"
+    return _parse(stack.to_terraform(), stack)
+
+
+def written(path: Path) -> Synth:
+    """The ``cdk.tf.json`` at ``path`` as ``cdktf synth`` wrote it."""
+    return _parse(json.loads(path.read_text(encoding="utf-8")), None)
+
+
+def _parse(config: dict[str, Any], stack: TerraformStack | None) -> Synth:
+    """``config`` without its "//" metadata, and the construct paths (below the stack) of its
+    resources and data sources by logical id, which that metadata held."""
+    config.pop("//", None)
     paths = {}
-    config = stack.to_terraform()
     for kind in ("resource", "data"):
         for blocks in config.get(kind, {}).values():
             for logical_id, block in blocks.items():
-                paths[logical_id] = block["//"]["metadata"]["path"].split("/", 1)[1]
-    return Synth(document, paths)
+                paths[logical_id] = block.pop("//")["metadata"]["path"].split("/", 1)[1]
+    return Synth(config, paths, stack)

@@ -1,19 +1,20 @@
-"""Application tier on the synthesized JSON of dev, pr4892, prod and one variant.
+"""Application tier on the synthesized JSON of dev, pr4892, prod and the variant.
 
-The variant (module fixture ``variant``) sets CERTIFICATE_ARN (HTTPS), a region opened
-after August 2022, ARM64, a private ECR image, a custom port and health-check path.
-``wired`` builds the tier directly with container environment, secrets and keys, the
-way the stack will pass the data tier's values.
+The variant (session fixture ``variant``, tests/unit/variants.py) sets CERTIFICATE_ARN
+(HTTPS), ARM64, a private ECR image, a custom port and health-check path.
+``wired`` builds the tier alone, in a region opened after August 2022 with HTTPS, with
+container environment, secrets and keys the way the stack passes the data tier's values.
 """
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import cdktf
-from cdktf import TerraformElement, TerraformStack
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from lib.app_tier import (
@@ -23,50 +24,39 @@ from lib.config import PROFILES, load_settings
 from lib.naming import Names
 from lib.network import Network, NetworkProps
 from lib.tap_stack import TapStack
-from tests.unit.synth import Synth, synthesize
+from tests.unit.synth import Synth, parsed
+from tests.unit.variants import (ACCOUNT, ECR_IMAGE, NEWER_REGION, REGIONAL_CERTIFICATE,
+                                 VARIANT_REGION, WIRED)
 
-ACCOUNT = "123456789012"
-CERTIFICATE = f"arn:aws:acm:eu-central-2:{ACCOUNT}:certificate/0123abcd-0123-4567-89ab-0123456789ab"
-ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.eu-central-2.amazonaws.com/tap/web:1.4.2"
-VARIANT = {"ENVIRONMENT_SUFFIX": "qa", "AWS_REGION": "eu-central-2", "CERTIFICATE_ARN": CERTIFICATE,
-           "CPU_ARCHITECTURE": "ARM64", "CONTAINER_IMAGE": ECR_IMAGE, "CONTAINER_PORT": "8080",
-           "HEALTH_CHECK_PATH": "/healthz", "DOMAIN_NAMES": "app.example.com",
-           "EDGE_CERTIFICATE_ARN": CERTIFICATE.replace("eu-central-2", "us-east-1")}
-DB_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!cluster-abc-AbCdEf"
-CACHE_SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:tap/qa/redis-connection-XyZ123"
-DATA_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"
+DB_SECRET = f"arn:aws:secretsmanager:{NEWER_REGION}:{ACCOUNT}:secret:rds!cluster-abc-AbCdEf"
+CACHE_SECRET = \
+    f"arn:aws:secretsmanager:{NEWER_REGION}:{ACCOUNT}:secret:tap/qa/redis-connection-XyZ123"
+DATA_KEY = f"arn:aws:kms:{NEWER_REGION}:{ACCOUNT}:key/0123abcd-0123-4567-89ab-0123456789ab"
 PUBLIC_IP = {"pr4892": True, "dev": False, "prod": False}
 EXEC = {"pr4892": True, "dev": True, "prod": False}
 
 
 @pytest.fixture(scope="module")
-def variant() -> Synth:
-    return synthesize(VARIANT)
-
-
-def _network_and_names(stack: TerraformStack, environ: dict[str, str]) -> tuple[Any, Names, Network]:
-    settings = load_settings(environ)
+def wired_tier() -> tuple[AppTier, AppTierProps, Synth]:
+    """The tier alone (with its network) for WIRED: the construct, its props, its JSON."""
+    stack = TerraformStack(cdktf.Testing.app(), "wired")
+    settings = load_settings(WIRED)
     AwsProvider(stack, "aws", region=settings.aws_region)
     names = Names(settings)
     network = Network(stack, "network", props=NetworkProps(settings=settings, names=names,
                                                            account_id=ACCOUNT))
-    return settings, names, network
-
-
-@pytest.fixture(scope="module")
-def wired() -> Synth:
-    stack = TerraformStack(cdktf.Testing.app(), "wired")
-    settings, names, network = _network_and_names(stack, {"ENVIRONMENT_SUFFIX": "qa"})
-    AppTier(stack, "app", props=AppTierProps(
+    props = AppTierProps(
         settings=settings, names=names, account_id=ACCOUNT, network=network,
         container_environment={"REDIS_HOST": "cache.example", "DB_HOST": "db.example"},
         container_secrets={"DB_PASSWORD": f"{DB_SECRET}:password::",
                            "REDIS_URL": f"{CACHE_SECRET}:url::"},
-        readable_secret_arns=[DB_SECRET, CACHE_SECRET], decrypt_key_arns=[DATA_KEY]))
-    paths = {stack.get_logical_id(node): node.node.path.split("/", 1)[1]
-             for node in stack.node.find_all()
-             if isinstance(node, TerraformElement) and node is not stack}
-    return Synth(json.loads(cdktf.Testing.synth(stack)), paths)
+        readable_secret_arns=[DB_SECRET, CACHE_SECRET], decrypt_key_arns=[DATA_KEY])
+    return AppTier(stack, "app", props=props), props, parsed(stack)
+
+
+@pytest.fixture(scope="module")
+def wired(wired_tier: tuple[AppTier, AppTierProps, Synth]) -> Synth:
+    return wired_tier[2]
 
 
 def container_of(stack: Synth) -> dict[str, Any]:
@@ -80,7 +70,7 @@ def statements(stack: Synth, path: str) -> dict[str, dict[str, Any]]:
 
 def test_helpers() -> None:
     assert ecr_repository_arn(ECR_IMAGE) == \
-        f"arn:aws:ecr:eu-central-2:{ACCOUNT}:repository/tap/web"
+        f"arn:aws:ecr:{VARIANT_REGION}:{ACCOUNT}:repository/tap/web"
     assert ecr_repository_arn(f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/web@sha256:{'a' * 64}") \
         == f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/web"
     assert ecr_repository_arn("public.ecr.aws/nginx/nginx:1.27-alpine") is None
@@ -145,10 +135,11 @@ def test_access_log_bucket(stacks: dict[str, Synth]) -> None:
         assert write["Resource"] == [f"{arn}/alb/AWSLogs/{account}/*"]
 
 
-def test_log_delivery_service_principal_in_newer_regions(variant: Synth) -> None:
-    _, write = variant.policy("aws_s3_bucket_policy", "app/alb-logs-policy")["Statement"]
+def test_log_delivery_service_principal_in_newer_regions(wired: Synth) -> None:
+    assert wired.json["provider"]["aws"][0]["region"] == NEWER_REGION
+    _, write = wired.policy("aws_s3_bucket_policy", "app/alb-logs-policy")["Statement"]
     assert write["Principal"] == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
-    assert not variant.data("aws_elb_service_account")
+    assert not wired.data("aws_elb_service_account")
 
 
 def test_origin_verify_secret_is_generated_by_aws(stacks: dict[str, Synth]) -> None:
@@ -200,7 +191,7 @@ def test_https_listener_when_a_certificate_is_set(variant: Synth) -> None:
     https = variant.at("aws_lb_listener", "app/https")
     assert (https["port"], https["protocol"]) == (443, "HTTPS")
     assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert https["certificate_arn"] == CERTIFICATE
+    assert https["certificate_arn"] == REGIONAL_CERTIFICATE
     assert https["default_action"] == forbidden()
     http = variant.at("aws_lb_listener", "app/http")
     assert http["port"] == 80 and http["default_action"] == [{"type": "redirect", "redirect": {
@@ -388,7 +379,8 @@ def test_execution_role_pulls_only_its_private_repository(variant: Synth) -> Non
     assert found["EcrLogin"]["Resource"] == "*"
     assert found["PullImage"]["Action"] == ["ecr:BatchCheckLayerAvailability",
                                             "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
-    assert found["PullImage"]["Resource"] == [f"arn:aws:ecr:eu-central-2:{ACCOUNT}:repository/tap/web"]
+    assert found["PullImage"]["Resource"] == [
+        f"arn:aws:ecr:{VARIANT_REGION}:{ACCOUNT}:repository/tap/web"]
 
 
 def test_execution_role_reads_exactly_the_given_secrets_and_keys(wired: Synth) -> None:
@@ -399,7 +391,7 @@ def test_execution_role_reads_exactly_the_given_secrets_and_keys(wired: Synth) -
     assert found["DecryptTaskSecrets"]["Action"] == ["kms:Decrypt"]
     assert found["DecryptTaskSecrets"]["Resource"] == [DATA_KEY]
     assert found["DecryptTaskSecrets"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+        "StringEquals": {"kms:ViaService": f"secretsmanager.{NEWER_REGION}.amazonaws.com"}}
     container = container_of(wired)
     assert container["environment"] == [{"name": "DB_HOST", "value": "db.example"},
                                         {"name": "REDIS_HOST", "value": "cache.example"}]
@@ -409,13 +401,12 @@ def test_execution_role_reads_exactly_the_given_secrets_and_keys(wired: Synth) -
         {entry["name"] for entry in container["secrets"]}
 
 
-def test_secrets_without_readable_arns_are_refused() -> None:
-    stack = TerraformStack(cdktf.Testing.app(), "refused")
-    settings, names, network = _network_and_names(stack, {"ENVIRONMENT_SUFFIX": "qa"})
+def test_secrets_without_readable_arns_are_refused(
+        wired_tier: tuple[AppTier, AppTierProps, Synth]) -> None:
+    # Refused before the tier creates anything, so wired's network can serve again.
+    props = dataclasses.replace(wired_tier[1], readable_secret_arns=())
     with pytest.raises(ValueError, match="readable_secret_arns"):
-        AppTier(stack, "app", props=AppTierProps(
-            settings=settings, names=names, account_id=ACCOUNT, network=network,
-            container_secrets={"DB_PASSWORD": f"{DB_SECRET}:password::"}))
+        AppTier(TerraformStack(cdktf.Testing.app(), "refused"), "app", props=props)
 
 
 def test_task_role_has_ecs_exec_channels_only_where_exec_is_enabled(stacks: dict[str, Synth]) -> None:
@@ -514,11 +505,11 @@ def test_outputs(stacks: dict[str, Synth]) -> None:
             assert stack.outputs[name]["description"]
 
 
-@pytest.mark.parametrize("environ,protocol", [({"ENVIRONMENT_SUFFIX": "dev"}, "http"),
-                                              (VARIANT, "https")])
-def test_exposed_attributes(environ: dict[str, str], protocol: str) -> None:
-    app = TapStack(cdktf.Testing.app(), load_settings(environ)).app
-    assert app.origin_protocol == protocol
+@pytest.mark.parametrize("https", [False, True])
+def test_exposed_attributes(dev: Synth, wired_tier: tuple[AppTier, AppTierProps, Synth],
+                            https: bool) -> None:
+    app = wired_tier[0] if https else cast(TapStack, dev.stack).app
+    assert app.origin_protocol == ("https" if https else "http")
     for attribute in ("alb_arn", "alb_arn_suffix", "alb_dns_name", "alb_zone_id",
                       "target_group_arn", "target_group_arn_suffix", "cluster_name",
                       "service_name", "task_definition_arn", "log_group_name",

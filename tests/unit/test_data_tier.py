@@ -1,4 +1,5 @@
-"""Data tier on the synthesized JSON of dev, pr4892 and prod (plus a Redis OSS / 17.x one)."""
+"""Data tier on the synthesized JSON of dev, pr4892 and prod (and the variant: Redis OSS,
+Aurora PostgreSQL 17)."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from typing import Any
 
 import pytest
 import cdktf
-from cdktf import TerraformElement, TerraformOutput
 
 from lib.config import EPHEMERAL, PROFILES, ConfigError, load_settings
 from lib.data_tier import check_profile
-from lib.tap_stack import TapStack
-from tests.unit.synth import Synth, synthesize
+from tests.unit.synth import Synth
 
 SUFFIXES = ("pr4892", "dev", "prod")
 CLUSTER = "aws_rds_cluster"
@@ -24,32 +23,19 @@ EGRESS = "aws_vpc_security_group_egress_rule"
 SECRET = "aws_secretsmanager_secret"
 
 
-@pytest.fixture(scope="module")
-def redis() -> Synth:
-    """A standard environment on Redis OSS and Aurora PostgreSQL 17."""
-    return synthesize({"ENVIRONMENT_SUFFIX": "qa", "CACHE_ENGINE": "redis",
-                       "DB_ENGINE_VERSION": "17.4"})
-
-
-@pytest.fixture(scope="module")
-def probed() -> Synth:
-    """dev, with the data tier's attributes for the app tier declared as probe outputs, so
-    that the tests see them as Terraform does."""
-    stack = TapStack(cdktf.Testing.app(), load_settings({"ENVIRONMENT_SUFFIX": "dev"}))
-    data = stack.data
-    for name, value in {
+def exposed(stack: Synth) -> dict[str, Any]:
+    """The data tier's attributes for the app tier, resolved as Terraform sees them."""
+    assert stack.stack is not None
+    data = stack.stack.data
+    # What TerraformStack.resolve does in TypeScript (not exposed to Python): the resolver
+    # synth applies to every output value.
+    return cdktf.Tokenization.resolve({
         "container_environment": data.container_environment,
         "container_secrets": data.container_secrets,
         "secret_arns": data.secret_arns, "key_arns": data.key_arns,
         "db_port": data.db_port, "db_name": data.db_name, "key_arn": data.key_arn,
         "cache_port": data.cache_port, "cache_reader_endpoint": data.cache_reader_endpoint,
-    }.items():
-        TerraformOutput(stack, f"probe-{name}", value=value).override_logical_id(f"probe_{name}")
-    document = json.loads(cdktf.Testing.synth(stack))
-    paths = {stack.get_logical_id(node): node.node.path.split("/", 1)[1]
-             for node in stack.node.find_all()
-             if isinstance(node, TerraformElement) and node is not stack}
-    return Synth(document, paths)
+    }, scope=stack.stack, resolver=cdktf.DefaultTokenResolver(cdktf.StringConcat()))
 
 
 def cluster_ref(stack: Synth, attribute: str) -> str:
@@ -169,16 +155,16 @@ def test_subnet_group_uses_the_isolated_subnets(dev: Synth) -> None:
     assert group["subnet_ids"] == [dev.ref("aws_subnet", f"network/isolated-{i}") for i in range(3)]
 
 
-def test_parameter_group_forces_tls_and_logs_for_operators(dev: Synth, redis: Synth) -> None:
+def test_parameter_group_forces_tls_and_logs_for_operators(dev: Synth, variant: Synth) -> None:
     group = dev.at("aws_rds_cluster_parameter_group", "data/db-params")
     assert group["name"] == "tap-dev-aurora-pg"
     assert group["family"] == "aurora-postgresql16"
     assert {p["name"]: p["value"] for p in group["parameter"]} == {
         "rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1",
         "log_min_duration_statement": "1000", "log_statement": "ddl", "log_lock_waits": "1"}
-    assert redis.at("aws_rds_cluster_parameter_group", "data/db-params")["family"] == \
+    assert variant.at("aws_rds_cluster_parameter_group", "data/db-params")["family"] == \
         "aurora-postgresql17"
-    assert redis.at(CLUSTER, "data/aurora")["engine_version"] == "17.4"
+    assert variant.at(CLUSTER, "data/aurora")["engine_version"] == "17.4"
 
 
 @pytest.mark.parametrize("suffix,days", [("pr4892", 7), ("dev", 30), ("prod", 365)])
@@ -287,10 +273,10 @@ def test_cache_per_profile(stacks: dict[str, Synth], suffix: str, storage: int, 
     assert cache.get("daily_snapshot_time") == ("03:00" if snapshots else None)
 
 
-def test_cache_engine_redis_pins_its_own_major(redis: Synth) -> None:
-    cache = redis.at(CACHE, "data/cache")
+def test_cache_engine_redis_pins_its_own_major(variant: Synth) -> None:
+    cache = variant.at(CACHE, "data/cache")
     assert (cache["engine"], cache["major_engine_version"]) == ("redis", "7")
-    assert "\"engine\" = \"redis\"" in redis.at(
+    assert "\"engine\" = \"redis\"" in variant.at(
         "aws_secretsmanager_secret_version", "data/cache-secret-value")["secret_string"]
 
 
@@ -320,21 +306,20 @@ def test_cache_secret_json_is_built_from_the_real_endpoints(dev: Synth) -> None:
 
 # -- what the app tier and the outputs get -----------------------------------------------
 
-def test_container_wiring_for_the_app_tier(probed: Synth) -> None:
-    outputs = {name[len("probe_"):]: output["value"]
-               for name, output in probed.outputs.items() if name.startswith("probe_")}
-    secret = cluster_ref(probed, "master_user_secret[0].secret_arn")
+def test_container_wiring_for_the_app_tier(dev: Synth) -> None:
+    outputs = exposed(dev)
+    secret = cluster_ref(dev, "master_user_secret[0].secret_arn")
     assert outputs["container_environment"] == {
-        "DB_HOST": cluster_ref(probed, "endpoint"), "DB_PORT": "5432", "DB_NAME": "tap",
-        "REDIS_HOST": cache_ref(probed, "endpoint[0].address"),
-        "REDIS_PORT": cache_ref(probed, "endpoint[0].port"), "REDIS_TLS": "true"}
+        "DB_HOST": cluster_ref(dev, "endpoint"), "DB_PORT": "5432", "DB_NAME": "tap",
+        "REDIS_HOST": cache_ref(dev, "endpoint[0].address"),
+        "REDIS_PORT": cache_ref(dev, "endpoint[0].port"), "REDIS_TLS": "true"}
     assert outputs["container_secrets"] == {"DB_USERNAME": f"{secret}:username::",
                                             "DB_PASSWORD": f"{secret}:password::"}
     assert outputs["secret_arns"] == [secret]
-    assert outputs["key_arns"] == [data_key(probed)] == [outputs["key_arn"]]
+    assert outputs["key_arns"] == [data_key(dev)] == [outputs["key_arn"]]
     assert (outputs["db_port"], outputs["db_name"]) == (5432, "tap")
-    assert outputs["cache_port"] == cache_ref(probed, "endpoint[0].port")
-    assert outputs["cache_reader_endpoint"] == cache_ref(probed, "reader_endpoint[0].address")
+    assert outputs["cache_port"] == cache_ref(dev, "endpoint[0].port")
+    assert outputs["cache_reader_endpoint"] == cache_ref(dev, "reader_endpoint[0].address")
 
 
 def test_data_outputs(stacks: dict[str, Synth]) -> None:

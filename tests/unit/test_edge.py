@@ -6,12 +6,9 @@ import re
 
 import pytest
 
-from tests.unit.synth import Synth, synthesize
+from tests.unit.synth import Synth
+from tests.unit.variants import DOMAIN_NAMES, EDGE_CERTIFICATE
 
-REGIONAL_CERTIFICATE = \
-    "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
-EDGE_CERTIFICATE = \
-    "arn:aws:acm:us-east-1:123456789012:certificate/abcdef01-0123-4567-89ab-0123456789ab"
 GLOBAL = "aws.global"
 RETENTION = {"pr4892": 7, "dev": 30, "prod": 365}
 RATE_LIMIT = {"pr4892": 1000, "dev": 2000, "prod": 2000}
@@ -19,14 +16,6 @@ ANONYMOUS_IP_ACTION = {"pr4892": "count", "dev": "count", "prod": "none"}
 PRICE_CLASS = {"pr4892": "PriceClass_100", "dev": "PriceClass_100", "prod": "PriceClass_All"}
 FORCE_DESTROY = {"pr4892": True, "dev": False, "prod": False}
 TOKEN = re.compile(r"^\$\{[a-z0-9_]+\.[\w-]+\.[\w\[\]\.]+\}$")
-
-
-@pytest.fixture(scope="module")
-def custom() -> Synth:
-    """A standard environment with the ALB on HTTPS and CloudFront aliases."""
-    return synthesize({"ENVIRONMENT_SUFFIX": "stage", "CERTIFICATE_ARN": REGIONAL_CERTIFICATE,
-                       "EDGE_CERTIFICATE_ARN": EDGE_CERTIFICATE,
-                       "DOMAIN_NAMES": "app.example.com,www.example.com"})
 
 
 def web_acl(stack: Synth) -> dict:
@@ -206,9 +195,10 @@ def test_distribution_per_profile(stacks: dict[str, Synth]) -> None:
         assert dist["depends_on"] == [f"aws_s3_bucket_acl.{acl_id}"]
 
 
-def test_custom_certificate_aliases_and_https_origin(custom: Synth) -> None:
-    dist = distribution(custom)
-    assert dist["aliases"] == ["app.example.com", "www.example.com"]
+def test_custom_certificate_aliases_and_https_origin(variant: Synth) -> None:
+    """The variant: the ALB on HTTPS and CloudFront aliases."""
+    dist = distribution(variant)
+    assert dist["aliases"] == list(DOMAIN_NAMES) == ["app.example.com", "www.example.com"]
     assert dist["viewer_certificate"] == {"acm_certificate_arn": EDGE_CERTIFICATE,
                                           "ssl_support_method": "sni-only",
                                           "minimum_protocol_version": "TLSv1.2_2021"}

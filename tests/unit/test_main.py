@@ -10,15 +10,22 @@ from pathlib import Path
 import pytest
 
 import main
+from tests.unit.synth import Synth
+from tests.unit.variants import VARIANT_REGION
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_main_writes_the_stack(tmp_path: Path) -> None:
-    code = main.main({"ENVIRONMENT_SUFFIX": "qa1", "CDKTF_OUTDIR": str(tmp_path)})
+def test_main_writes_the_stack(main_run: tuple[int, Path], variant: Synth) -> None:
+    """main.main on tests/unit/variants.py's VARIANT (the session fixture runs it)."""
+    code, outdir = main_run
     assert code == 0
-    document = json.loads((tmp_path / "stacks" / "TapStackqa1" / "cdk.tf.json").read_text())
-    assert document["output"]["environment_suffix"]["value"] == "qa1"
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == ["TapStackqa"]
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["stacks"]["TapStackqa"]["synthesizedStackPath"] == \
+        "stacks/TapStackqa/cdk.tf.json"
+    assert variant.outputs["environment_suffix"]["value"] == "qa"
+    assert variant.outputs["aws_region"]["value"] == VARIANT_REGION
 
 
 @pytest.mark.parametrize("variable,value", [

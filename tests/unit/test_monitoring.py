@@ -18,7 +18,8 @@ from lib.app_tier import CPU_TARGET_PERCENT, MEMORY_TARGET_PERCENT
 from lib.config import PROFILES, Settings, load_settings
 from lib.monitoring import Monitoring, MonitoringProps, db_connections_threshold
 from lib.naming import Names
-from tests.unit.synth import Synth, synthesize
+from tests.unit.synth import Synth
+from tests.unit.variants import ALARM_EMAIL, VARIANT_REGION
 
 ACCOUNT_REF = "${data.aws_caller_identity.caller.account_id}"
 ALL_KEYS = ("alb-5xx", "target-5xx", "target-p90-latency", "unhealthy-hosts", "ecs-cpu",
@@ -26,13 +27,6 @@ ALL_KEYS = ("alb-5xx", "target-5xx", "target-p90-latency", "unhealthy-hosts", "e
             "aurora-connections", "aurora-acu", "cache-ecpu", "cache-throttled",
             "cache-storage", "edge-5xx-rate", "waf-blocked-spike")
 GLOBAL_ALARMS = {"edge-5xx-rate", "waf-blocked-spike"}
-
-
-@pytest.fixture(scope="module")
-def emailed() -> Synth:
-    """A standard environment outside us-east-1 with ALARM_EMAIL set."""
-    return synthesize({"ENVIRONMENT_SUFFIX": "qa", "AWS_REGION": "eu-west-1",
-                       "ALARM_EMAIL": "ops@example.com"})
 
 
 def alarm(stack: Synth, key: str) -> dict:
@@ -96,16 +90,18 @@ def test_topics_are_encrypted_and_only_cloudwatch_may_publish(stacks: dict[str, 
         assert stack.resources("aws_sns_topic_subscription") == {}
 
 
-def test_email_subscription_on_both_topics_and_region_in_source_arn(emailed: Synth) -> None:
+def test_email_subscription_on_both_topics_and_region_in_source_arn(variant: Synth) -> None:
+    """The variant: a standard environment outside us-east-1 with ALARM_EMAIL set."""
+    emailed = variant
     for prefix in ("alarms", "global-alarms"):
         subscription = emailed.at("aws_sns_topic_subscription", f"monitoring/{prefix}-email")
         assert subscription["protocol"] == "email"
-        assert subscription["endpoint"] == "ops@example.com"
+        assert subscription["endpoint"] == ALARM_EMAIL == "ops@example.com"
         assert subscription["topic_arn"] == emailed.ref("aws_sns_topic", f"monitoring/{prefix}", "arn")
     assert "provider" not in emailed.at("aws_sns_topic_subscription", "monitoring/alarms-email")
     assert emailed.at("aws_sns_topic_subscription", "monitoring/global-alarms-email")["provider"] \
         == "aws.global"
-    for prefix, region in (("alarms", "eu-west-1"), ("global-alarms", "us-east-1")):
+    for prefix, region in (("alarms", VARIANT_REGION), ("global-alarms", "us-east-1")):
         (publish,) = emailed.policy("aws_sns_topic_policy", f"monitoring/{prefix}-policy")["Statement"]
         assert publish["Condition"]["ArnLike"]["aws:SourceArn"] == \
             f"arn:aws:cloudwatch:{region}:{ACCOUNT_REF}:alarm:*"
@@ -248,12 +244,13 @@ def test_dashboard_has_alarm_status_and_a_row_per_tier(stacks: dict[str, Synth])
     assert len(tasks["metrics"]) == 2 and "annotations" not in tasks
 
 
-def test_dashboard_regional_widgets_follow_the_stack_region(emailed: Synth) -> None:
-    body = json.loads(emailed.at("aws_cloudwatch_dashboard", "monitoring/dashboard")["dashboard_body"])
+def test_dashboard_regional_widgets_follow_the_stack_region(variant: Synth) -> None:
+    body = json.loads(variant.at("aws_cloudwatch_dashboard", "monitoring/dashboard")["dashboard_body"])
     regions = {w["properties"]["title"].split(":")[0]: w["properties"]["region"]
                for w in body["widgets"][1:]}
-    assert regions == {"load balancer": "eu-west-1", "service": "eu-west-1",
-                       "database": "eu-west-1", "cache": "eu-west-1", "edge": "us-east-1"}
+    assert VARIANT_REGION != "us-east-1"
+    assert regions == {"load balancer": VARIANT_REGION, "service": VARIANT_REGION,
+                       "database": VARIANT_REGION, "cache": VARIANT_REGION, "edge": "us-east-1"}
 
 
 def props_for(settings: Settings, provider: TerraformProvider, **overrides: str) -> MonitoringProps:

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from lib.network import subnet_cidrs
-from tests.unit.synth import Synth, synthesize
+from tests.unit.synth import Synth
 
 AZ_COUNT = 3
 
@@ -51,9 +51,15 @@ def test_subnets_per_tier_span_three_azs_without_overlap(dev: Synth) -> None:
     assert all(net.subnet_of(ipaddress.IPv4Network("10.0.0.0/16")) for net in networks)
 
 
-def test_two_az_region_gets_two_subnets_per_tier() -> None:
-    stack = synthesize({"ENVIRONMENT_SUFFIX": "dev", "AWS_REGION": "us-west-1"})
-    assert len(stack.resources("aws_subnet")) == 6
+def test_two_az_region_gets_two_subnets_per_tier(variant: Synth) -> None:
+    """The variant is in us-west-1, where new accounts get two AZs."""
+    assert variant.json["provider"]["aws"][0]["region"] == "us-west-1"
+    zones = variant.ref("aws_availability_zones", "network/zones", "names", kind="data")[2:-1]
+    for tier in ("public", "private", "isolated"):
+        subnets = [s for s in variant.resources("aws_subnet").values() if s["tags"]["Tier"] == tier]
+        assert [s["availability_zone"] for s in subnets] == \
+            [f"${{element({zones}, {index})}}" for index in range(2)]
+    assert len(variant.resources("aws_subnet")) == 6
 
 
 @pytest.mark.parametrize("suffix,nat_count", [("pr4892", 0), ("dev", 1), ("prod", 3)])

@@ -1,7 +1,8 @@
 """Providers, tags, backend and the Terraform version constraint."""
 from __future__ import annotations
 
-from tests.unit.synth import Synth, synthesize
+from tests.unit.synth import Synth
+from tests.unit.variants import VARIANT, VARIANT_REGION
 
 
 def test_providers_and_default_tags(stacks: dict[str, Synth]) -> None:
@@ -16,16 +17,15 @@ def test_providers_and_default_tags(stacks: dict[str, Synth]) -> None:
         assert stack.json["terraform"]["required_providers"]["aws"]["version"] == "5.100.0"
 
 
-def test_region_and_tags_come_from_settings() -> None:
-    stack = synthesize({"ENVIRONMENT_SUFFIX": "qa", "AWS_REGION": "eu-west-1",
-                        "REPOSITORY": "org/tap", "COMMIT_AUTHOR": "jane"})
+def test_region_and_tags_come_from_settings(variant: Synth) -> None:
+    stack = variant
     main, global_ = stack.json["provider"]["aws"]
-    assert main["region"] == "eu-west-1"
+    assert main["region"] == VARIANT_REGION != "us-east-1"
     assert global_["region"] == "us-east-1" and global_["alias"] == "global"
     tags = main["default_tags"][0]["tags"]
     assert (tags["Repository"], tags["Author"], tags["Environment"]) == ("org/tap", "jane", "qa")
     assert stack.at("aws_vpc_endpoint", "network/s3-endpoint")["service_name"] == \
-        "com.amazonaws.eu-west-1.s3"
+        f"com.amazonaws.{VARIANT_REGION}.s3"
 
 
 def test_local_backend_by_default(stacks: dict[str, Synth]) -> None:
@@ -35,10 +35,10 @@ def test_local_backend_by_default(stacks: dict[str, Synth]) -> None:
         assert stack.json["terraform"]["required_version"] == ">= 1.10"
 
 
-def test_s3_backend_with_native_locking() -> None:
-    stack = synthesize({"ENVIRONMENT_SUFFIX": "pr4892", "TERRAFORM_STATE_BUCKET": "tap-states",
-                        "TERRAFORM_STATE_BUCKET_REGION": "eu-central-1"})
-    assert stack.json["terraform"]["backend"] == {"s3": {
-        "bucket": "tap-states", "key": "pr4892/TapStackpr4892.tfstate",
+def test_s3_backend_with_native_locking(variant: Synth) -> None:
+    assert (VARIANT["TERRAFORM_STATE_BUCKET"], VARIANT["TERRAFORM_STATE_BUCKET_REGION"]) == \
+        ("tap-states", "eu-central-1")
+    assert variant.json["terraform"]["backend"] == {"s3": {
+        "bucket": "tap-states", "key": "qa/TapStackqa.tfstate",
         "region": "eu-central-1", "encrypt": True, "use_lockfile": True}}
-    assert stack.json["terraform"]["required_version"] == ">= 1.10"
+    assert variant.json["terraform"]["required_version"] == ">= 1.10"

@@ -1,0 +1,46 @@
+"""The non-reference environments the unit tests build, each once per session.
+
+Every full stack costs ~0.3 s of jsii calls (~0.45 s under coverage), so instead of one
+variant per test module the suite has one, ``VARIANT``, which ``main.main`` writes to disk
+(tests/unit/conftest.py). It turns on every option at once, and the options touch
+different resources, so one stack shows each of them: a two-AZ region (us-west-1), an
+HTTPS origin with CloudFront aliases, ARM64 tasks from a private ECR image on a custom
+port and health-check path, Redis OSS, Aurora PostgreSQL 17, alarm e-mail, tags from the
+CI, and the S3 state backend.
+
+``WIRED`` is for the app tier built alone (tests/unit/test_app_tier.py): a region opened
+after August 2022 (ALB log delivery by service principal), HTTPS.
+"""
+from __future__ import annotations
+
+ACCOUNT = "123456789012"
+VARIANT_REGION = "us-west-1"
+NEWER_REGION = "eu-central-2"
+
+
+def certificate(region: str, key: str = "0123abcd-0123-4567-89ab-0123456789ab") -> str:
+    """An ACM certificate ARN of this account."""
+    return f"arn:aws:acm:{region}:{ACCOUNT}:certificate/{key}"
+
+
+REGIONAL_CERTIFICATE = certificate(VARIANT_REGION)
+EDGE_CERTIFICATE = certificate("us-east-1", "abcdef01-0123-4567-89ab-0123456789ab")
+ECR_IMAGE = f"{ACCOUNT}.dkr.ecr.{VARIANT_REGION}.amazonaws.com/tap/web:1.4.2"
+DOMAIN_NAMES = ("app.example.com", "www.example.com")
+ALARM_EMAIL = "ops@example.com"
+
+VARIANT = {
+    "ENVIRONMENT_SUFFIX": "qa", "AWS_REGION": VARIANT_REGION,
+    "CERTIFICATE_ARN": REGIONAL_CERTIFICATE, "EDGE_CERTIFICATE_ARN": EDGE_CERTIFICATE,
+    "DOMAIN_NAMES": ",".join(DOMAIN_NAMES),
+    "CPU_ARCHITECTURE": "ARM64", "CONTAINER_IMAGE": ECR_IMAGE, "CONTAINER_PORT": "8080",
+    "HEALTH_CHECK_PATH": "/healthz",
+    "CACHE_ENGINE": "redis", "DB_ENGINE_VERSION": "17.4",
+    "ALARM_EMAIL": ALARM_EMAIL, "REPOSITORY": "org/tap", "COMMIT_AUTHOR": "jane",
+    "TERRAFORM_STATE_BUCKET": "tap-states", "TERRAFORM_STATE_BUCKET_REGION": "eu-central-1",
+}
+WIRED = {
+    "ENVIRONMENT_SUFFIX": "qa", "AWS_REGION": NEWER_REGION,
+    "CERTIFICATE_ARN": certificate(NEWER_REGION), "EDGE_CERTIFICATE_ARN": EDGE_CERTIFICATE,
+    "DOMAIN_NAMES": DOMAIN_NAMES[0],
+}
