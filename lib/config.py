@@ -92,9 +92,9 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     log_retention_days: int  # CloudWatch log groups (flow logs, tasks, WAF)
     kms_deletion_window_days: int
     # load balancer and service
-    alb_deletion_protection: bool
+    alb_deletion_protection: bool  # lifted by ALLOW_DESTROY (Settings.alb_deletion_protection)
     access_log_expiration_days: int  # ALB and CloudFront log buckets
-    force_destroy_buckets: bool  # empty log buckets on destroy
+    force_destroy_buckets: bool  # empty log buckets on destroy (ALLOW_DESTROY forces it)
     deregistration_delay_seconds: int
     task_cpu: int
     task_memory: int
@@ -110,7 +110,10 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     db_auto_pause_seconds: int  # 0: never pause
     db_instance_count: int  # writer + readers
     db_backup_retention_days: int
-    deletion_protection: bool
+    deletion_protection: bool  # Aurora; lifted by ALLOW_DESTROY
+    # lifecycle.prevent_destroy on every stateful resource (lib/lifecycle.py): a plan that
+    # would delete or replace one fails before anything is touched; lifted by ALLOW_DESTROY.
+    prevent_destroy: bool
     skip_final_snapshot: bool
     performance_insights: bool
     monitoring_interval_seconds: int  # enhanced monitoring; 0: off
@@ -141,7 +144,8 @@ PROFILES: Mapping[str, Profile] = {
         min_capacity=1, max_capacity=2, fargate_base=0, fargate_spot_weight=1,
         enable_execute_command=True, db_min_acu=0.0, db_max_acu=2.0, db_auto_pause_seconds=600,
         db_instance_count=1, db_backup_retention_days=1, deletion_protection=False,
-        skip_final_snapshot=True, performance_insights=False, monitoring_interval_seconds=0,
+        prevent_destroy=False, skip_final_snapshot=True, performance_insights=False,
+        monitoring_interval_seconds=0,
         cache_max_storage_gb=1, cache_max_ecpu_per_second=5000, cache_snapshot_retention_days=0,
         secret_recovery_window_days=0, price_class="PriceClass_100", waf_rate_limit=1000,
         waf_anonymous_ip_count_only=True,
@@ -152,12 +156,12 @@ PROFILES: Mapping[str, Profile] = {
     STANDARD: Profile(
         name=STANDARD, nat=NAT_SINGLE, log_retention_days=30, kms_deletion_window_days=14,
         alb_deletion_protection=False, access_log_expiration_days=30,
-        force_destroy_buckets=False, deregistration_delay_seconds=30, task_cpu=512,
+        force_destroy_buckets=True, deregistration_delay_seconds=30, task_cpu=512,
         task_memory=1024, desired_count=2, min_capacity=2, max_capacity=4, fargate_base=1,
         fargate_spot_weight=1, enable_execute_command=True, db_min_acu=0.5, db_max_acu=4.0,
         db_auto_pause_seconds=0, db_instance_count=1, db_backup_retention_days=7,
-        deletion_protection=False, skip_final_snapshot=False, performance_insights=True,
-        monitoring_interval_seconds=0, cache_max_storage_gb=5,
+        deletion_protection=False, prevent_destroy=False, skip_final_snapshot=False,
+        performance_insights=True, monitoring_interval_seconds=0, cache_max_storage_gb=5,
         cache_max_ecpu_per_second=20000, cache_snapshot_retention_days=3,
         secret_recovery_window_days=7, price_class="PriceClass_100", waf_rate_limit=2000,
         waf_anonymous_ip_count_only=True,
@@ -172,8 +176,8 @@ PROFILES: Mapping[str, Profile] = {
         task_memory=2048, desired_count=3, min_capacity=3, max_capacity=12, fargate_base=3,
         fargate_spot_weight=0, enable_execute_command=False, db_min_acu=1.0, db_max_acu=16.0,
         db_auto_pause_seconds=0, db_instance_count=2, db_backup_retention_days=30,
-        deletion_protection=True, skip_final_snapshot=False, performance_insights=True,
-        monitoring_interval_seconds=30, cache_max_storage_gb=20,
+        deletion_protection=True, prevent_destroy=True, skip_final_snapshot=False,
+        performance_insights=True, monitoring_interval_seconds=30, cache_max_storage_gb=20,
         cache_max_ecpu_per_second=100000, cache_snapshot_retention_days=14,
         secret_recovery_window_days=30, price_class="PriceClass_All", waf_rate_limit=2000,
         waf_anonymous_ip_count_only=False,
@@ -216,6 +220,27 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     db_engine_version: str = DEFAULT_DB_ENGINE_VERSION
     cache_engine: str = DEFAULT_CACHE_ENGINE
     vpc_cidr: str = DEFAULT_VPC_CIDR
+    allow_destroy: bool = False  # ALLOW_DESTROY: the deliberate production teardown
+
+    @property
+    def prevent_destroy(self) -> bool:
+        """Stateful resources carry ``prevent_destroy`` (production, unless ALLOW_DESTROY)."""
+        return self.profile.prevent_destroy and not self.allow_destroy
+
+    @property
+    def db_deletion_protection(self) -> bool:
+        """Aurora's deletion protection: the profile's, lifted by ALLOW_DESTROY."""
+        return self.profile.deletion_protection and not self.allow_destroy
+
+    @property
+    def alb_deletion_protection(self) -> bool:
+        """The load balancer's deletion protection: the profile's, lifted by ALLOW_DESTROY."""
+        return self.profile.alb_deletion_protection and not self.allow_destroy
+
+    @property
+    def force_destroy_buckets(self) -> bool:
+        """Destroy empties the log buckets: the profile's choice, or the teardown's."""
+        return self.profile.force_destroy_buckets or self.allow_destroy
 
     @property
     def stack_name(self) -> str:
@@ -341,6 +366,18 @@ def _certificates(environ: Mapping[str, str], region: str,
     return regional, edge
 
 
+def _allow_destroy(environ: Mapping[str, str], profile: Profile) -> bool:
+    """ALLOW_DESTROY: only a protected (production) environment has anything to lift, so
+    ``true`` elsewhere is refused rather than silently meaningless."""
+    value = _optional_bool(environ, "ALLOW_DESTROY")
+    if value and not profile.prevent_destroy:
+        raise ConfigError("ALLOW_DESTROY", environ["ALLOW_DESTROY"],
+                          f"only production environments (prod, production) are protected; "
+                          f"a {profile.name} environment is destroyed without it (unset it "
+                          f"or set false)")
+    return bool(value)
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Validate the environment and build the settings; raises ``ConfigError``."""
     suffix = environ.get("ENVIRONMENT_SUFFIX") or "dev"
@@ -351,10 +388,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     tag_rule = "1-256 characters: letters, digits, spaces and _ . : / = + - @"
     domain_names = _domain_names(environ)
     certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names)
+    profile = PROFILES[profile_name_for(suffix)]
     return Settings(
         environment_suffix=suffix,
         aws_region=region,
-        profile=PROFILES[profile_name_for(suffix)],
+        profile=profile,
         state_bucket=_matching(environ, "TERRAFORM_STATE_BUCKET", _BUCKET_RE,
                                "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),
         state_bucket_region=_region(environ, "TERRAFORM_STATE_BUCKET_REGION"),
@@ -377,4 +415,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_engine_version=_db_engine_version(environ),
         cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
         vpc_cidr=_vpc_cidr(environ),
+        allow_destroy=_allow_destroy(environ, profile),
     )

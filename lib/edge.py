@@ -311,8 +311,8 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         """The standard-logging bucket, with the ACL CloudFront log delivery needs."""
         settings, names, provider = props.settings, props.names, props.provider
         logs = create_log_bucket(self, "log-bucket", props=LogBucketProps(
-            name=names.with_account(names.cloudfront_log_bucket, props.account_id),
-            force_destroy=settings.profile.force_destroy_buckets,
+            name_prefix=names.cloudfront_log_bucket_prefix,
+            force_destroy=settings.force_destroy_buckets,
             expiration_days=settings.profile.access_log_expiration_days,
             # Standard logging delivers through the bucket ACL (below), which needs ACLs on.
             object_ownership="BucketOwnerPreferred",

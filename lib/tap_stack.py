@@ -17,6 +17,7 @@ from lib.app_tier import AppTier, AppTierProps
 from lib.config import GLOBAL_REGION, Settings
 from lib.data_tier import DataTier, DataTierProps
 from lib.edge import Edge, EdgeProps
+from lib.lifecycle import protect
 from lib.monitoring import Monitoring, MonitoringProps
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
@@ -81,6 +82,9 @@ class TapStack(TerraformStack):
             cluster_name=self.app.cluster_name, service_name=self.app.service_name,
             db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
             distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name))
+
+        # -- production: no plan may delete or replace stateful resources (ALLOW_DESTROY lifts it) --
+        self.protected = protect(self) if settings.prevent_destroy else []
 
         # -- outputs --
         self._output("vpc_id", network.vpc_id, "ID of the VPC")
