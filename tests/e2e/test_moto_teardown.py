@@ -185,3 +185,25 @@ def test_delivery_allowed_reads_a_policy_simply() -> None:
     assert allows(allow, {**allow, "Effect": "Deny", "Principal": "*",
                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
     assert not delivery_allowed(None, principals, key)
+
+
+def test_secret_name_stays_taken_while_scheduled_for_deletion(
+        client: Callable[..., Any]) -> None:
+    """Extension secretsmanager_scheduled_deletion (moto answers ResourceExistsException);
+    restore and forced deletion already behave as in AWS."""
+    secrets = client("secretsmanager")
+    secrets.create_secret(Name="tap/scheduled", SecretString="v1")
+    secrets.delete_secret(SecretId="tap/scheduled", RecoveryWindowInDays=7)
+    with pytest.raises(ClientError) as scheduled:
+        secrets.create_secret(Name="tap/scheduled", SecretString="v2")
+    assert _code(scheduled) == "InvalidRequestException"
+    assert scheduled.value.response["Error"]["Message"] == (
+        "You can't create this secret because a secret with this name is already "
+        "scheduled for deletion.")
+    secrets.restore_secret(SecretId="tap/scheduled")
+    with pytest.raises(ClientError) as exists:
+        secrets.create_secret(Name="tap/scheduled", SecretString="v2")
+    assert _code(exists) == "ResourceExistsException"
+    secrets.delete_secret(SecretId="tap/scheduled", ForceDeleteWithoutRecovery=True)
+    secrets.create_secret(Name="tap/scheduled", SecretString="v3")
+    assert secrets.get_secret_value(SecretId="tap/scheduled")["SecretString"] == "v3"
