@@ -207,3 +207,36 @@ def test_secret_name_stays_taken_while_scheduled_for_deletion(
     secrets.delete_secret(SecretId="tap/scheduled", ForceDeleteWithoutRecovery=True)
     secrets.create_secret(Name="tap/scheduled", SecretString="v3")
     assert secrets.get_secret_value(SecretId="tap/scheduled")["SecretString"] == "v3"
+
+
+def test_cluster_deletion_protection_and_taken_final_snapshot_name(
+        client: Callable[..., Any]) -> None:
+    """moto already refuses a protected cluster and a taken snapshot name as AWS does;
+    extension rds_cluster keeps the managed master secret of a refused delete (moto
+    deletes it before it refuses)."""
+    rds, secrets = client("rds"), client("secretsmanager")
+    rds.create_db_cluster(
+        DBClusterIdentifier="aurora-guarded", Engine="aurora-postgresql", EngineVersion="16.6",
+        MasterUsername="admin", ManageMasterUserPassword=True, DeletionProtection=True)
+    with pytest.raises(ClientError) as protected:
+        rds.delete_db_cluster(DBClusterIdentifier="aurora-guarded", SkipFinalSnapshot=True)
+    assert _code(protected) == "InvalidParameterCombination"
+    rds.modify_db_cluster(DBClusterIdentifier="aurora-guarded", DeletionProtection=False,
+                          ApplyImmediately=True)
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="aurora-guarded",
+                                   DBClusterSnapshotIdentifier="aurora-guarded-final")
+    with pytest.raises(ClientError) as taken:
+        rds.create_db_cluster_snapshot(DBClusterIdentifier="aurora-guarded",
+                                       DBClusterSnapshotIdentifier="aurora-guarded-final")
+    assert _code(taken) == "DBClusterSnapshotAlreadyExistsFault"
+    with pytest.raises(ClientError) as taken:
+        rds.delete_db_cluster(DBClusterIdentifier="aurora-guarded",
+                              FinalDBSnapshotIdentifier="aurora-guarded-final")
+    assert _code(taken) == "DBClusterSnapshotAlreadyExistsFault"
+    (cluster,) = rds.describe_db_clusters(DBClusterIdentifier="aurora-guarded")["DBClusters"]
+    secrets.describe_secret(SecretId=cluster["MasterUserSecret"]["SecretArn"])
+    rds.delete_db_cluster(DBClusterIdentifier="aurora-guarded",
+                          FinalDBSnapshotIdentifier="aurora-guarded-final-2")
+    snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier="aurora-guarded")
+    assert sorted(s["DBClusterSnapshotIdentifier"] for s in snapshots["DBClusterSnapshots"]) == [
+        "aurora-guarded-final", "aurora-guarded-final-2"]
