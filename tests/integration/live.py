@@ -8,6 +8,9 @@
 * ``expected_settings(outputs, environ)``: the ``Settings`` the deployment was built
   from, re-derived from its outputs (suffix, region) and the environment, so each check
   compares the live value with what ``lib.config.PROFILES`` promises.
+* ``network_promise(settings)``: what the network tier must look like, for the stack's
+  own VPC or for a network it was given (VPC_ID and the subnet lists); ``stack_tagged``
+  recognizes what the stack created by its default tags.
 * ``Clients``: boto3 clients per service and region, with ``AWS_ENDPOINT_URL`` passed
   explicitly (botocore >= 1.31 also reads it itself).
 * ``http_status(url)`` and ``wait_for(...)``: bounded in time.
@@ -20,6 +23,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlparse
 
@@ -30,12 +34,15 @@ from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
 from lib.config import NAT_NONE, NAT_PER_AZ, NAT_SINGLE, Settings, load_settings
+from lib.naming import PROJECT
 from tests.integration.outputs import Outputs
 
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 EMULATOR_REASON = "the emulator cannot answer this"
 HTTP_TIMEOUT_SECONDS = 10.0  # one request
 SETTLE_SECONDS = 300.0  # how long a fresh deployment may take to report healthy targets
+TIERS = ("public", "private", "isolated")
+MIN_AVAILABILITY_ZONES = 2  # each tier of a given network: lib/network.py's postcondition
 _NOT_IMPLEMENTED_CODES = frozenset({"NotImplemented", "InternalFailure", "InternalError",
                                     "500", "501"})
 T = TypeVar("T")
@@ -66,6 +73,54 @@ def expected_settings(outputs: Outputs, environ: Mapping[str, str]) -> Settings:
 def expected_nat_gateways(settings: Settings) -> int:
     """NAT gateways the settings promise: none, one, or one per AZ."""
     return {NAT_NONE: 0, NAT_SINGLE: 1, NAT_PER_AZ: settings.az_count}[settings.nat_mode]
+
+
+@dataclass(frozen=True)
+class NetworkPromise:
+    """What the network tier must look like.
+
+    ``owned``: the stack created the VPC, subnets, gateways, routes and flow logs (its
+    CIDR is ``vpc_cidr``, each tier has one subnet in each of ``az_count`` AZs). Not
+    owned (bring your own network): the outputs carry ``vpc_id`` and ``subnet_ids``
+    exactly as given, each tier spans at least MIN_AVAILABILITY_ZONES AZs, and the
+    stack created none of those network resources."""
+
+    owned: bool
+    nat_gateways: int
+    az_count: int
+    vpc_id: str | None = None  # the given VPC; None: the stack's own (from the outputs)
+    vpc_cidr: str | None = None  # only the stack's own VPC has a CIDR the settings fix
+    subnet_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # given, per tier
+
+    def subnets_in(self, tier: str) -> int:
+        """How many subnets ``tier`` has: one per AZ, or as many as were given."""
+        return self.az_count if self.owned else len(self.subnet_ids[tier])
+
+    def zones_of(self, tier: str) -> range:
+        """How many distinct AZs ``tier`` may span: exactly ``az_count`` in the stack's
+        own network; from MIN_AVAILABILITY_ZONES to one per subnet in a given one."""
+        if self.owned:
+            return range(self.az_count, self.az_count + 1)
+        return range(MIN_AVAILABILITY_ZONES, len(self.subnet_ids[tier]) + 1)
+
+
+def network_promise(settings: Settings) -> NetworkPromise:
+    """The network tier ``settings`` promise (see ``NetworkPromise``)."""
+    given = settings.existing_network
+    if given is None:
+        return NetworkPromise(owned=True, nat_gateways=expected_nat_gateways(settings),
+                              az_count=settings.az_count, vpc_cidr=settings.vpc_cidr)
+    return NetworkPromise(owned=False, nat_gateways=0, az_count=settings.az_count,
+                          vpc_id=given.vpc_id,
+                          subnet_ids={tier: given.subnet_ids(tier) for tier in TIERS})
+
+
+def stack_tagged(settings: Settings, tags: list[dict[str, str]] | None) -> bool:
+    """True when ``tags`` are the stack's default tags (Project and Environment): the
+    resource was created by this environment's stack."""
+    found = tag_map(tags)
+    return found.get("Project") == PROJECT and \
+        found.get("Environment") == settings.environment_suffix
 
 
 class Clients:

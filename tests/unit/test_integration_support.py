@@ -19,10 +19,12 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
+from lib.network import MIN_AVAILABILITY_ZONES, TIERS
 from tests.integration import conftest as integration_conftest
-from tests.integration.live import (Clients, answer, expected_nat_gateways,
-                                    expected_settings, http_status, is_emulator, optional,
-                                    resolves, wait_for)
+from tests.integration.live import (MIN_AVAILABILITY_ZONES as LIVE_MIN_AZS, TIERS as LIVE_TIERS,
+                                    Clients, answer, expected_nat_gateways, expected_settings,
+                                    http_status, is_emulator, network_promise, optional,
+                                    resolves, stack_tagged, wait_for)
 from tests.integration.outputs import (DEFAULT_OUTPUTS_FILE, READ_OUTPUTS, NoOutputs, Outputs,
                                        OutputsError, as_list, load_outputs, outputs_path)
 from tests.unit.synth import Synth
@@ -287,6 +289,50 @@ def test_expectations_follow_the_profile(environ: dict[str, str], profile: str, 
     assert settings.aws_region == values["aws_region"]
     assert settings.profile.name == profile
     assert (expected_nat_gateways(settings), settings.az_count) == (nat, azs)
+
+
+GIVEN_NETWORK = {"VPC_ID": "vpc-0a1b2c3d", "PUBLIC_SUBNET_IDS": "subnet-0000000a,subnet-0000000b",
+                 "PRIVATE_SUBNET_IDS": "subnet-0000000c,subnet-0000000d,subnet-0000000e",
+                 "ISOLATED_SUBNET_IDS": "subnet-0000000f,subnet-00000010"}
+
+
+def _settings(suffix: str, **environ: str) -> Any:
+    outputs = Outputs(None, {"environment_suffix": suffix, "aws_region": "us-east-1"},
+                      Path("f.json"))
+    return expected_settings(outputs, environ)
+
+
+def test_the_stack_own_network_promise() -> None:
+    promise = network_promise(_settings("dev", VPC_CIDR="10.8.0.0/16"))
+    assert promise.owned and (promise.vpc_id, dict(promise.subnet_ids)) == (None, {})
+    assert (promise.vpc_cidr, promise.nat_gateways) == ("10.8.0.0/16", 1)
+    assert [promise.subnets_in(tier) for tier in TIERS] == [3, 3, 3]
+    assert promise.zones_of("public") == range(3, 4)
+
+
+def test_a_given_network_promise() -> None:
+    """Bring your own network: the ids as given, no CIDR and no NAT of the stack's, each
+    tier as many subnets as given over two AZs at least (lib/network.py's postcondition)."""
+    promise = network_promise(_settings("dev", **GIVEN_NETWORK, TASK_SUBNETS="public"))
+    assert not promise.owned and promise.vpc_id == "vpc-0a1b2c3d"
+    assert (promise.vpc_cidr, promise.nat_gateways) == (None, 0)
+    assert promise.subnet_ids["private"] == ("subnet-0000000c", "subnet-0000000d",
+                                             "subnet-0000000e")
+    assert [promise.subnets_in(tier) for tier in TIERS] == [2, 3, 2]
+    assert promise.zones_of("private") == range(2, 4)
+    assert 1 not in promise.zones_of("public") and 2 in promise.zones_of("public")
+    assert (LIVE_MIN_AZS, LIVE_TIERS) == (MIN_AVAILABILITY_ZONES, TIERS)
+
+
+def test_stack_tagged_needs_project_and_environment() -> None:
+    settings = _settings("pr101")
+    assert stack_tagged(settings, [{"Key": "Project", "Value": "tap"},
+                                   {"Key": "Environment", "Value": "pr101"},
+                                   {"Key": "Name", "Value": "x"}])
+    assert not stack_tagged(settings, [{"Key": "Project", "Value": "tap"},
+                                       {"Key": "Environment", "Value": "pr102"}])
+    assert not stack_tagged(settings, [{"Key": "Environment", "Value": "pr101"}])
+    assert not stack_tagged(settings, None)
 
 
 # -- bounded HTTP probes ------------------------------------------------------------
