@@ -9,6 +9,17 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.e2e import moto_ext
+from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
+
+
+@pytest.fixture(scope="session", autouse=True)
+def roomy_vpc_quota() -> Iterator[None]:
+    """The extension tests share moto's backends (one account per process) and create
+    many VPCs in us-east-1: lift the VPC quota for them; test_moto_quotas.py sets its own,
+    in regions of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(QUOTA_VARIABLE, "1000")
+        yield
 
 
 @pytest.fixture(scope="session")
