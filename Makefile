@@ -28,7 +28,7 @@ PROFILES := dev pr4892 prod
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto e2e-fleet
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of dev"
@@ -37,6 +37,7 @@ help:
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
 	@echo "make e2e-all the lives of dev, pr4892 and prod (E2E_JOBS at once, default 1)"
+	@echo "make e2e-fleet  pr101, pr102 (in a given network) and qa at once on one emulator"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -132,6 +133,14 @@ e2e: install e2e-moto
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
 e2e-all: install e2e-moto
 	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES)
+# Many environments in one account (tests/e2e/fleet.py): ONE emulator (VPC quota 3), a
+# platform team's network made with boto3, pr101 (TASK_SUBNETS=public) and pr102 deployed
+# into it and qa with its own VPC, all at once; destroy pr101, the others untouched; destroy
+# all, the network intact, then removed. E2E_FLEET_ARGS=--sequential: one after another.
+# Reports and logs in build/e2e/fleet/ and build/e2e/<suffix>/. Not part of `make test`.
+E2E_FLEET_ARGS ?=
+e2e-fleet: install e2e-moto
+	$(PY) -m tests.e2e.fleet $(E2E_FLEET_ARGS)
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the

@@ -83,6 +83,11 @@ class Run:  # pylint: disable=too-many-instance-attributes
         self.synthesized: set[bool] = set()
         self.phase = "-"  # the phase running, for messages
         self.log_stem = "-"  # its logs' names: <number>-<phase>[-<what>].log
+        # The environment's own configuration on top of the process's (e.g. VPC_ID and the
+        # subnet lists), for every command; and the suffixes of the environments that share
+        # its emulator and state bucket (tests/e2e/fleet.py), whose state objects are theirs.
+        self.settings_env: dict[str, str] = {}
+        self.neighbours: tuple[str, ...] = ()
 
     # -- paths and environment --------------------------------------------------------
 
@@ -136,6 +141,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
         })
         if self.allow_destroy:
             env["ALLOW_DESTROY"] = "true"
+        env.update(self.settings_env)
         return env
 
     def client(self, service: str, region: str | None = None) -> Any:

@@ -83,7 +83,8 @@ def outputs(run: Run) -> None:
     if values["environment_suffix"] != run.suffix:
         raise PhaseFailed(f"outputs: environment_suffix is {values['environment_suffix']}")
     s3 = run.client("s3", GLOBAL_REGION)
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])
+            if not o["Key"].startswith(tuple(f"{other}/" for other in run.neighbours))]
     if keys != [run.state_key]:
         raise PhaseFailed(f"outputs: state bucket holds {keys}, expected [{run.state_key}]")
     local = list(run.stack_dir.glob("*.tfstate"))

@@ -36,9 +36,10 @@ def network_guard() -> str:
     return "proxies pointed at a closed loopback port"
 
 
-def reexec_in_private_network(argv: list[str]) -> int | None:
-    """Re-run this command in a new user+network namespace with only ``lo`` up; None when
-    the kernel or the tools do not allow it (then the proxy guard alone applies)."""
+def reexec_in_private_network(argv: list[str], module: str = "tests.e2e.run") -> int | None:
+    """Re-run ``python -m module argv`` in a new user+network namespace with only ``lo``
+    up; None when the kernel or the tools do not allow it (then the proxy guard alone
+    applies)."""
     if os.environ.get("TAP_E2E_NETNS") or os.environ.get("TAP_E2E_NETNS_DISABLE") \
             or not shutil.which("unshare") or not shutil.which("ip"):
         return None
@@ -48,8 +49,22 @@ def reexec_in_private_network(argv: list[str]) -> int | None:
         return None
     env = dict(os.environ, TAP_E2E_NETNS="1")
     command = ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
-               sys.executable, "-m", "tests.e2e.run", *argv]
+               sys.executable, "-m", module, *argv]
     return subprocess.run(command, env=env, check=False).returncode
+
+
+def isolate(argv: list[str], module: str, target: str) -> int | None:
+    """Before a run: re-run ``python -m module argv`` in a private network namespace when
+    the kernel allows it (returns its exit code), or 2 when the toolchain is not set up
+    (``make <target>`` sets it up); None: go on in this process."""
+    code = reexec_in_private_network(argv, module)
+    if code is not None:
+        return code
+    if not os.path.isfile(os.environ.get("TF_CLI_CONFIG_FILE", "")):
+        print(f"{target}: TF_CLI_CONFIG_FILE must name the provider mirror configuration "
+              f"(run through `make {target}`)", file=sys.stderr)
+        return 2
+    return None
 
 
 def render_summary(reports: list[Report]) -> str:
@@ -92,13 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1,
                         help="lives run at once, each on its own emulator (default 1)")
     args = parser.parse_args(argv)
-    code = reexec_in_private_network(argv)
+    code = isolate(argv, "tests.e2e.run", "e2e")
     if code is not None:
         return code
-    if not os.path.isfile(os.environ.get("TF_CLI_CONFIG_FILE", "")):
-        print("e2e: TF_CLI_CONFIG_FILE must name the provider mirror configuration "
-              "(run through `make e2e`)", file=sys.stderr)
-        return 2
     guard = network_guard()
     if args.jobs <= 1:  # in this thread, so that Ctrl-C stops the life at once
         reports = [live(suffix, guard) for suffix in args.suffixes]
