@@ -128,26 +128,35 @@ def build_network(fleet: Fleet, run: Run) -> None:
 
 
 def quota(run: Run) -> None:
-    """The region is at its VPC quota with qa's VPC; the next CreateVpc is refused."""
+    """The region is at its VPC quota with qa's VPC (and at its internet gateway quota
+    with qa's gateway, the default VPC's counted); the next of each is refused."""
     ec2 = run.client("ec2")
     vpcs = ec2.describe_vpcs()["Vpcs"]
     if len(vpcs) != VPC_QUOTA:
         raise PhaseFailed(f"quota: {len(vpcs)} VPCs in {run.region}, expected {VPC_QUOTA} "
                           f"(default, platform, qa): {[vpc['VpcId'] for vpc in vpcs]}")
-    try:
-        extra = ec2.create_vpc(CidrBlock="10.250.0.0/16")["Vpc"]["VpcId"]
-    except ClientError as error:
-        code = error.response["Error"]["Code"]
-        if code != "VpcLimitExceeded":
-            raise PhaseFailed(f"quota: CreateVpc failed with {code}, not VpcLimitExceeded") \
-                from None
-    else:
-        ec2.delete_vpc(VpcId=extra)
-        raise PhaseFailed(f"quota: a VPC past the quota of {VPC_QUOTA} was created")
+    _refused(lambda: ec2.create_vpc(CidrBlock="10.250.0.0/16")["Vpc"]["VpcId"],
+             "VpcLimitExceeded", lambda vpc: ec2.delete_vpc(VpcId=vpc))
+    _refused(lambda: ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"],
+             "InternetGatewayLimitExceeded",
+             lambda igw: ec2.delete_internet_gateway(InternetGatewayId=igw))
     run.report.notes.append(
         f"quota: {VPC_QUOTA} VPCs (default, platform, qa's own) fill the quota; the given-"
-        f"network environments {', '.join(GIVEN_NETWORK)} took none; the next CreateVpc "
-        "was refused with VpcLimitExceeded")
+        f"network environments {', '.join(GIVEN_NETWORK)} took none; the next CreateVpc and "
+        "CreateInternetGateway were refused (VpcLimitExceeded, InternetGatewayLimitExceeded)")
+
+
+def _refused(create: Callable[[], str], code: str, delete: Callable[[str], Any]) -> None:
+    """``create()`` must fail with ``code``; what it created anyway is deleted."""
+    try:
+        created = create()
+    except ClientError as error:
+        found = error.response["Error"]["Code"]
+        if found != code:
+            raise PhaseFailed(f"quota: refused with {found}, not {code}") from None
+    else:
+        delete(created)
+        raise PhaseFailed(f"quota: created {created} past the quota of {VPC_QUOTA}")
 
 
 def destroy_first(fleet: Fleet, run: Run) -> None:

@@ -21,7 +21,7 @@ from lib.config import SUBNET_LIST_VARIABLES
 
 CIDR = "10.100.0.0/16"
 TIERS = ("public", "private", "isolated")
-ZONE_LETTERS = "abc"
+ZONES = 3  # the first three AZs of the region
 TAGS = {"Project": "platform", "Owner": "platform-team"}
 NAT_TIMEOUT_SECONDS = 120.0
 
@@ -44,7 +44,7 @@ class Network:
                                           for tier, variable in SUBNET_LIST_VARIABLES.items()}}
 
 
-def subnet_cidrs(cidr: str = CIDR, zones: int = len(ZONE_LETTERS)) -> dict[str, list[str]]:
+def subnet_cidrs(cidr: str = CIDR, zones: int = ZONES) -> dict[str, list[str]]:
     """One /20 per tier and zone: tier ``i``'s subnets from the ``i``-th quarter."""
     quarters = list(ipaddress.ip_network(cidr).subnets(prefixlen_diff=2))
     return {tier: [str(block) for block in list(quarter.subnets(new_prefix=20))[:zones]]
@@ -59,8 +59,8 @@ def _tags(kind: str, name: str, **extra: str) -> list[dict[str, Any]]:
 
 def create_network(ec2: Any) -> Network:
     """Build the platform network in the client's region (see the module docstring)."""
-    region = ec2.meta.region_name
-    zones = tuple(f"{region}{letter}" for letter in ZONE_LETTERS)
+    zones = tuple(sorted(zone["ZoneName"] for zone in ec2.describe_availability_zones(
+        Filters=[{"Name": "state", "Values": ["available"]}])["AvailabilityZones"])[:ZONES])
     vpc = ec2.create_vpc(CidrBlock=CIDR, TagSpecifications=_tags("vpc", "vpc"))["Vpc"]["VpcId"]
     for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
         ec2.modify_vpc_attribute(VpcId=vpc, **{attribute: {"Value": True}})
@@ -69,7 +69,7 @@ def create_network(ec2: Any) -> Network:
     ec2.attach_internet_gateway(InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc)
     subnets = {tier: tuple(
         ec2.create_subnet(VpcId=vpc, CidrBlock=block, AvailabilityZone=zone,
-                          TagSpecifications=_tags("subnet", f"{tier}-{zone[-1]}", Tier=tier),
+                          TagSpecifications=_tags("subnet", f"{tier}-{zone}", Tier=tier),
                           )["Subnet"]["SubnetId"]
         for block, zone in zip(blocks, zones)) for tier, blocks in subnet_cidrs().items()}
     allocation = ec2.allocate_address(

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
 
 from lib.config import load_settings
-from tests.e2e.fleet import (DESTROYED_FIRST, GIVEN_NETWORK, SNAPSHOTS, Fleet,
-                             environment_settings, fleet_phases)
+from tests.e2e.fleet import (DESTROYED_FIRST, GIVEN_NETWORK, SNAPSHOTS, VPC_QUOTA, Fleet,
+                             environment_settings, fleet_phases, quota)
 from tests.e2e.harness import PhaseFailed, Report, Run
 from tests.e2e.lives import Phase
+from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.platform_network import (CIDR, TIERS, create_network, fingerprint,
                                         remove_network, subnet_cidrs)
 
@@ -94,3 +96,22 @@ def test_each_runs_every_environment_and_names_the_failures(concurrent: bool) ->
     assert [name for name, _ in fleet.runs["pr101"].report.phases] == ["deploy", "after"]
     assert fleet.runs["pr102"].report.skipped == ["after"]
     fleet.each(["qa"], (Phase("deploy", work),))  # earlier failures are not counted again
+
+
+def test_quota_phase_needs_the_region_full_and_refusing(
+        client: Callable[..., Any], endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The platform network and qa's VPC and gateway fill a quota of 3 with the default
+    VPC: the phase passes; with room left it fails."""
+    monkeypatch.setenv(QUOTA_VARIABLE, str(VPC_QUOTA))
+    (run,) = _runs("fleet").values()
+    run.region, run.emulator = "ca-central-1", SimpleNamespace(url=endpoint)  # type: ignore
+    ec2 = client("ec2", region=run.region)
+    network = create_network(ec2)
+    with pytest.raises(PhaseFailed, match="2 VPCs in ca-central-1, expected 3"):
+        quota(run)
+    ec2.create_vpc(CidrBlock="10.0.0.0/16")
+    ec2.create_internet_gateway()
+    quota(run)
+    assert "VpcLimitExceeded, InternetGatewayLimitExceeded" in run.report.notes[-1]
+    assert len(ec2.describe_vpcs()["Vpcs"]) == VPC_QUOTA
+    remove_network(ec2, network)
