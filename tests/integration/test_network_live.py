@@ -163,9 +163,16 @@ def test_flow_logs_per_network(aws: Clients, settings: Settings, promise: Networ
     assert [log["TrafficType"] for log in logs] == ["ALL"], logs
 
 
-def test_no_network_of_its_own_in_a_given_network(aws: Clients, settings: Settings,
-                                                  promise: NetworkPromise) -> None:
-    if promise.owned:
-        pytest.skip("the stack owns its network: the checks above cover it")
+def test_network_resources_the_stack_created(aws: Clients, settings: Settings,
+                                             promise: NetworkPromise, vpc_id: str,
+                                             subnet_ids: dict[str, list[str]]) -> None:
+    """Found by the stack's default tags: in its own network, its VPC, subnets, gateway,
+    NAT gateways and flow log (so the tags are there to be found); in a given one, none."""
     created = {kind: ids for kind, ids in _created_by_the_stack(aws, settings).items() if ids}
-    assert not created, f"a stack deployed into {promise.vpc_id} created {created}"
+    if not promise.owned:
+        assert not created, f"a stack deployed into {promise.vpc_id} created {created}"
+        return
+    assert created["vpc"] == [vpc_id]
+    assert sorted(created["subnet"]) == sorted(s for tier in TIERS for s in subnet_ids[tier])
+    assert len(created["internet gateway"]) == len(created["flow log"]) == 1, created
+    assert len(created.get("nat gateway", [])) == promise.nat_gateways, created
