@@ -210,6 +210,7 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         self.origin_verify_secret_arn: str = secret.arn
         self.origin_verify_value: str = version.secret_string
         bucket_id, bucket_policy = self._access_log_bucket()
+        self.log_bucket_name: str = bucket_id
         alb = Lb(
             self, "alb", name=props.names.alb, internal=False, load_balancer_type="application",
             security_groups=[props.network.alb_security_group_id],

@@ -70,6 +70,15 @@ _ENGINE_VERSION_RE = re.compile(r"^\d{2}\.\d{1,2}$")
 _DOMAIN_RE = re.compile(
     r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
+_VPC_ID_RE = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID_RE = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_LIST_VARIABLES = {"public": "PUBLIC_SUBNET_IDS", "private": "PRIVATE_SUBNET_IDS",
+                         "isolated": "ISOLATED_SUBNET_IDS"}
+MIN_SUBNETS_PER_TIER = 2
+# Where the tasks run in a network the stack does not own: "private" (default) relies on
+# the network owner's egress (NAT or VPC endpoints) to pull images and reach AWS APIs;
+# "public" gives them public IPs in the public subnets, like the ephemeral profile.
+TASK_SUBNET_CHOICES = ("private", "public")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -198,6 +207,22 @@ def profile_name_for(suffix: str) -> str:
 
 
 @dataclass(frozen=True)
+class ExistingNetwork:
+    """A network the stack uses but does not own (VPC_ID and the three subnet lists)."""
+
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    private_subnet_ids: tuple[str, ...]
+    isolated_subnet_ids: tuple[str, ...]
+    task_subnets: str = "private"  # TASK_SUBNET_CHOICES
+
+    def subnet_ids(self, tier: str) -> tuple[str, ...]:
+        """The given subnets of ``tier`` (public, private or isolated)."""
+        return {"public": self.public_subnet_ids, "private": self.private_subnet_ids,
+                "isolated": self.isolated_subnet_ids}[tier]
+
+
+@dataclass(frozen=True)
 class Settings:  # pylint: disable=too-many-instance-attributes
     """The validated configuration of one environment."""
 
@@ -221,6 +246,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     cache_engine: str = DEFAULT_CACHE_ENGINE
     vpc_cidr: str = DEFAULT_VPC_CIDR
     allow_destroy: bool = False  # ALLOW_DESTROY: the deliberate production teardown
+    existing_network: ExistingNetwork | None = None  # bring your own network (VPC_ID...)
 
     @property
     def prevent_destroy(self) -> bool:
@@ -249,7 +275,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
     @property
     def nat_mode(self) -> str:
-        """The NAT layout in force: the profile's, unless CREATE_NAT_GATEWAY overrides it."""
+        """The NAT layout the stack creates: the profile's, unless CREATE_NAT_GATEWAY
+        overrides it; none in a network the stack does not own."""
+        if self.existing_network is not None:
+            return NAT_NONE
         if self.create_nat_gateway is None:
             return self.profile.nat
         if not self.create_nat_gateway:
@@ -263,7 +292,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
     @property
     def tasks_in_public_subnets(self) -> bool:
-        """Without NAT the tasks run in public subnets with public IPs (see README)."""
+        """Without NAT the tasks run in public subnets with public IPs (see README); in a
+        network the stack does not own, where TASK_SUBNETS says."""
+        if self.existing_network is not None:
+            return self.existing_network.task_subnets == "public"
         return self.nat_mode == NAT_NONE
 
 
@@ -378,6 +410,49 @@ def _allow_destroy(environ: Mapping[str, str], profile: Profile) -> bool:
     return bool(value)
 
 
+def _subnet_list(environ: Mapping[str, str], variable: str, seen: set[str]) -> tuple[str, ...]:
+    value = environ.get(variable, "")
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    if len(ids) < MIN_SUBNETS_PER_TIER:
+        raise ConfigError(variable, value, f"at least {MIN_SUBNETS_PER_TIER} comma-separated "
+                          "subnet ids (VPC_ID and the three subnet lists: all or none)")
+    for subnet_id in ids:
+        if not _SUBNET_ID_RE.match(subnet_id):
+            raise ConfigError(variable, value, f"{subnet_id!r} is not a subnet id "
+                              "(subnet- and 8 or 17 hexadecimal digits)")
+        if subnet_id in seen:
+            raise ConfigError(variable, value, f"{subnet_id} is given twice; each subnet "
+                              "belongs to one tier")
+        seen.add(subnet_id)
+    return ids
+
+
+def _existing_network(environ: Mapping[str, str]) -> ExistingNetwork | None:
+    """VPC_ID with the three subnet lists (all or none), and TASK_SUBNETS."""
+    vpc_id = environ.get("VPC_ID", "")
+    if not vpc_id:
+        for variable in (*SUBNET_LIST_VARIABLES.values(), "TASK_SUBNETS"):
+            if environ.get(variable):
+                raise ConfigError(variable, environ[variable],
+                                  "needs VPC_ID (bring your own network: VPC_ID and the three "
+                                  "subnet lists, all or none)")
+        return None
+    if not _VPC_ID_RE.match(vpc_id):
+        raise ConfigError("VPC_ID", vpc_id, "a VPC id (vpc- and 8 or 17 hexadecimal digits)")
+    for variable in ("VPC_CIDR", "CREATE_NAT_GATEWAY"):
+        if environ.get(variable):
+            raise ConfigError(variable, environ[variable],
+                              "the stack creates no VPC and no NAT in a network given by "
+                              "VPC_ID (unset it)")
+    seen: set[str] = set()
+    lists = {tier: _subnet_list(environ, variable, seen)
+             for tier, variable in SUBNET_LIST_VARIABLES.items()}
+    return ExistingNetwork(
+        vpc_id=vpc_id, public_subnet_ids=lists["public"], private_subnet_ids=lists["private"],
+        isolated_subnet_ids=lists["isolated"],
+        task_subnets=_choice(environ, "TASK_SUBNETS", "private", TASK_SUBNET_CHOICES))
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Validate the environment and build the settings; raises ``ConfigError``."""
     suffix = environ.get("ENVIRONMENT_SUFFIX") or "dev"
@@ -416,4 +491,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
         vpc_cidr=_vpc_cidr(environ),
         allow_destroy=_allow_destroy(environ, profile),
+        existing_network=_existing_network(environ),
     )

@@ -39,7 +39,6 @@ from typing import Any
 
 from cdktf import Fn, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.elasticache_serverless_cache import (
     ElasticacheServerlessCache,
@@ -284,7 +283,7 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
         """The writer (first) and readers, one per AZ in turn; all are failover targets."""
         settings, names = props.settings, props.names
         profile = settings.profile
-        zones = DataAwsAvailabilityZones(self, "zones", state="available")
+        zones = props.network.availability_zones
         monitoring_role_arn = self._monitoring_role(props)
         insights = profile.performance_insights
         for index in range(profile.db_instance_count):
@@ -295,7 +294,7 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
                 engine=cluster.engine,
                 engine_version=cluster.engine_version,
                 instance_class="db.serverless",
-                availability_zone=Fn.element(zones.names, index % settings.az_count),
+                availability_zone=zones[index % len(zones)],
                 # Readers in tiers 0-1 scale with the writer, so a failover lands on an
                 # instance already sized for the load.
                 promotion_tier=min(index, 1),

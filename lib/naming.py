@@ -37,7 +37,6 @@ _RULES = {
     "elasticache_serverless": _Rule(40, _HYPHENATED, "ElastiCache serverless cache names"),
     "s3_bucket": _Rule(63, re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"), "S3 bucket names"),
     "log_group": _Rule(512, re.compile(r"^[\w#/.-]+$"), "log group names"),
-    "waf_log_group": _Rule(512, re.compile(r"^aws-waf-logs-[\w#/.-]+$"), "WAF log group names"),
     "generic": _Rule(255, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "names"),
     "waf": _Rule(128, re.compile(r"^[\w-]+$"), "WAF names"),
     "kms_alias": _Rule(256, re.compile(r"^alias/(?!aws/)[\w/-]+$"), "KMS aliases"),
@@ -112,9 +111,11 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
                                                "0123abcd"[:SNAPSHOT_UNIQUE_CHARS])
         # edge (global resources, us-east-1)
         self.web_acl = name("waf", f"{base}-edge")
-        self.waf_log_group = name("waf_log_group", f"aws-waf-logs-{base}")
         self.edge_key_alias = name("kms_alias", f"alias/{base}-edge")
-        self.cloudfront_log_bucket_prefix = self._bucket_prefix(suffix, f"{base}-cf-logs-")
+        # CloudFront and WAF logs; WAF requires the aws-waf-logs- start, and "tap-<suffix>-"
+        # would pass bucket_prefix's 37 characters with a 20-character suffix.
+        self.edge_log_bucket_prefix = self._bucket_prefix(
+            suffix, f"aws-waf-logs-{PROJECT}{suffix}-")
         # monitoring
         self.alarm_topic = name("sns_topic", f"{base}-alarms")
         self.global_alarm_topic = name("sns_topic", f"{base}-alarms-global")

@@ -114,6 +114,12 @@ class TapStack(TerraformStack):
                      "Primary endpoint address of the cache (TLS only)")
         self._output("redis_secret_arn", data.cache_secret_arn,
                      "Secrets Manager secret with the cache's connection JSON")
+        self._output("origin_verify_secret_arn", self.app.origin_verify_secret_arn,
+                     "Secrets Manager secret with the origin-verify header value (ARN only)")
+        self._output("alb_log_bucket", self.app.log_bucket_name,
+                     "S3 bucket of the load balancer's access logs")
+        self._output("edge_log_bucket", self.edge.log_bucket_name,
+                     "S3 bucket (us-east-1) of the CloudFront standard logs and the WAF logs")
         self._output("cloudfront_distribution_id", self.edge.distribution_id,
                      "ID of the CloudFront distribution")
         self._output("cloudfront_domain_name", self.edge.distribution_domain_name,

@@ -189,7 +189,7 @@ def test_instances_per_profile(stacks: dict[str, Synth], suffix: str, count: int
     stack = stacks[suffix]
     instances = stack.resources(INSTANCE)
     assert len(instances) == count
-    zones = stack.ref("aws_availability_zones", "data/zones", "names", kind="data")[2:-1]
+    zones = stack.ref("aws_availability_zones", "network/zones", "names", kind="data")[2:-1]
     role = (stack.ref("aws_iam_role", "data/monitoring-role", "arn") if monitoring else None)
     for index in range(count):
         instance = stack.at(INSTANCE, f"data/aurora-{index}")

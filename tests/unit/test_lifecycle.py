@@ -22,7 +22,6 @@ PROTECTED_IN_PRODUCTION = {
     ("aws_cloudwatch_log_group", "app/insights-logs"),
     ("aws_cloudwatch_log_group", "app/task-logs"),
     ("aws_cloudwatch_log_group", "data/db-logs"),
-    ("aws_cloudwatch_log_group", "edge/waf-logs"),
     ("aws_cloudwatch_log_group", "network/flow-logs"),
     ("aws_elasticache_serverless_cache", "data/cache"),
     ("aws_kms_key", "data/key/key"),

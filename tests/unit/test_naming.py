@@ -17,7 +17,6 @@ def test_names_of_dev() -> None:
     assert names.target_group == "tap-dev-web"
     assert names.db_cluster == "tap-dev-aurora"
     assert names.cache == "tap-dev-cache"
-    assert names.waf_log_group == "aws-waf-logs-tap-dev"
     assert names.container_insights_log_group == \
         "/aws/ecs/containerinsights/tap-dev-cluster/performance"
 
@@ -25,7 +24,7 @@ def test_names_of_dev() -> None:
 def test_names_aws_keeps_after_delete_are_prefixes() -> None:
     names = names_for("dev")
     assert names.alb_log_bucket_prefix == "tap-dev-alb-logs-"
-    assert names.cloudfront_log_bucket_prefix == "tap-dev-cf-logs-"
+    assert names.edge_log_bucket_prefix == "aws-waf-logs-tapdev-"
     assert names.origin_verify_secret_prefix == "tap/dev/origin-verify-"
     assert names.cache_secret_prefix == "tap/dev/redis-connection-"
     assert names.db_final_snapshot_prefix == "tap-dev-aurora-final-"
@@ -41,7 +40,7 @@ def test_longest_suffix_fits_every_limit() -> None:
     assert len(names.alb) <= 32 and len(names.target_group) <= 32
     assert len(names.cache) <= 40
     # Terraform appends 26 characters to a bucket_prefix (at most 37) and 8 to the snapshot's.
-    assert len(names.alb_log_bucket_prefix) <= 37 and len(names.cloudfront_log_bucket_prefix) <= 37
+    assert len(names.alb_log_bucket_prefix) <= 37 and len(names.edge_log_bucket_prefix) <= 37
     assert len(names.alb_log_bucket_prefix) + 26 <= 63
     assert len(names.db_final_snapshot_prefix) + 8 <= 63
 
