@@ -185,3 +185,58 @@ def test_delivery_allowed_reads_a_policy_simply() -> None:
     assert allows(allow, {**allow, "Effect": "Deny", "Principal": "*",
                           "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
     assert not delivery_allowed(None, principals, key)
+
+
+def test_secret_name_stays_taken_while_scheduled_for_deletion(
+        client: Callable[..., Any]) -> None:
+    """Extension secretsmanager_scheduled_deletion (moto answers ResourceExistsException);
+    restore and forced deletion already behave as in AWS."""
+    secrets = client("secretsmanager")
+    secrets.create_secret(Name="tap/scheduled", SecretString="v1")
+    secrets.delete_secret(SecretId="tap/scheduled", RecoveryWindowInDays=7)
+    with pytest.raises(ClientError) as scheduled:
+        secrets.create_secret(Name="tap/scheduled", SecretString="v2")
+    assert _code(scheduled) == "InvalidRequestException"
+    assert scheduled.value.response["Error"]["Message"] == (
+        "You can't create this secret because a secret with this name is already "
+        "scheduled for deletion.")
+    secrets.restore_secret(SecretId="tap/scheduled")
+    with pytest.raises(ClientError) as exists:
+        secrets.create_secret(Name="tap/scheduled", SecretString="v2")
+    assert _code(exists) == "ResourceExistsException"
+    secrets.delete_secret(SecretId="tap/scheduled", ForceDeleteWithoutRecovery=True)
+    secrets.create_secret(Name="tap/scheduled", SecretString="v3")
+    assert secrets.get_secret_value(SecretId="tap/scheduled")["SecretString"] == "v3"
+
+
+def test_cluster_deletion_protection_and_taken_final_snapshot_name(
+        client: Callable[..., Any]) -> None:
+    """moto already refuses a protected cluster and a taken snapshot name as AWS does;
+    extension rds_cluster keeps the managed master secret of a refused delete (moto
+    deletes it before it refuses)."""
+    rds, secrets = client("rds"), client("secretsmanager")
+    rds.create_db_cluster(
+        DBClusterIdentifier="aurora-guarded", Engine="aurora-postgresql", EngineVersion="16.6",
+        MasterUsername="admin", ManageMasterUserPassword=True, DeletionProtection=True)
+    with pytest.raises(ClientError) as protected:
+        rds.delete_db_cluster(DBClusterIdentifier="aurora-guarded", SkipFinalSnapshot=True)
+    assert _code(protected) == "InvalidParameterCombination"
+    rds.modify_db_cluster(DBClusterIdentifier="aurora-guarded", DeletionProtection=False,
+                          ApplyImmediately=True)
+    rds.create_db_cluster_snapshot(DBClusterIdentifier="aurora-guarded",
+                                   DBClusterSnapshotIdentifier="aurora-guarded-final")
+    with pytest.raises(ClientError) as taken:
+        rds.create_db_cluster_snapshot(DBClusterIdentifier="aurora-guarded",
+                                       DBClusterSnapshotIdentifier="aurora-guarded-final")
+    assert _code(taken) == "DBClusterSnapshotAlreadyExistsFault"
+    with pytest.raises(ClientError) as taken:
+        rds.delete_db_cluster(DBClusterIdentifier="aurora-guarded",
+                              FinalDBSnapshotIdentifier="aurora-guarded-final")
+    assert _code(taken) == "DBClusterSnapshotAlreadyExistsFault"
+    (cluster,) = rds.describe_db_clusters(DBClusterIdentifier="aurora-guarded")["DBClusters"]
+    secrets.describe_secret(SecretId=cluster["MasterUserSecret"]["SecretArn"])
+    rds.delete_db_cluster(DBClusterIdentifier="aurora-guarded",
+                          FinalDBSnapshotIdentifier="aurora-guarded-final-2")
+    snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier="aurora-guarded")
+    assert sorted(s["DBClusterSnapshotIdentifier"] for s in snapshots["DBClusterSnapshots"]) == [
+        "aurora-guarded-final", "aurora-guarded-final-2"]
