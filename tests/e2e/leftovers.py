@@ -8,7 +8,8 @@ targets) and returns a line for each one that carries the environment's tags or
 names. Names are matched as whole parts (``tap-dev`` is in ``tap-dev-alb-logs-1a2b``,
 ``tap/dev/origin-verify-9f`` and ``aws-waf-logs-tapdev-1a2b``, not in ``tap-devx-...``),
 so the generated names the stack takes from ``bucket_prefix`` and ``name_prefix`` are
-found too; buckets are also found by their tags. KMS keys pending deletion are gone as far as AWS lets them go, not leftovers.
+found too; buckets are also found by their tags. KMS keys pending deletion are gone as
+far as AWS lets them go, not leftovers.
 ``retained(...)`` lists what destroy keeps on purpose (final DB snapshots of the profiles
 that take one, ``tap-<suffix>-aurora-final-<id>``), for the report.
 """
