@@ -5,10 +5,11 @@
 log groups, IAM roles, secrets not scheduled for deletion, Aurora, the serverless
 cache, ECS, load balancers, buckets, CloudFront, WAF, SNS, alarms, dashboards, scaling
 targets) and returns a line for each one that carries the environment's tags or
-names. Names are matched as whole parts (``tap-dev`` is in ``tap-dev-alb-logs-1a2b`` and
-``tap/dev/origin-verify-9f``, not in ``tap-devx-...``), so the generated names the stack
-takes from ``bucket_prefix`` and ``name_prefix`` are found too; buckets are also found by
-their tags. KMS keys pending deletion are gone as far as AWS lets them go, not leftovers.
+names. Names are matched as whole parts (``tap-dev`` is in ``tap-dev-alb-logs-1a2b``,
+``tap/dev/origin-verify-9f`` and ``aws-waf-logs-tapdev-1a2b``, not in ``tap-devx-...``),
+so the generated names the stack takes from ``bucket_prefix`` and ``name_prefix`` are
+found too; buckets are also found by their tags. KMS keys pending deletion are gone as
+far as AWS lets them go, not leftovers.
 ``retained(...)`` lists what destroy keeps on purpose (final DB snapshots of the profiles
 that take one, ``tap-<suffix>-aurora-final-<id>``), for the report.
 """
@@ -25,8 +26,8 @@ class Marks:
 
     def __init__(self, suffix: str) -> None:
         self.suffix = suffix
-        # tap-<suffix>..., tap/<suffix>/..., /tap/<suffix>/..., aws-waf-logs-tap-<suffix>
-        self.pattern = re.compile(rf"(?<![a-z0-9])tap[-/]{re.escape(suffix)}(?![a-z0-9])")
+        # tap-<suffix>..., tap/<suffix>/..., /tap/<suffix>/..., aws-waf-logs-tap<suffix>-...
+        self.pattern = re.compile(rf"(?<![a-z0-9])tap[-/]?{re.escape(suffix)}(?![a-z0-9])")
 
     def tagged(self, tags: Iterable[dict[str, str]] | dict[str, str] | None) -> bool:
         """True when the tags say Project=tap and Environment=<suffix>."""

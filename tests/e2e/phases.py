@@ -26,8 +26,8 @@ import sys
 import time
 from typing import Any
 
-from tests.e2e.harness import (GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Run, errors,
-                               junit, stop)
+from tests.e2e.harness import (GLOBAL_REGION, STATE_BUCKET, TIMEOUTS, PhaseFailed, Run,
+                               errors, junit, stop)
 from tests.e2e.leftovers import find_leftovers, retained
 from tests.e2e.server import Emulator
 
@@ -142,7 +142,9 @@ def lock(run: Run) -> None:
     finally:
         if holder.poll() is None:
             try:
-                holder.communicate("no\n", timeout=60)
+                # Its plan may still be running (minutes on a busy machine): the answer
+                # waits in the pipe for the prompt.
+                holder.communicate("no\n", timeout=TIMEOUTS["lock"])
             except subprocess.TimeoutExpired:
                 stop(holder)
     if "Apply cancelled" not in log.read_text(encoding="utf-8"):

@@ -90,6 +90,9 @@ def render_summary(reports: list[Report]) -> str:
         if report.service_writes:
             lines.append("  service writes: " + ", ".join(
                 f"{kind} {found['count']}" for kind, found in report.service_writes.items()))
+        lines.extend(f"  plan {name}: " + ", ".join(f"{action} {count}" for action, count
+                                                  in actions.items())
+                     for name, actions in report.plans.items())
         lines.extend(f"  {note}" for note in report.notes)
         lines.extend(f"  retained on purpose: {item}" for item in report.retained)
     if reports:

@@ -9,12 +9,14 @@ with data in the buckets (pitfall 21):
   itself writes ``ELBAccessLogTestFile`` when access logging is switched on);
 - CloudFront standard logs, ``<prefix><distribution-id>.<YYYY-MM-DD-HH>.<unique>.gz``, in
   the bucket and under the prefix of the distribution's logging configuration;
-- WAF log events, into the ``aws-waf-logs-...`` log group the web ACL logs to.
+- WAF logs, ``AWSLogs/<account>/WAFLogs/cloudfront/<web-acl>/<yyyy>/<mm>/<dd>/<HH>/<mm>/
+  <account>_waflogs_cloudfront_<web-acl>_<time>_<hash>.log.gz``, in the ``aws-waf-logs-``
+  bucket the web ACL's logging configuration names (vended log delivery).
 Buckets and log groups are found from the live resources, never from names. Before a
 write, the phase checks that the delivering service may make it: the bucket policy for
 load balancer logs (``delivery_allowed`` of tests/e2e/moto_ext/elbv2_access_logs.py),
-the bucket's ACL grant to the ``awslogsdelivery`` account for CloudFront, the log
-group's resource policy for WAF.
+the bucket's ACL grant to the ``awslogsdelivery`` account for CloudFront, the bucket
+policy for WAF's log delivery.
 The counts found afterwards go to the report.
 """
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -46,7 +47,7 @@ def service_writes(run: Run) -> None:
     run.report.service_writes = {
         "alb_logs": _alb_logs(run, values["alb_arn"], account, now),
         "cloudfront_logs": _cloudfront_logs(run, values["cloudfront_distribution_id"], now),
-        "waf_logs": _waf_logs(run, values["waf_web_acl_arn"], now),
+        "waf_logs": _waf_logs(run, values["waf_web_acl_arn"], account, now),
     }
     empty = [kind for kind, found in run.report.service_writes.items() if not found["count"]]
     if empty:
@@ -105,53 +106,34 @@ def _cloudfront_logs(run: Run, distribution_id: str, now: datetime) -> dict[str,
                 f"d111111abcdef8.cloudfront.net\t/\t200\t-\tcurl/8\t-\t-\tMiss\n")
         s3.put_object(Bucket=bucket, Key=key,
                       Body=gzip.compress(b"#Version: 1.0\n" + line.encode()))
-    return {"bucket": bucket, "count": _count(s3, bucket)}
+    return {"bucket": bucket, "count": _count(s3, bucket, logging.get("Prefix", ""))}
 
 
-def _waf_logs(run: Run, web_acl_arn: str, now: datetime) -> dict[str, Any]:
-    waf = run.client("wafv2", GLOBAL_REGION)
-    destinations = waf.get_logging_configuration(ResourceArn=web_acl_arn)[
-        "LoggingConfiguration"]["LogDestinationConfigs"]
-    group_arn = destinations[0].removesuffix(":*")
-    group = group_arn.split(":log-group:", 1)[1]
-    logs = run.client("logs", GLOBAL_REGION)
-    if not any(_grants_delivery(json.loads(p["policyDocument"]), group_arn)
-               for p in logs.describe_resource_policies()["resourcePolicies"]):
-        raise PhaseFailed(f"service-writes: no resource policy lets {LOGS_DELIVERY} write "
-                          f"to {group}")
-    stream = f"{GLOBAL_REGION}_{web_acl_arn.rsplit('/', 2)[-2]}_0"
-    logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    millis = int(now.timestamp() * 1000)
-    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
-        {"timestamp": millis + index, "message": json.dumps({
-            "timestamp": millis + index, "formatVersion": 1, "webaclId": web_acl_arn,
-            "terminatingRuleId": "Default_Action", "action": "ALLOW",
-            "httpSourceName": "CF", "httpRequest": {"clientIp": "192.0.2.1",
-                                                   "httpMethod": "GET", "uri": "/"}})}
-        for index in range(FILES)])
-    time.sleep(0.1)
-    count = len(logs.filter_log_events(logGroupName=group)["events"])
-    return {"log_group": group, "count": count}
+def _waf_logs(run: Run, web_acl_arn: str, account: str, now: datetime) -> dict[str, Any]:
+    destinations = run.client("wafv2", GLOBAL_REGION).get_logging_configuration(
+        ResourceArn=web_acl_arn)["LoggingConfiguration"]["LogDestinationConfigs"]
+    if not destinations[0].startswith("arn:aws:s3:::"):
+        raise PhaseFailed(f"service-writes: WAF logs go to {destinations[0]}, not a bucket")
+    bucket = destinations[0].removeprefix("arn:aws:s3:::")
+    acl_name = web_acl_arn.rsplit("/", 2)[-2]
+    folder = f"AWSLogs/{account}/WAFLogs/cloudfront/{acl_name}/{now:%Y/%m/%d/%H/%M}/"
+    s3 = run.client("s3", GLOBAL_REGION)
+    for index in range(FILES):
+        key = (f"{folder}{account}_waflogs_cloudfront_{acl_name}_{now:%Y%m%dT%H%M}Z_"
+               f"{secrets.token_hex(4)}.log.gz")
+        _check_policy(s3, bucket, key, [LOGS_DELIVERY])
+        record = json.dumps({
+            "timestamp": int(now.timestamp() * 1000) + index, "formatVersion": 1,
+            "webaclId": web_acl_arn, "terminatingRuleId": "Default_Action", "action": "ALLOW",
+            "httpSourceName": "CF",
+            "httpRequest": {"clientIp": "192.0.2.1", "httpMethod": "GET", "uri": "/"}})
+        s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(record.encode() + b"\n"),
+                      ACL="bucket-owner-full-control")
+    return {"bucket": bucket, "count": _count(s3, bucket, f"AWSLogs/{account}/WAFLogs/")}
 
 
-def _grants_delivery(policy: dict[str, Any], group_arn: str) -> bool:
-    """True when a statement allows log delivery to put events into ``group_arn``."""
-    for item in policy.get("Statement", []):
-        principal = item.get("Principal", {})
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        actions = item.get("Action", [])
-        resources = item.get("Resource", [])
-        if item.get("Effect") == "Allow" \
-                and LOGS_DELIVERY in ([services] if isinstance(services, str) else services) \
-                and "logs:PutLogEvents" in ([actions] if isinstance(actions, str) else actions) \
-                and any(r in (f"{group_arn}:*", "*") or group_arn.startswith(r.rstrip("*"))
-                        for r in ([resources] if isinstance(resources, str) else resources)):
-            return True
-    return False
-
-
-def _count(s3: Any, bucket: str) -> int:
-    return int(s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0))
+def _count(s3: Any, bucket: str, prefix: str = "") -> int:
+    return int(s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0))
 
 
 def _exists(s3: Any, bucket: str, key: str) -> bool:

@@ -80,7 +80,7 @@ def test_marks_recognize_the_environment_only() -> None:
     "tap/prod/origin-verify-20261202140000000000000003",  # name_prefix
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:tap/prod/origin-verify-1-AbCdEf",
     "tap-prod-aurora-final-1a2b3c4d",  # final snapshot
-    "aws-waf-logs-tap-prod",
+    "aws-waf-logs-tapprod-20261202140000000000000004",  # edge log bucket (CloudFront, WAF)
     "tap-prod",  # the dashboard
 ])
 def test_marks_find_generated_names(name: str) -> None:
@@ -90,6 +90,7 @@ def test_marks_find_generated_names(name: str) -> None:
 @pytest.mark.parametrize("suffix, name", [
     ("prod", "tap-production-alb-logs-1"), ("pr4892", "tap-pr48921-web"),
     ("dev", "tap/devx/origin-verify-1"), ("dev", "stap-dev-x"),
+    ("dev", "aws-waf-logs-tapdevx-1"),
 ])
 def test_marks_do_not_take_other_environments(suffix: str, name: str) -> None:
     assert not Marks(suffix).named(name)
@@ -183,7 +184,8 @@ def test_the_summary_lists_each_life_with_its_phases_in_order() -> None:
                     resources=121, failures=["destroy: exited 1:\nmore"],
                     skipped=["leftovers"], notes=["lock: held"],
                     retained=["us-east-1: db cluster snapshot tap-dev-aurora-final-1a2b3c4d"],
-                    service_writes={"alb_logs": {"count": 4}}, extensions=["s3_owner"])
+                    service_writes={"alb_logs": {"count": 4}}, extensions=["s3_owner"],
+                    plans={"deploy-retry": {"create": 15, "no-op": 107}})
     text = render_summary([report, Report(suffix="pr1", life="ephemeral", network_guard="-")])
     lines = text.splitlines()
     assert "dev (standard): FAIL, 121 resources, 1030.2 s" in lines
@@ -192,6 +194,7 @@ def test_the_summary_lists_each_life_with_its_phases_in_order() -> None:
     assert "  skipped after the failure: leftovers" in lines
     assert "  FAILED destroy: exited 1:" in lines
     assert "  service writes: alb_logs 4" in lines
+    assert "  plan deploy-retry: create 15, no-op 107" in lines
     assert "  retained on purpose: us-east-1: db cluster snapshot " \
            "tap-dev-aurora-final-1a2b3c4d" in lines
     assert "pr1 (ephemeral): ok, - resources, 0 s" in lines
