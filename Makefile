@@ -28,11 +28,12 @@ PROFILES := dev pr4892 prod
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of pr4892"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
+	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     deploy ENVIRONMENT_SUFFIX (default pr4892) to moto on 127.0.0.1, test, destroy"
@@ -103,6 +104,12 @@ $(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
 scan: synth-profiles $(CHECKOV_VENV)/.installed
 	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
+
+# Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many
+# environments fit in one account beside one dev and one prod, as Markdown; the README's
+# "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
+quotas: synth-profiles
+	@$(PY) tools/quotas.py $(foreach env,$(PROFILES),$(env)=$(BUILD)/synth/$(env)/stacks/TapStack$(env)/cdk.tf.json)
 
 # Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
 BENCH_RUNS ?= 5
