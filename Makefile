@@ -25,6 +25,8 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENT_SUFFIX ?= dev
 export ENVIRONMENT_SUFFIX
 PROFILES := dev pr4892 prod
+# The reference profiles plus the ephemeral profile in a given network (scripts/synth_profiles.py).
+SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
@@ -59,7 +61,7 @@ synth: install
 	$(CDKTF) synth --output cdktf.out
 
 lint: $(VENV)/.synced
-	$(PY) -m pylint main.py lib tests tools scripts/bench.py
+	$(PY) -m pylint main.py lib tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m "not slow" --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
@@ -68,13 +70,14 @@ unit: $(VENV)/.synced
 unit-slow: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m slow
 
-# Synthesizes the reference profiles with main.py for validate and scan, in one process
+# Synthesizes the reference profiles (and pr4892 in a given network) for validate, scan and
+# quotas, in one process
 # (the bindings load once: ~3 s instead of ~7.5 s).
 synth-profiles: $(VENV)/.synced
-	$(PY) -c 'import os, sys, main; sys.exit(max(main.main({**os.environ, "ENVIRONMENT_SUFFIX": env, "CDKTF_OUTDIR": f"$(BUILD)/synth/{env}"}) for env in sys.argv[1:]))' $(PROFILES)
+	PYTHONPATH=. $(PY) scripts/synth_profiles.py $(BUILD)/synth
 
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
-	scripts/validate.sh $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
+	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*))
 
 test: install
 	$(MAKE) --no-print-directory lint
@@ -109,7 +112,7 @@ scan: synth-profiles $(CHECKOV_VENV)/.installed
 # environments fit in one account beside one dev and one prod, as Markdown; the README's
 # "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
 quotas: synth-profiles
-	@$(PY) tools/quotas.py $(foreach env,$(PROFILES),$(env)=$(BUILD)/synth/$(env)/stacks/TapStack$(env)/cdk.tf.json)
+	@$(PY) tools/quotas.py $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
 # Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
 BENCH_RUNS ?= 5
