@@ -28,7 +28,7 @@ PROFILES := dev pr4892 prod
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto plan-check record-plans
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto plan-check golden record-plans
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of pr4892"
@@ -39,6 +39,7 @@ help:
 	@echo "make e2e-all the same for dev, pr4892 and prod, one after another"
 	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
 	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
+	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 
 $(VENV)/.synced: Pipfile.lock
@@ -145,6 +146,11 @@ plan-check: $(VENV)/.synced
 # The plans tests/tools/test_plan_check.py reads, recorded with terraform on the emulator.
 record-plans: install
 	$(PY) -m tools.record_plans
+
+# The golden lists of resource addresses per profile (tests/unit/test_addresses.py), from
+# fresh synths in one process: after a change of addresses that is intended.
+golden: $(VENV)/.synced
+	$(PY) -m tests.unit.test_addresses
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the
