@@ -151,13 +151,14 @@ def test_golden_files_round_trip(dev: Synth) -> None:
 
 
 def write_golden() -> None:
-    """Rewrite every golden list from fresh synths of the reference profiles."""
+    """Rewrite every golden list from fresh synths of the reference profiles (all three
+    synthesized before any file is written: a stack that fails leaves the lists as they were)."""
+    stacks = {suffix: synthesize({"ENVIRONMENT_SUFFIX": suffix}) for suffix in REFERENCE_SUFFIXES}
     GOLDEN.mkdir(exist_ok=True)
-    for suffix in REFERENCE_SUFFIXES:
+    for suffix, stack in stacks.items():
         path = golden_path(suffix)
-        path.write_text(golden_text(synthesize({"ENVIRONMENT_SUFFIX": suffix}), suffix),
-                        encoding="utf-8")
-        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+        path.write_text(golden_text(stack, suffix), encoding="utf-8")
+        print(f"wrote {path.relative_to(GOLDEN.parents[2])}: {len(addresses(stack))} addresses")
 
 
 if __name__ == "__main__":
