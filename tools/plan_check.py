@@ -8,7 +8,9 @@ with ``terraform -chdir=DIR show -json PLAN`` (DIR: the initialized stack direct
 ``cdktf.out/stacks/TapStackdev``). It prints
 
 - the counts: create, update (in place), replace, delete, and move (a change with a
-  ``previous_address``, which may come with any of the others); no-op and read are left out;
+  ``previous_address``, which may come with any of the others); no-op and read are left out,
+  and so is forget (a ``removed`` block with ``destroy = false``: the object is left alone;
+  forget after a create, Terraform's replacement without destroy, counts as a create);
 - a table of every change: address, type, action, the attributes that force a replacement
   (``change.replace_paths``) and whether the type is stateful (``lib.lifecycle.STATEFUL_TYPES``);
 - a one-line verdict.
@@ -39,6 +41,12 @@ if str(ROOT) not in sys.path:  # run as a script: import lib from the repository
 from lib.lifecycle import STATEFUL_TYPES  # noqa: E402  # pylint: disable=wrong-import-position
 
 COUNTED = ("create", "update", "replace", "delete", "move")
+# Terraform's action lists (show -json), by the word the report uses. "forget" (a `removed`
+# block with destroy = false) drops the object from the state and leaves it alone.
+ACTIONS = {("no-op",): "no-op", ("read",): "read", ("create",): "create",
+           ("update",): "update", ("delete",): "delete", ("delete", "create"): "replace",
+           ("create", "delete"): "replace", ("forget",): "forget",
+           ("create", "forget"): "create, forget"}
 ALLOW_ENV = "ALLOW_REPLACE"
 
 
@@ -52,7 +60,7 @@ class Change:
 
     address: str
     rtype: str
-    action: str  # create, update, replace, delete, forget or no-op
+    action: str  # a value of ACTIONS
     previous_address: str | None = None
     forcing: tuple[str, ...] = ()  # replace_paths, as Terraform expressions
     reason: str | None = None  # Terraform's action_reason
@@ -87,12 +95,10 @@ class Verdict:
 
 def action_of(actions: list[str]) -> str:
     """One word for Terraform's action list (``["delete", "create"]`` is a replace)."""
-    if {"delete", "create"} <= set(actions):
-        return "replace"
-    if len(actions) == 1 and actions[0] in ("no-op", "create", "read", "update", "delete",
-                                            "forget"):
-        return actions[0]
-    raise PlanError(f"unknown actions {actions}")
+    try:
+        return ACTIONS[tuple(actions)]
+    except (KeyError, TypeError):
+        raise PlanError(f"unknown actions {actions}") from None
 
 
 def path_text(path: list[Any]) -> str:
@@ -183,8 +189,9 @@ def counts(changes: tuple[Change, ...]) -> dict[str, int]:
     """How many changes of each counted kind (a move counts apart from its action)."""
     tally = dict.fromkeys(COUNTED, 0)
     for change in changes:
-        if change.action in tally:
-            tally[change.action] += 1
+        kind = "create" if change.action == "create, forget" else change.action
+        if kind in tally:
+            tally[kind] += 1
         if change.previous_address is not None:
             tally["move"] += 1
     return tally

@@ -74,6 +74,15 @@ def _rename(rtype: str, old: str, new: str) -> Callable[[Config], None]:
     return change
 
 
+def _forget(rtype: str, block: str) -> Callable[[Config], None]:
+    """Remove a resource from the configuration with a ``removed`` block that keeps it."""
+    def change(config: Config) -> None:
+        _remove(rtype, block)(config)
+        config.setdefault("removed", []).append({"from": f"{rtype}.{block}",
+                                                 "lifecycle": {"destroy": False}})
+    return change
+
+
 # scenario -> its changes to BASE
 SCENARIOS: dict[str, list[Callable[[Config], None]]] = {
     "no-changes": [],
@@ -87,6 +96,7 @@ SCENARIOS: dict[str, list[Callable[[Config], None]]] = {
     "delete": [_remove("aws_secretsmanager_secret", "db"), _remove("aws_sns_topic", "alarms")],
     "move": [_rename("aws_s3_bucket", "logs", "access_logs"),
              _rename("aws_sns_topic", "alarms", "alerts")],
+    "forget": [_forget("aws_secretsmanager_secret", "db")],
 }
 # scenario -> extra arguments of terraform plan
 PLAN_ARGS: dict[str, list[str]] = {"replace-requested": ["-replace=aws_kms_key.data"]}

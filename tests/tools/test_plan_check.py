@@ -12,7 +12,8 @@ to what the guard reads. These tests read only the committed files: no Terraform
 - ``replace-stateless``: the topic's name changed;
 - ``replace-requested``: ``terraform plan -replace=aws_kms_key.data``;
 - ``delete``: the secret and the topic removed from the configuration;
-- ``move``: the bucket and the topic renamed, each with a ``moved`` block.
+- ``move``: the bucket and the topic renamed, each with a ``moved`` block;
+- ``forget``: the secret removed with a ``removed`` block that keeps it (``destroy = false``).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tools import plan_check, record_plans
 
 PLANS = Path(__file__).resolve().parent / "plans"
 NAMES = ("no-changes", "create-and-update", "replace-stateful", "replace-stateless",
-         "replace-requested", "delete", "move")
+         "replace-requested", "delete", "move", "forget")
 
 
 def plan(name: str) -> Path:
@@ -63,6 +64,7 @@ def test_the_recordings_are_real_trimmed_and_small() -> None:
     ("replace-requested", (0, 0, 1, 0, 0)),
     ("delete", (0, 0, 0, 2, 0)),
     ("move", (0, 0, 0, 0, 2)),
+    ("forget", (0, 0, 0, 0, 0)),
 ])
 def test_counts(name: str, expected: tuple[int, ...]) -> None:
     assert plan_check.COUNTED == ("create", "update", "replace", "delete", "move")
@@ -87,11 +89,23 @@ def test_moves_keep_their_action_and_previous_address() -> None:
                      "aws_sns_topic.alerts": ("aws_sns_topic.alarms", "no-op", False)}
 
 
+def test_forgetting_keeps_the_object_and_is_shown() -> None:
+    forgotten = [c for c in changes("forget") if c.action != "no-op"]
+    assert [(c.address, c.action, c.stateful, c.destroys) for c in forgotten] == \
+        [("aws_secretsmanager_secret.db", "forget", True, False)]
+    # Terraform's replacement without destroy (create, then forget the old object).
+    change = plan_check.parse_change({"address": "aws_kms_key.k", "type": "aws_kms_key",
+                                      "change": {"actions": ["create", "forget"]}})
+    assert change is not None and (change.action, change.destroys) == ("create, forget", False)
+    assert plan_check.counts((change,))["create"] == 1
+
+
 @pytest.mark.parametrize("name,code,blocked", [
     ("no-changes", 0, ""),
     ("create-and-update", 0, ""),
     ("replace-stateless", 0, ""),
     ("move", 0, ""),
+    ("forget", 0, ""),
     ("replace-stateful", 1, "aws_cloudwatch_log_group.app,aws_s3_bucket.logs"),
     ("replace-requested", 1, "aws_kms_key.data"),
     ("delete", 1, "aws_secretsmanager_secret.db"),
