@@ -116,6 +116,9 @@ def path_text(path: list[Any]) -> str:
 
 def parse_change(entry: Any) -> Change | None:
     """A ``resource_changes`` entry as a Change; None for data sources (reads)."""
+    excerpt = json.dumps(entry)[:120]
+    if not isinstance(entry, dict):
+        raise PlanError(f"a resource change is not an object: {excerpt}")
     try:
         if entry.get("mode", "managed") == "data":
             return None
@@ -125,8 +128,10 @@ def parse_change(entry: Any) -> Change | None:
                       previous_address=entry.get("previous_address"),
                       forcing=tuple(path_text(p) for p in change.get("replace_paths") or []),
                       reason=entry.get("action_reason"))
-    except (AttributeError, KeyError, TypeError) as error:
-        raise PlanError(f"a resource change lacks {error}: {json.dumps(entry)[:120]}") from None
+    except KeyError as error:
+        raise PlanError(f"a resource change lacks {error}: {excerpt}") from None
+    except (AttributeError, TypeError) as error:
+        raise PlanError(f"a resource change is malformed ({error}): {excerpt}") from None
 
 
 def parse_plan(text: str) -> tuple[Change, ...]:

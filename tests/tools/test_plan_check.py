@@ -158,6 +158,11 @@ def test_an_allowed_address_the_plan_does_not_destroy_is_an_error(
      '"type": "aws_s3_bucket"}]}', "a resource change lacks 'change': {\"address\""),
     ('{"format_version": "1.2", "resource_changes": [{"address": "a.b", "type": "a", '
      '"change": {"actions": ["explode"]}}]}', "unknown actions ['explode']"),
+    ('{"format_version": "1.2", "resource_changes": ["aws_s3_bucket.a"]}',
+     'a resource change is not an object: "aws_s3_bucket.a"'),
+    ('{"format_version": "1.2", "resource_changes": [{"address": "a.b", "type": "a", '
+     '"change": {"actions": ["update"], "replace_paths": 3}}]}',
+     "a resource change is malformed ('int' object is not iterable)"),
 ])
 def test_malformed_input_is_one_line_and_exit_2(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, error: str) -> None:
