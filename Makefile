@@ -25,14 +25,17 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENT_SUFFIX ?= dev
 export ENVIRONMENT_SUFFIX
 PROFILES := dev pr4892 prod
+# The reference profiles plus the ephemeral profile in a given network (scripts/synth_profiles.py).
+SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto plan-check golden record-plans
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto plan-check golden record-plans
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of pr4892"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
+	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     deploy ENVIRONMENT_SUFFIX (default pr4892) to moto on 127.0.0.1, test, destroy"
@@ -62,7 +65,7 @@ synth: install
 	$(CDKTF) synth --output cdktf.out
 
 lint: $(VENV)/.synced
-	$(PY) -m pylint main.py lib tests tools scripts/bench.py
+	$(PY) -m pylint main.py lib tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m "not slow" --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
@@ -71,13 +74,14 @@ unit: $(VENV)/.synced
 unit-slow: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m slow
 
-# Synthesizes the reference profiles with main.py for validate and scan, in one process
+# Synthesizes the reference profiles (and pr4892 in a given network) for validate, scan and
+# quotas, in one process
 # (the bindings load once: ~3 s instead of ~7.5 s).
 synth-profiles: $(VENV)/.synced
-	$(PY) -c 'import os, sys, main; sys.exit(max(main.main({**os.environ, "ENVIRONMENT_SUFFIX": env, "CDKTF_OUTDIR": f"$(BUILD)/synth/{env}"}) for env in sys.argv[1:]))' $(PROFILES)
+	PYTHONPATH=. $(PY) scripts/synth_profiles.py $(BUILD)/synth
 
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
-	scripts/validate.sh $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
+	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*))
 
 test: install
 	$(MAKE) --no-print-directory lint
@@ -107,6 +111,12 @@ $(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
 scan: synth-profiles $(CHECKOV_VENV)/.installed
 	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
+
+# Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many
+# environments fit in one account beside one dev and one prod, as Markdown; the README's
+# "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
+quotas: synth-profiles
+	@$(PY) tools/quotas.py $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
 # Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
 BENCH_RUNS ?= 5

@@ -210,12 +210,13 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         self.origin_verify_secret_arn: str = secret.arn
         self.origin_verify_value: str = version.secret_string
         bucket_id, bucket_policy = self._access_log_bucket()
+        self.log_bucket_name: str = bucket_id
         alb = Lb(
             self, "alb", name=props.names.alb, internal=False, load_balancer_type="application",
             security_groups=[props.network.alb_security_group_id],
             subnets=props.network.public_subnet_ids,
             drop_invalid_header_fields=True,
-            enable_deletion_protection=settings.profile.alb_deletion_protection,
+            enable_deletion_protection=settings.alb_deletion_protection,
             idle_timeout=IDLE_TIMEOUT_SECONDS,
             access_logs=LbAccessLogs(bucket=bucket_id, prefix=ACCESS_LOG_PREFIX, enabled=True),
             depends_on=[bucket_policy],  # ALB checks it may write logs when created
@@ -230,9 +231,14 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         rule = self._listeners(https)
         self._security_group_rules(HTTPS_PORT if https else HTTP_PORT)
 
+        insights_logs = CloudwatchLogGroup(
+            self, "insights-logs", name=props.names.container_insights_log_group,
+            retention_in_days=settings.profile.log_retention_days,
+            kms_key_id=props.network.logs_key_arn)
         cluster = EcsCluster(
             self, "cluster", name=props.names.ecs_cluster,
-            setting=[EcsClusterSetting(name="containerInsights", value="enabled")])
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+            depends_on=[insights_logs])  # created before the first write, deleted after it
         self.cluster_name: str = cluster.name
         strategy = capacity_strategy(settings.profile, settings.cpu_architecture)
         providers = EcsClusterCapacityProviders(
@@ -288,7 +294,7 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         """The header value CloudFront sends and the listener rule requires."""
         props = self._props
         secret = SecretsmanagerSecret(
-            self, "origin-verify", name=props.names.origin_verify_secret,
+            self, "origin-verify", name_prefix=props.names.origin_verify_secret_prefix,
             description=f"{ORIGIN_VERIFY_HEADER} header value of {props.names.prefix} "
                         "(CloudFront to load balancer)",
             recovery_window_in_days=props.settings.profile.secret_recovery_window_days,
@@ -313,8 +319,8 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         else:
             writer = {"Service": LOG_DELIVERY_PRINCIPAL}
         logs = log_bucket(self, "alb-logs", props=LogBucketProps(
-            name=props.names.with_account(props.names.alb_log_bucket, props.account_id),
-            force_destroy=profile.force_destroy_buckets,
+            name_prefix=props.names.alb_log_bucket_prefix,
+            force_destroy=props.settings.force_destroy_buckets,
             expiration_days=profile.access_log_expiration_days,
             object_ownership="BucketOwnerEnforced",
             delivery_statements=lambda arn: [statement(

@@ -70,6 +70,15 @@ _ENGINE_VERSION_RE = re.compile(r"^\d{2}\.\d{1,2}$")
 _DOMAIN_RE = re.compile(
     r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
+_VPC_ID_RE = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID_RE = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_LIST_VARIABLES = {"public": "PUBLIC_SUBNET_IDS", "private": "PRIVATE_SUBNET_IDS",
+                         "isolated": "ISOLATED_SUBNET_IDS"}
+MIN_SUBNETS_PER_TIER = 2
+# Where the tasks run in a network the stack does not own: "private" (default) relies on
+# the network owner's egress (NAT or VPC endpoints) to pull images and reach AWS APIs;
+# "public" gives them public IPs in the public subnets, like the ephemeral profile.
+TASK_SUBNET_CHOICES = ("private", "public")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -92,9 +101,9 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     log_retention_days: int  # CloudWatch log groups (flow logs, tasks, WAF)
     kms_deletion_window_days: int
     # load balancer and service
-    alb_deletion_protection: bool
+    alb_deletion_protection: bool  # lifted by ALLOW_DESTROY (Settings.alb_deletion_protection)
     access_log_expiration_days: int  # ALB and CloudFront log buckets
-    force_destroy_buckets: bool  # empty log buckets on destroy
+    force_destroy_buckets: bool  # empty log buckets on destroy (ALLOW_DESTROY forces it)
     deregistration_delay_seconds: int
     task_cpu: int
     task_memory: int
@@ -110,7 +119,10 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     db_auto_pause_seconds: int  # 0: never pause
     db_instance_count: int  # writer + readers
     db_backup_retention_days: int
-    deletion_protection: bool
+    deletion_protection: bool  # Aurora; lifted by ALLOW_DESTROY
+    # lifecycle.prevent_destroy on every stateful resource (lib/lifecycle.py): a plan that
+    # would delete or replace one fails before anything is touched; lifted by ALLOW_DESTROY.
+    prevent_destroy: bool
     skip_final_snapshot: bool
     performance_insights: bool
     monitoring_interval_seconds: int  # enhanced monitoring; 0: off
@@ -141,7 +153,8 @@ PROFILES: Mapping[str, Profile] = {
         min_capacity=1, max_capacity=2, fargate_base=0, fargate_spot_weight=1,
         enable_execute_command=True, db_min_acu=0.0, db_max_acu=2.0, db_auto_pause_seconds=600,
         db_instance_count=1, db_backup_retention_days=1, deletion_protection=False,
-        skip_final_snapshot=True, performance_insights=False, monitoring_interval_seconds=0,
+        prevent_destroy=False, skip_final_snapshot=True, performance_insights=False,
+        monitoring_interval_seconds=0,
         cache_max_storage_gb=1, cache_max_ecpu_per_second=5000, cache_snapshot_retention_days=0,
         secret_recovery_window_days=0, price_class="PriceClass_100", waf_rate_limit=1000,
         waf_anonymous_ip_count_only=True,
@@ -152,12 +165,12 @@ PROFILES: Mapping[str, Profile] = {
     STANDARD: Profile(
         name=STANDARD, nat=NAT_SINGLE, log_retention_days=30, kms_deletion_window_days=14,
         alb_deletion_protection=False, access_log_expiration_days=30,
-        force_destroy_buckets=False, deregistration_delay_seconds=30, task_cpu=512,
+        force_destroy_buckets=True, deregistration_delay_seconds=30, task_cpu=512,
         task_memory=1024, desired_count=2, min_capacity=2, max_capacity=4, fargate_base=1,
         fargate_spot_weight=1, enable_execute_command=True, db_min_acu=0.5, db_max_acu=4.0,
         db_auto_pause_seconds=0, db_instance_count=1, db_backup_retention_days=7,
-        deletion_protection=False, skip_final_snapshot=False, performance_insights=True,
-        monitoring_interval_seconds=0, cache_max_storage_gb=5,
+        deletion_protection=False, prevent_destroy=False, skip_final_snapshot=False,
+        performance_insights=True, monitoring_interval_seconds=0, cache_max_storage_gb=5,
         cache_max_ecpu_per_second=20000, cache_snapshot_retention_days=3,
         secret_recovery_window_days=7, price_class="PriceClass_100", waf_rate_limit=2000,
         waf_anonymous_ip_count_only=True,
@@ -172,8 +185,8 @@ PROFILES: Mapping[str, Profile] = {
         task_memory=2048, desired_count=3, min_capacity=3, max_capacity=12, fargate_base=3,
         fargate_spot_weight=0, enable_execute_command=False, db_min_acu=1.0, db_max_acu=16.0,
         db_auto_pause_seconds=0, db_instance_count=2, db_backup_retention_days=30,
-        deletion_protection=True, skip_final_snapshot=False, performance_insights=True,
-        monitoring_interval_seconds=30, cache_max_storage_gb=20,
+        deletion_protection=True, prevent_destroy=True, skip_final_snapshot=False,
+        performance_insights=True, monitoring_interval_seconds=30, cache_max_storage_gb=20,
         cache_max_ecpu_per_second=100000, cache_snapshot_retention_days=14,
         secret_recovery_window_days=30, price_class="PriceClass_All", waf_rate_limit=2000,
         waf_anonymous_ip_count_only=False,
@@ -191,6 +204,22 @@ def profile_name_for(suffix: str) -> str:
     if suffix in _PRODUCTION_SUFFIXES:
         return PRODUCTION
     return STANDARD
+
+
+@dataclass(frozen=True)
+class ExistingNetwork:
+    """A network the stack uses but does not own (VPC_ID and the three subnet lists)."""
+
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    private_subnet_ids: tuple[str, ...]
+    isolated_subnet_ids: tuple[str, ...]
+    task_subnets: str = "private"  # TASK_SUBNET_CHOICES
+
+    def subnet_ids(self, tier: str) -> tuple[str, ...]:
+        """The given subnets of ``tier`` (public, private or isolated)."""
+        return {"public": self.public_subnet_ids, "private": self.private_subnet_ids,
+                "isolated": self.isolated_subnet_ids}[tier]
 
 
 @dataclass(frozen=True)
@@ -216,6 +245,28 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     db_engine_version: str = DEFAULT_DB_ENGINE_VERSION
     cache_engine: str = DEFAULT_CACHE_ENGINE
     vpc_cidr: str = DEFAULT_VPC_CIDR
+    allow_destroy: bool = False  # ALLOW_DESTROY: the deliberate production teardown
+    existing_network: ExistingNetwork | None = None  # bring your own network (VPC_ID...)
+
+    @property
+    def prevent_destroy(self) -> bool:
+        """Stateful resources carry ``prevent_destroy`` (production, unless ALLOW_DESTROY)."""
+        return self.profile.prevent_destroy and not self.allow_destroy
+
+    @property
+    def db_deletion_protection(self) -> bool:
+        """Aurora's deletion protection: the profile's, lifted by ALLOW_DESTROY."""
+        return self.profile.deletion_protection and not self.allow_destroy
+
+    @property
+    def alb_deletion_protection(self) -> bool:
+        """The load balancer's deletion protection: the profile's, lifted by ALLOW_DESTROY."""
+        return self.profile.alb_deletion_protection and not self.allow_destroy
+
+    @property
+    def force_destroy_buckets(self) -> bool:
+        """Destroy empties the log buckets: the profile's choice, or the teardown's."""
+        return self.profile.force_destroy_buckets or self.allow_destroy
 
     @property
     def stack_name(self) -> str:
@@ -224,7 +275,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
     @property
     def nat_mode(self) -> str:
-        """The NAT layout in force: the profile's, unless CREATE_NAT_GATEWAY overrides it."""
+        """The NAT layout the stack creates: the profile's, unless CREATE_NAT_GATEWAY
+        overrides it; none in a network the stack does not own."""
+        if self.existing_network is not None:
+            return NAT_NONE
         if self.create_nat_gateway is None:
             return self.profile.nat
         if not self.create_nat_gateway:
@@ -238,7 +292,10 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
     @property
     def tasks_in_public_subnets(self) -> bool:
-        """Without NAT the tasks run in public subnets with public IPs (see README)."""
+        """Without NAT the tasks run in public subnets with public IPs (see README); in a
+        network the stack does not own, where TASK_SUBNETS says."""
+        if self.existing_network is not None:
+            return self.existing_network.task_subnets == "public"
         return self.nat_mode == NAT_NONE
 
 
@@ -341,6 +398,61 @@ def _certificates(environ: Mapping[str, str], region: str,
     return regional, edge
 
 
+def _allow_destroy(environ: Mapping[str, str], profile: Profile) -> bool:
+    """ALLOW_DESTROY: only a protected (production) environment has anything to lift, so
+    ``true`` elsewhere is refused rather than silently meaningless."""
+    value = _optional_bool(environ, "ALLOW_DESTROY")
+    if value and not profile.prevent_destroy:
+        raise ConfigError("ALLOW_DESTROY", environ["ALLOW_DESTROY"],
+                          f"only production environments (prod, production) are protected; "
+                          f"a {profile.name} environment is destroyed without it (unset it "
+                          f"or set false)")
+    return bool(value)
+
+
+def _subnet_list(environ: Mapping[str, str], variable: str, seen: set[str]) -> tuple[str, ...]:
+    value = environ.get(variable, "")
+    ids = tuple(part.strip() for part in value.split(",") if part.strip())
+    if len(ids) < MIN_SUBNETS_PER_TIER:
+        raise ConfigError(variable, value, f"at least {MIN_SUBNETS_PER_TIER} comma-separated "
+                          "subnet ids (VPC_ID and the three subnet lists: all or none)")
+    for subnet_id in ids:
+        if not _SUBNET_ID_RE.match(subnet_id):
+            raise ConfigError(variable, value, f"{subnet_id!r} is not a subnet id "
+                              "(subnet- and 8 or 17 hexadecimal digits)")
+        if subnet_id in seen:
+            raise ConfigError(variable, value, f"{subnet_id} is given twice; each subnet "
+                              "belongs to one tier")
+        seen.add(subnet_id)
+    return ids
+
+
+def _existing_network(environ: Mapping[str, str]) -> ExistingNetwork | None:
+    """VPC_ID with the three subnet lists (all or none), and TASK_SUBNETS."""
+    vpc_id = environ.get("VPC_ID", "")
+    if not vpc_id:
+        for variable in (*SUBNET_LIST_VARIABLES.values(), "TASK_SUBNETS"):
+            if environ.get(variable):
+                raise ConfigError(variable, environ[variable],
+                                  "needs VPC_ID (bring your own network: VPC_ID and the three "
+                                  "subnet lists, all or none)")
+        return None
+    if not _VPC_ID_RE.match(vpc_id):
+        raise ConfigError("VPC_ID", vpc_id, "a VPC id (vpc- and 8 or 17 hexadecimal digits)")
+    for variable in ("VPC_CIDR", "CREATE_NAT_GATEWAY"):
+        if environ.get(variable):
+            raise ConfigError(variable, environ[variable],
+                              "the stack creates no VPC and no NAT in a network given by "
+                              "VPC_ID (unset it)")
+    seen: set[str] = set()
+    lists = {tier: _subnet_list(environ, variable, seen)
+             for tier, variable in SUBNET_LIST_VARIABLES.items()}
+    return ExistingNetwork(
+        vpc_id=vpc_id, public_subnet_ids=lists["public"], private_subnet_ids=lists["private"],
+        isolated_subnet_ids=lists["isolated"],
+        task_subnets=_choice(environ, "TASK_SUBNETS", "private", TASK_SUBNET_CHOICES))
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Validate the environment and build the settings; raises ``ConfigError``."""
     suffix = environ.get("ENVIRONMENT_SUFFIX") or "dev"
@@ -351,10 +463,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     tag_rule = "1-256 characters: letters, digits, spaces and _ . : / = + - @"
     domain_names = _domain_names(environ)
     certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names)
+    profile = PROFILES[profile_name_for(suffix)]
     return Settings(
         environment_suffix=suffix,
         aws_region=region,
-        profile=PROFILES[profile_name_for(suffix)],
+        profile=profile,
         state_bucket=_matching(environ, "TERRAFORM_STATE_BUCKET", _BUCKET_RE,
                                "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),
         state_bucket_region=_region(environ, "TERRAFORM_STATE_BUCKET_REGION"),
@@ -377,4 +490,6 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_engine_version=_db_engine_version(environ),
         cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
         vpc_cidr=_vpc_cidr(environ),
+        allow_destroy=_allow_destroy(environ, profile),
+        existing_network=_existing_network(environ),
     )

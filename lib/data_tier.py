@@ -39,7 +39,6 @@ from typing import Any
 
 from cdktf import Fn, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.elasticache_serverless_cache import (
     ElasticacheServerlessCache,
@@ -69,7 +68,7 @@ from constructs import Construct
 
 from lib.config import Profile, Settings
 from lib.kms import CustomerKey, KeyProps
-from lib.naming import Names
+from lib.naming import SNAPSHOT_UNIQUE_CHARS, Names
 from lib.network import Network
 from lib.policies import service_trust, statement
 
@@ -144,6 +143,13 @@ def data_key_statement(account_id: str, region: str) -> dict[str, Any]:
     )
 
 
+def final_snapshot_identifier(names: Names, key_id: str) -> str:
+    """``tap-<suffix>-aurora-final-<8 characters of the data key's id>``: unique per
+    deployment (each one creates a new key), fixed at create time, and within the 63
+    characters of a cluster snapshot identifier, so the snapshot can also be copied."""
+    return f"{names.db_final_snapshot_prefix}{Fn.substr(key_id, 0, SNAPSHOT_UNIQUE_CHARS)}"
+
+
 class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
     """The stateful part of the platform and what the service needs to reach it."""
 
@@ -167,7 +173,7 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
             "cache", names.cache_security_group, f"Cache of {names.prefix}: tasks in",
             props, CACHE_PORTS[0], CACHE_PORTS[-1])
 
-        cluster = self._aurora(props, key.arn, db_sg)
+        cluster = self._aurora(props, key, db_sg)
         self.db_cluster_identifier: str = cluster.cluster_identifier
         self.db_endpoint: str = cluster.endpoint
         self.db_reader_endpoint: str = cluster.reader_endpoint
@@ -220,8 +226,10 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
             to_port=to_port, description=f"ECS tasks to {key} on {ports}")
         return group.id
 
-    def _aurora(self, props: DataTierProps, key_arn: str, security_group_id: str) -> RdsCluster:
+    def _aurora(self, props: DataTierProps, key: CustomerKey, security_group_id: str
+                ) -> RdsCluster:
         settings, names = props.settings, props.names
+        key_arn = key.arn
         profile = settings.profile
         major = settings.db_engine_version.split(".", 1)[0]
         subnets = DbSubnetGroup(self, "db-subnets", name=names.db_subnet_group,
@@ -262,10 +270,10 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
             preferred_backup_window=BACKUP_WINDOW,
             preferred_maintenance_window=MAINTENANCE_WINDOW,
             copy_tags_to_snapshot=True,
-            deletion_protection=profile.deletion_protection,
+            deletion_protection=settings.db_deletion_protection,
             skip_final_snapshot=profile.skip_final_snapshot,
             final_snapshot_identifier=(None if profile.skip_final_snapshot
-                                       else f"{names.db_cluster}-final"),
+                                       else final_snapshot_identifier(names, key.key_id)),
             depends_on=[log_group],
         )
         self._instances(props, cluster, key_arn)
@@ -275,7 +283,7 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
         """The writer (first) and readers, one per AZ in turn; all are failover targets."""
         settings, names = props.settings, props.names
         profile = settings.profile
-        zones = DataAwsAvailabilityZones(self, "zones", state="available")
+        zones = props.network.availability_zones
         monitoring_role_arn = self._monitoring_role(props)
         insights = profile.performance_insights
         for index in range(profile.db_instance_count):
@@ -286,7 +294,7 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
                 engine=cluster.engine,
                 engine_version=cluster.engine_version,
                 instance_class="db.serverless",
-                availability_zone=Fn.element(zones.names, index % settings.az_count),
+                availability_zone=zones[index % len(zones)],
                 # Readers in tiers 0-1 scale with the writer, so a failover lands on an
                 # instance already sized for the load.
                 promotion_tier=min(index, 1),
@@ -345,7 +353,7 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
         """The cache's connection JSON, which Terraform fills from the real endpoints."""
         settings, names = props.settings, props.names
         secret = SecretsmanagerSecret(
-            self, "cache-secret", name=names.cache_secret, kms_key_id=key_arn,
+            self, "cache-secret", name_prefix=names.cache_secret_prefix, kms_key_id=key_arn,
             description=f"Connection details of the cache of {names.prefix} (TLS only)",
             recovery_window_in_days=settings.profile.secret_recovery_window_days)
         port = Token.as_string(endpoint.port)

@@ -10,10 +10,13 @@ Creates:
   per client IP (limit from the profile, per 5 minutes), and the managed groups Common,
   KnownBadInputs (Log4j / Log4Shell included) and SQL injection; every rule has its
   own CloudWatch metric and sampled requests;
-- WAF logging to a KMS-encrypted log group named ``aws-waf-logs-...`` (retention from
-  the profile) with the ``authorization`` and origin-verify headers redacted, and a
-  CloudWatch Logs resource policy scoped to that one log group so that WAF does not
-  have to append to the account's shared, size-limited delivery policy;
+- WAF logging, with the ``authorization`` and origin-verify headers redacted, into the
+  edge log bucket (below), whose name starts with ``aws-waf-logs-`` as WAF requires.
+  Not to CloudWatch Logs: that needs either a CloudWatch Logs resource policy per
+  environment (10 per region, not adjustable: a hard ceiling on the fleet) or WAF's own
+  ``AWSWAF-LOGS`` account policy, which grows per log group up to its 5,120-character
+  limit. The bucket's own policy grants vended log delivery, per environment, with no
+  account-wide singleton;
 - a CloudFront distribution with one custom origin: the load balancer's DNS name, with
   the origin-verify header carrying the application tier's secret (a token), HTTP to
   port 80, or HTTPS-only with TLS 1.2 when the application tier listens on HTTPS. The
@@ -27,10 +30,12 @@ Creates:
   policy). HTTP/2 and HTTP/3, IPv6, price class from the profile; the default
   certificate, or ``EDGE_CERTIFICATE_ARN`` with ``DOMAIN_NAMES`` as aliases, SNI and
   TLSv1.2_2021 as the minimum viewer protocol;
-- the standard access-log bucket: ACLs enabled (``BucketOwnerPreferred``) with the
+- the edge log bucket (CloudFront standard logs under ``cloudfront/``, WAF logs under
+  ``AWSLogs/<account>/WAFLogs/``): ACLs enabled (``BucketOwnerPreferred``) with the
   ``awslogsdelivery`` account granted FULL_CONTROL as CloudFront standard logging
-  requires, SSE-KMS with the edge key (its policy lets CloudFront's log delivery generate
-  data keys), public access blocked, expiry from the profile, TLS-only policy.
+  requires, SSE-KMS with the edge key (its policy lets log delivery generate data keys),
+  public access blocked, expiry from the profile, TLS-only policy, and the WAF log
+  delivery statements.
 
 Anonymous IP list in count mode: the ephemeral (``pr*``) and standard (``dev``,
 ``stage``...) profiles count instead of block (``waf_anonymous_ip_count_only``). Their
@@ -67,8 +72,6 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionRestrictionsGeoRestriction,
     CloudfrontDistributionViewerCertificate,
 )
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_canonical_user_id import DataAwsCanonicalUserId
 from cdktf_cdktf_provider_aws.data_aws_cloudfront_log_delivery_canonical_user_id import (
     DataAwsCloudfrontLogDeliveryCanonicalUserId,
@@ -98,11 +101,11 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER, Settings
-from lib.kms import CustomerKey, KeyProps, logs_service_statement
-from lib.log_bucket import LogBucketProps
+from lib.kms import CustomerKey, KeyProps
+from lib.log_bucket import LogBucket, LogBucketProps
 from lib.log_bucket import log_bucket as create_log_bucket
 from lib.naming import Names
-from lib.policies import document, statement
+from lib.policies import statement
 
 # AWS managed CloudFront policies, by their fixed IDs (the same in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -203,6 +206,23 @@ def _rate_rule(limit: int) -> Wafv2WebAclRule:
     )
 
 
+def waf_delivery_statements(bucket_arn: str, account: str) -> list[dict[str, Any]]:
+    """What vended log delivery needs to write WAF logs into a bucket of this account:
+    PutObject under AWSLogs/<account>/ with the bucket owner in full control, and the
+    bucket ACL check, both only on behalf of this account's log deliveries."""
+    condition = {"StringEquals": {"aws:SourceAccount": account},
+                 "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{GLOBAL_REGION}:{account}:*"}}
+    writer = {"Service": "delivery.logs.amazonaws.com"}
+    return [
+        statement(sid="WafLogDeliveryWrite", principal=writer, actions=["s3:PutObject"],
+                  resources=[f"{bucket_arn}/AWSLogs/{account}/*"],
+                  condition={**condition, "StringEquals": {
+                      **condition["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"}}),
+        statement(sid="WafLogDeliveryAclCheck", principal=writer, actions=["s3:GetBucketAcl"],
+                  resources=[bucket_arn], condition=condition),
+    ]
+
+
 class Edge(Construct):  # pylint: disable=too-many-instance-attributes
     """CloudFront distribution, its WAF web ACL and their logs, all in us-east-1."""
 
@@ -215,8 +235,11 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self.web_acl_arn: str = web_acl.arn
         self.web_acl_name: str = web_acl.name
         self.web_acl_id: str = web_acl.id
-        log_bucket, log_bucket_acl = self._log_bucket(props, self._logs_key.arn)
+        key = self._key(props)
+        logs, log_bucket_acl = self._log_bucket(props, key.arn)
+        log_bucket = logs.bucket
         self.log_bucket_name: str = log_bucket.bucket
+        self._waf_logging(props, web_acl, logs)
         distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
         self.distribution_id: str = distribution.id
         self.distribution_arn: str = distribution.arn
@@ -244,25 +267,22 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                 sampled_requests_enabled=True),
             provider=props.provider,
         )
-        self._logs_key = self._key(props)
-        self._waf_logging(props, web_acl, self._logs_key.arn)
         return web_acl
 
     @staticmethod
     def _key_statements(account: str) -> list[dict[str, Any]]:
-        """CloudWatch Logs (WAF log group) and CloudFront's log delivery (S3 objects) only."""
+        """The log delivery service only (CloudFront standard logs and WAF logs)."""
         return [
-            logs_service_statement(account, GLOBAL_REGION),
-            # CloudFront standard logging writes SSE-KMS objects only when its delivery
-            # service may generate data keys with the bucket's customer key.
-            statement(sid="CloudFrontLogDelivery",
+            # Log delivery writes SSE-KMS objects only when it may generate data keys with
+            # the bucket's customer key.
+            statement(sid="LogDelivery",
                       principal={"Service": "delivery.logs.amazonaws.com"},
                       actions=["kms:GenerateDataKey*"], resources="*",
                       condition={"StringEquals": {"aws:SourceAccount": account}}),
         ]
 
     def _key(self, props: EdgeProps) -> CustomerKey:
-        """The us-east-1 key of the edge's logs: the WAF log group and the access-log bucket."""
+        """The us-east-1 key of the edge's log bucket (CloudFront and WAF logs)."""
         return CustomerKey(self, "logs-key", props=KeyProps(
             alias=props.names.edge_key_alias,
             description=f"WAF and CloudFront logs of {props.names.prefix} ({GLOBAL_REGION})",
@@ -272,51 +292,35 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             provider=props.provider,
         ))
 
-    def _waf_logging(self, props: EdgeProps, web_acl: Wafv2WebAcl, key_arn: str) -> None:
-        """WAF logs to an encrypted us-east-1 log group that only WAF delivery may write."""
-        settings, names, account = props.settings, props.names, props.account_id
-        group = CloudwatchLogGroup(self, "waf-logs", name=names.waf_log_group,
-                                   retention_in_days=settings.profile.log_retention_days,
-                                   kms_key_id=key_arn, provider=props.provider)
-        policy = CloudwatchLogResourcePolicy(
-            self, "waf-logs-policy",
-            policy_name=names.waf_log_group,
-            policy_document=document(statement(
-                sid="WafLogDelivery",
-                principal={"Service": "delivery.logs.amazonaws.com"},
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[f"{group.arn}:*"],
-                condition={
-                    "StringEquals": {"aws:SourceAccount": account},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{GLOBAL_REGION}:{account}:*"},
-                },
-            )),
-            provider=props.provider,
-        )
+    def _waf_logging(self, props: EdgeProps, web_acl: Wafv2WebAcl, logs: LogBucket) -> None:
+        """WAF logs to the edge log bucket, whose policy lets log delivery write them: no
+        CloudWatch Logs resource policy, of which a region allows 10 (not adjustable)."""
         Wafv2WebAclLoggingConfiguration(
             self, "waf-logging",
             resource_arn=web_acl.arn,
-            log_destination_configs=[group.arn],
+            log_destination_configs=[logs.bucket.arn],
             redacted_fields=[
                 Wafv2WebAclLoggingConfigurationRedactedFields(
                     single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
                         name=header))
                 for header in REDACTED_HEADERS
             ],
-            depends_on=[policy],
+            depends_on=[logs.policy],
             provider=props.provider,
         )
 
-    def _log_bucket(self, props: EdgeProps, key_arn: str) -> tuple[S3Bucket, S3BucketAcl]:
-        """The standard-logging bucket, with the ACL CloudFront log delivery needs."""
+    def _log_bucket(self, props: EdgeProps, key_arn: str) -> tuple[LogBucket, S3BucketAcl]:
+        """The edge log bucket: CloudFront standard logs through the ACL they need, WAF
+        logs through the bucket policy (vended log delivery)."""
         settings, names, provider = props.settings, props.names, props.provider
         logs = create_log_bucket(self, "log-bucket", props=LogBucketProps(
-            name=names.with_account(names.cloudfront_log_bucket, props.account_id),
-            force_destroy=settings.profile.force_destroy_buckets,
+            name_prefix=names.edge_log_bucket_prefix,
+            force_destroy=settings.force_destroy_buckets,
             expiration_days=settings.profile.access_log_expiration_days,
             # Standard logging delivers through the bucket ACL (below), which needs ACLs on.
             object_ownership="BucketOwnerPreferred",
             kms_key_arn=key_arn,
+            delivery_statements=lambda arn: waf_delivery_statements(arn, props.account_id),
             provider=provider))
         owner = DataAwsCanonicalUserId(self, "canonical-user", provider=provider)
         log_delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(
@@ -334,7 +338,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                 ]),
             depends_on=[logs.ownership],
             provider=provider)
-        return logs.bucket, acl
+        return logs, acl
 
     def _distribution(self, props: EdgeProps, web_acl: Wafv2WebAcl, log_bucket: S3Bucket,
                       log_bucket_acl: S3BucketAcl) -> CloudfrontDistribution:

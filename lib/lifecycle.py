@@ -8,6 +8,9 @@ plan that deletes or replaces one.
 """
 from __future__ import annotations
 
+from cdktf import TerraformResource
+from constructs import IConstruct
+
 STATEFUL_TYPES: tuple[str, ...] = (
     "aws_rds_cluster",
     "aws_rds_cluster_instance",
@@ -17,3 +20,15 @@ STATEFUL_TYPES: tuple[str, ...] = (
     "aws_s3_bucket",
     "aws_cloudwatch_log_group",
 )
+
+
+def protect(scope: IConstruct) -> list[TerraformResource]:
+    """Mark every stateful resource under ``scope`` with ``lifecycle.prevent_destroy``;
+    returns them. Terraform then refuses, at plan time and before touching anything, any
+    plan that would delete or replace one: ``destroy`` included."""
+    protected = [node for node in scope.node.find_all()
+                 if isinstance(node, TerraformResource)
+                 and node.terraform_resource_type in STATEFUL_TYPES]
+    for resource in protected:
+        resource.add_override("lifecycle.prevent_destroy", True)
+    return protected

@@ -43,8 +43,8 @@ from lib.policies import document, statement
 class LogBucketProps:
     """What differs between the log buckets."""
 
-    name: str  # physical name, from lib.naming (account id filled in)
-    force_destroy: bool  # empty on destroy (profile.force_destroy_buckets)
+    name_prefix: str  # from lib.naming; Terraform completes it once, at create time
+    force_destroy: bool  # empty on destroy (Settings.force_destroy_buckets)
     expiration_days: int  # profile.access_log_expiration_days
     object_ownership: str  # BucketOwnerEnforced, or BucketOwnerPreferred where ACLs deliver
     # Extra policy statements, given the bucket's ARN token (e.g. who may deliver logs).
@@ -68,8 +68,8 @@ class LogBucket(NamedTuple):
 def log_bucket(scope: Construct, construct_id: str, *, props: LogBucketProps) -> LogBucket:
     """Create the log bucket and its settings in ``scope``."""
     provider = props.provider
-    bucket = S3Bucket(scope, construct_id, bucket=props.name, force_destroy=props.force_destroy,
-                      provider=provider)
+    bucket = S3Bucket(scope, construct_id, bucket_prefix=props.name_prefix,
+                      force_destroy=props.force_destroy, provider=provider)
     public_access = S3BucketPublicAccessBlock(
         scope, f"{construct_id}-public-access", bucket=bucket.id, block_public_acls=True,
         block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,

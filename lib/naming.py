@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lib.config import GLOBAL_REGION, ConfigError, Settings
+from lib.config import ConfigError, Settings
 
 PROJECT = "tap"
-_ACCOUNT_PLACEHOLDER = "123456789012"
+# What Terraform appends to a name_prefix/bucket_prefix (id.PrefixedUniqueId: a UTC
+# timestamp to 1/10000 s plus an 8-digit counter), for checking the names prefixes become.
+_UNIQUE_ID_EXAMPLE = "20261202140000000000000001"
+BUCKET_PREFIX_LIMIT = 37  # the provider's limit on bucket_prefix
+# The final snapshot's unique part: this many leading characters of the data key's id.
+SNAPSHOT_UNIQUE_CHARS = 8
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,6 @@ _RULES = {
     "elasticache_serverless": _Rule(40, _HYPHENATED, "ElastiCache serverless cache names"),
     "s3_bucket": _Rule(63, re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"), "S3 bucket names"),
     "log_group": _Rule(512, re.compile(r"^[\w#/.-]+$"), "log group names"),
-    "waf_log_group": _Rule(512, re.compile(r"^aws-waf-logs-[\w#/.-]+$"), "WAF log group names"),
     "generic": _Rule(255, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "names"),
     "waf": _Rule(128, re.compile(r"^[\w-]+$"), "WAF names"),
     "kms_alias": _Rule(256, re.compile(r"^alias/(?!aws/)[\w/-]+$"), "KMS aliases"),
@@ -41,9 +45,10 @@ _RULES = {
 }
 
 
-def _check(suffix: str, kind: str, name: str) -> str:
+def _check(suffix: str, kind: str, name: str, completion: str = "") -> str:
+    """``name`` (or the prefix ``name``, completed by ``completion``) within its rule."""
     rule = _RULES[kind]
-    checked = name.replace("<account>", _ACCOUNT_PLACEHOLDER)
+    checked = name + completion
     if len(checked) > rule.limit or not rule.pattern.match(checked):
         raise ConfigError(
             "ENVIRONMENT_SUFFIX", suffix,
@@ -54,7 +59,7 @@ def _check(suffix: str, kind: str, name: str) -> str:
 
 
 class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-methods
-    """Physical names of one environment. ``<account>`` marks where the account id goes."""
+    """Physical names (and name prefixes) of one environment."""
 
     def __init__(self, settings: Settings) -> None:
         suffix = settings.environment_suffix
@@ -62,6 +67,9 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
 
         def name(kind: str, value: str) -> str:
             return _check(suffix, kind, value)
+
+        def completed(kind: str, value: str, completion: str = _UNIQUE_ID_EXAMPLE) -> str:
+            return _check(suffix, kind, value, completion)
 
         self.prefix = base
         # network
@@ -74,15 +82,19 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         # application tier
         self.alb = name("alb", f"{base}-alb")
         self.target_group = name("target_group", f"{base}-web")
-        self.alb_log_bucket = name(
-            "s3_bucket", f"{base}-alb-logs-<account>-{settings.aws_region}")
+        # S3 may not free a deleted bucket's name for a while, and anyone may take it.
+        self.alb_log_bucket_prefix = self._bucket_prefix(suffix, f"{base}-alb-logs-")
         self.ecs_cluster = name("generic", f"{base}-cluster")
+        # Container Insights writes here; created by the stack so destroy removes it too.
+        self.container_insights_log_group = name(
+            "log_group", f"/aws/ecs/containerinsights/{self.ecs_cluster}/performance")
         self.ecs_service = name("generic", f"{base}-web")
         self.task_family = name("generic", f"{base}-web")
         self.task_log_group = name("log_group", f"/{PROJECT}/{suffix}/ecs/web")
         self.execution_role = name("iam_role", f"{base}-ecs-execution")
         self.task_role = name("iam_role", f"{base}-ecs-task")
-        self.origin_verify_secret = name("secret", f"{PROJECT}/{suffix}/origin-verify")
+        # A deleted secret's name stays reserved for its recovery window.
+        self.origin_verify_secret_prefix = completed("secret", f"{PROJECT}/{suffix}/origin-verify-")
         # data tier
         self.data_key_alias = name("kms_alias", f"alias/{base}-data")
         self.db_cluster = name("rds", f"{base}-aurora")
@@ -92,13 +104,18 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         self.db_monitoring_role = name("iam_role", f"{base}-rds-monitoring")
         self.cache = name("elasticache_serverless", f"{base}-cache")
         self.cache_security_group = name("generic", f"{base}-cache")
-        self.cache_secret = name("secret", f"{PROJECT}/{suffix}/redis-connection")
+        self.cache_secret_prefix = completed("secret", f"{PROJECT}/{suffix}/redis-connection-")
+        # A final snapshot's identifier stays taken while the snapshot exists; completed
+        # with the data key's id, which each deployment's new key makes unique.
+        self.db_final_snapshot_prefix = completed("rds", f"{base}-aurora-final-",
+                                               "0123abcd"[:SNAPSHOT_UNIQUE_CHARS])
         # edge (global resources, us-east-1)
         self.web_acl = name("waf", f"{base}-edge")
-        self.waf_log_group = name("waf_log_group", f"aws-waf-logs-{base}")
         self.edge_key_alias = name("kms_alias", f"alias/{base}-edge")
-        self.cloudfront_log_bucket = name(
-            "s3_bucket", f"{base}-cf-logs-<account>-{GLOBAL_REGION}")
+        # CloudFront and WAF logs; WAF requires the aws-waf-logs- start, and "tap-<suffix>-"
+        # would pass bucket_prefix's 37 characters with a 20-character suffix.
+        self.edge_log_bucket_prefix = self._bucket_prefix(
+            suffix, f"aws-waf-logs-{PROJECT}{suffix}-")
         # monitoring
         self.alarm_topic = name("sns_topic", f"{base}-alarms")
         self.global_alarm_topic = name("sns_topic", f"{base}-alarms-global")
@@ -107,9 +124,13 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         self.global_alarms_key_alias = name("kms_alias", f"alias/{base}-alarms-global")
         self._alarm_suffix = suffix
 
-    def with_account(self, name: str, account_id: str) -> str:
-        """Fill the account id (usually a token) into a name that embeds it."""
-        return name.replace("<account>", account_id)
+    @staticmethod
+    def _bucket_prefix(suffix: str, value: str) -> str:
+        if len(value) > BUCKET_PREFIX_LIMIT:
+            raise ConfigError("ENVIRONMENT_SUFFIX", suffix,
+                              f"it makes the bucket prefix {value!r} ({len(value)} characters) "
+                              f"but bucket_prefix allows {BUCKET_PREFIX_LIMIT}")
+        return _check(suffix, "s3_bucket", value, _UNIQUE_ID_EXAMPLE)
 
     def alarm(self, key: str) -> str:
         """Name of the CloudWatch alarm ``key`` (the keys are lib.monitoring's)."""

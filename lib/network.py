@@ -1,4 +1,5 @@
-"""Network tier: VPC, three subnet tiers across AZs, NAT per profile, flow logs.
+"""Network tier: VPC, three subnet tiers across AZs, NAT per profile, flow logs; or a
+network the stack is given.
 
 Creates the VPC (DNS support and hostnames), public / private / isolated subnets in two
 or three AZs (chosen by the ``aws_availability_zones`` data source, no AZ names in
@@ -16,19 +17,29 @@ IPs; their security group admits only the load balancer. This path is used inste
 of interface endpoints because the default image lives on ECR Public, which no VPC
 endpoint serves, and it costs nothing while the environment is idle.
 
+With VPC_ID and the three subnet lists (``settings.existing_network``) it creates none
+of that: it reads the VPC and each subnet through data sources, whose postconditions
+fail the plan, naming the subnet and the problem, when a subnet is not in the VPC or a
+tier does not span two AZs; the tasks run where TASK_SUBNETS says (private by default,
+relying on the network owner's NAT or endpoints). The logs key and the two security
+groups are created in either mode.
+
 Exposes ``vpc_id``, ``public_subnet_ids``, ``private_subnet_ids``,
 ``isolated_subnet_ids``, ``workload_subnet_ids``, ``assign_public_ip``,
 ``alb_security_group_id``, ``task_security_group_id``, ``logs_key_arn``,
-``nat_gateway_count``.
+``nat_gateway_count`` and ``availability_zones`` (one per isolated subnet, for the
+database instances).
 """
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import Fn, Op, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_subnet import DataAwsSubnet
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -45,12 +56,14 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from lib.config import NAT_NONE, NAT_PER_AZ, NAT_SINGLE, Settings
+from lib.config import (NAT_NONE, NAT_PER_AZ, NAT_SINGLE, SUBNET_LIST_VARIABLES, ExistingNetwork,
+                        Settings)
 from lib.kms import CustomerKey, KeyProps, logs_service_statement
 from lib.naming import Names
 from lib.policies import document, service_trust, statement
 
 TIERS = ("public", "private", "isolated")
+MIN_AVAILABILITY_ZONES = 2
 ANYWHERE = "0.0.0.0/0"
 
 
@@ -76,15 +89,40 @@ class NetworkProps:
 
 
 class Network(Construct):  # pylint: disable=too-many-instance-attributes
-    """The VPC and everything that routes packets in it."""
+    """The VPC and everything that routes packets in it, or the network given to it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
         settings, names = props.settings, props.names
         self._prefix = names.prefix
+        self.logs_key_arn: str = self._logs_key(props)
+        if settings.existing_network is None:
+            self._own_vpc(props)
+        else:
+            self._existing(settings.existing_network)
+        self.assign_public_ip = settings.tasks_in_public_subnets
+        self.workload_subnet_ids = (self.public_subnet_ids if self.assign_public_ip
+                                    else self.private_subnet_ids)
+
+        self.alb_security_group_id: str = SecurityGroup(
+            self, "alb-sg", name=names.alb_security_group, vpc_id=self.vpc_id,
+            description=f"Load balancer of {names.prefix}: CloudFront in, tasks out",
+            tags={"Name": names.alb_security_group},
+        ).id
+        self.task_security_group_id: str = SecurityGroup(
+            self, "task-sg", name=names.task_security_group, vpc_id=self.vpc_id,
+            description=f"ECS tasks of {names.prefix}: load balancer in",
+            tags={"Name": names.task_security_group},
+        ).id
+
+    def _own_vpc(self, props: NetworkProps) -> None:
+        """The VPC, its subnets, gateways, routes, S3 endpoint and flow logs."""
+        settings, names = props.settings, props.names
         az_count = settings.az_count
         cidrs = subnet_cidrs(settings.vpc_cidr, az_count)
         zones = DataAwsAvailabilityZones(self, "zones", state="available")
+        self.availability_zones: list[str] = [Fn.element(zones.names, index)
+                                              for index in range(az_count)]
 
         vpc = Vpc(self, "vpc", cidr_block=settings.vpc_cidr, enable_dns_support=True,
                   enable_dns_hostnames=True, tags={"Name": names.vpc})
@@ -96,7 +134,7 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         for tier in TIERS:
             subnets[tier] = [
                 Subnet(self, f"{tier}-{index}", vpc_id=vpc.id, cidr_block=cidr,
-                       availability_zone=Fn.element(zones.names, index),
+                       availability_zone=self.availability_zones[index],
                        map_public_ip_on_launch=False,
                        tags={"Name": f"{names.prefix}-{tier}-{index}", "Tier": tier})
                 for index, cidr in enumerate(cidrs[tier])
@@ -121,23 +159,38 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
                     route_table_ids=[public_rt.id, isolated_rt.id,
                                      *[table.id for table in private_tables]],
                     tags={"Name": f"{names.prefix}-s3"})
+        self._flow_logs(props, vpc.id)
 
-        self.assign_public_ip = settings.tasks_in_public_subnets
-        self.workload_subnet_ids = (self.public_subnet_ids if self.assign_public_ip
-                                    else self.private_subnet_ids)
-
-        self.logs_key_arn = self._flow_logs(props, vpc.id)
-
-        self.alb_security_group_id: str = SecurityGroup(
-            self, "alb-sg", name=names.alb_security_group, vpc_id=vpc.id,
-            description=f"Load balancer of {names.prefix}: CloudFront in, tasks out",
-            tags={"Name": names.alb_security_group},
-        ).id
-        self.task_security_group_id: str = SecurityGroup(
-            self, "task-sg", name=names.task_security_group, vpc_id=vpc.id,
-            description=f"ECS tasks of {names.prefix}: load balancer in",
-            tags={"Name": names.task_security_group},
-        ).id
+    def _existing(self, network: ExistingNetwork) -> None:
+        """Reads the given VPC and subnets; the plan fails, naming the subnet and the
+        problem, when a subnet is outside the VPC or a tier does not span two AZs."""
+        tiers: dict[str, list[DataAwsSubnet]] = {}
+        for tier in TIERS:
+            variable = SUBNET_LIST_VARIABLES[tier]
+            tiers[tier] = [
+                DataAwsSubnet(self, f"{tier}-{index}", id=subnet_id, lifecycle=(
+                    TerraformResourceLifecycle(postcondition=[Postcondition(
+                        condition=f'${{self.vpc_id == "{network.vpc_id}"}}',
+                        error_message=f"{subnet_id} ({variable}) is in ${{self.vpc_id}}, "
+                                      f"not in VPC_ID {network.vpc_id}.")])))
+                for index, subnet_id in enumerate(network.subnet_ids(tier))]
+        spread = [Postcondition(
+            condition=Op.gte(Fn.length_of(Fn.distinct(
+                [subnet.availability_zone for subnet in tiers[tier]])), MIN_AVAILABILITY_ZONES),
+            error_message=f"{SUBNET_LIST_VARIABLES[tier]} "
+                          f"({', '.join(network.subnet_ids(tier))}) must span at least "
+                          f"{MIN_AVAILABILITY_ZONES} availability zones.")
+            for tier in TIERS]
+        # Everything placed in the network refers to the VPC through this data source,
+        # so the checks above run before anything is created.
+        vpc = DataAwsVpc(self, "vpc", id=network.vpc_id,
+                         lifecycle=TerraformResourceLifecycle(postcondition=spread))
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = [s.id for s in tiers["public"]]
+        self.private_subnet_ids = [s.id for s in tiers["private"]]
+        self.isolated_subnet_ids = [s.id for s in tiers["isolated"]]
+        self.availability_zones = [s.availability_zone for s in tiers["isolated"]]
+        self.nat_gateway_count = 0
 
     def _route_table(self, key: str, vpc_id: str, subnets: list[Subnet]) -> RouteTable:
         """A route table associated with ``subnets``."""
@@ -179,19 +232,23 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
                   destination_cidr_block=ANYWHERE, nat_gateway_id=nat_ids[0])
         return [table]
 
-    def _flow_logs(self, props: NetworkProps, vpc_id: str) -> str:
-        """Flow logs of all traffic to a KMS-encrypted log group; returns the key's ARN."""
+    def _logs_key(self, props: NetworkProps) -> str:
+        """The key of the environment's CloudWatch log groups; returns its ARN."""
         settings, names = props.settings, props.names
-        key = CustomerKey(self, "logs-key", props=KeyProps(
+        return CustomerKey(self, "logs-key", props=KeyProps(
             alias=names.logs_key_alias,
             description=f"CloudWatch log groups of {names.prefix}",
             account_id=props.account_id,
             deletion_window_days=settings.profile.kms_deletion_window_days,
             service_statements=[logs_service_statement(props.account_id, settings.aws_region)],
-        ))
+        )).arn
+
+    def _flow_logs(self, props: NetworkProps, vpc_id: str) -> None:
+        """Flow logs of all traffic to a KMS-encrypted log group."""
+        settings, names = props.settings, props.names
         group = CloudwatchLogGroup(self, "flow-logs", name=names.flow_log_group,
                                    retention_in_days=settings.profile.log_retention_days,
-                                   kms_key_id=key.arn)
+                                   kms_key_id=self.logs_key_arn)
         role = IamRole(
             self, "flow-logs-role", name=names.flow_log_role,
             assume_role_policy=service_trust(
@@ -207,4 +264,3 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         FlowLog(self, "flow-log", vpc_id=vpc_id, traffic_type="ALL",
                 log_destination_type="cloud-watch-logs", log_destination=group.arn,
                 iam_role_arn=role.arn, max_aggregation_interval=60)
-        return key.arn

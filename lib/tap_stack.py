@@ -17,6 +17,7 @@ from lib.app_tier import AppTier, AppTierProps
 from lib.config import GLOBAL_REGION, Settings
 from lib.data_tier import DataTier, DataTierProps
 from lib.edge import Edge, EdgeProps
+from lib.lifecycle import protect
 from lib.monitoring import Monitoring, MonitoringProps
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
@@ -82,6 +83,9 @@ class TapStack(TerraformStack):
             db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
             distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name))
 
+        # -- production: no plan may delete or replace stateful resources (ALLOW_DESTROY lifts it) --
+        self.protected = protect(self) if settings.prevent_destroy else []
+
         # -- outputs --
         self._output("vpc_id", network.vpc_id, "ID of the VPC")
         self._output("public_subnet_ids", network.public_subnet_ids,
@@ -110,6 +114,12 @@ class TapStack(TerraformStack):
                      "Primary endpoint address of the cache (TLS only)")
         self._output("redis_secret_arn", data.cache_secret_arn,
                      "Secrets Manager secret with the cache's connection JSON")
+        self._output("origin_verify_secret_arn", self.app.origin_verify_secret_arn,
+                     "Secrets Manager secret with the origin-verify header value (ARN only)")
+        self._output("alb_log_bucket", self.app.log_bucket_name,
+                     "S3 bucket of the load balancer's access logs")
+        self._output("edge_log_bucket", self.edge.log_bucket_name,
+                     "S3 bucket (us-east-1) of the CloudFront standard logs and the WAF logs")
         self._output("cloudfront_distribution_id", self.edge.distribution_id,
                      "ID of the CloudFront distribution")
         self._output("cloudfront_domain_name", self.edge.distribution_domain_name,

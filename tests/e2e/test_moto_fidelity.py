@@ -11,10 +11,12 @@ from moto.s3.models import OWNER
 from tests.e2e import moto_ext
 
 
-def _vpc(ec2: Any) -> tuple[str, list[str]]:
+def vpc_with_subnets(ec2: Any) -> tuple[str, list[str]]:
+    """A VPC and two subnets in different zones of the client's region."""
+    region = ec2.meta.region_name
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24",
-                                 AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
+                                 AvailabilityZone=f"{region}{zone}")["Subnet"]["SubnetId"]
                for i, zone in enumerate("ab")]
     return vpc, subnets
 
@@ -74,7 +76,7 @@ def test_ecs_service_keeps_its_settings(client: Callable[..., Any]) -> None:
 
 
 def test_load_balancer_defaults_to_internet_facing(client: Callable[..., Any]) -> None:
-    _, subnets = _vpc(client("ec2"))
+    _, subnets = vpc_with_subnets(client("ec2"))
     elbv2 = client("elbv2")
     (balancer,) = elbv2.create_load_balancer(Name="lb1", Subnets=subnets)["LoadBalancers"]
     assert balancer["Scheme"] == "internet-facing"
@@ -84,7 +86,7 @@ def test_load_balancer_defaults_to_internet_facing(client: Callable[..., Any]) -
 
 def test_rule_descriptions_for_group_and_prefix_list_rules(client: Callable[..., Any]) -> None:
     ec2 = client("ec2")
-    vpc, _ = _vpc(ec2)
+    vpc, _ = vpc_with_subnets(ec2)
     source = ec2.create_security_group(GroupName="src", Description="s", VpcId=vpc)["GroupId"]
     target = ec2.create_security_group(GroupName="dst", Description="d", VpcId=vpc)["GroupId"]
     prefix_list = ec2.create_managed_prefix_list(

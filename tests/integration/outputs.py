@@ -33,7 +33,7 @@ READ_OUTPUTS = (
     "aurora_cluster_identifier", "aurora_cluster_endpoint", "aurora_reader_endpoint",
     "db_secret_arn", "redis_cache_name", "redis_endpoint", "redis_secret_arn",
     "alarm_topic_arn", "global_alarm_topic_arn", "dashboard_name",
-    "environment_suffix", "aws_region",
+    "environment_suffix", "aws_region", "origin_verify_secret_arn",
 )
 _TERRAFORM_ENTRY_KEYS = frozenset({"value", "type", "sensitive"})
 

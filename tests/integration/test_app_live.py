@@ -218,5 +218,8 @@ def test_alb_refuses_direct_requests(outputs: Outputs, origin_listener: dict[str
     assert isinstance(status, str) or status == 403, f"{url} answered {status}"
 
 
-def test_origin_verify_secret_is_kms_encrypted(aws: Clients, names: Names) -> None:
-    assert_secret_kms_encrypted(aws, names.origin_verify_secret)
+def test_origin_verify_secret_is_kms_encrypted(aws: Clients, names: Names,
+                                              outputs: Outputs) -> None:
+    secret = assert_secret_kms_encrypted(aws, outputs.require("origin_verify_secret_arn"))
+    # Named once, at create: a redeploy of the suffix never meets a name still reserved.
+    assert secret["Name"].startswith(names.origin_verify_secret_prefix), secret["Name"]

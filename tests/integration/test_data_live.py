@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from lib.config import Profile, Settings
+from lib.naming import Names
 from tests.integration.live import Clients, answer, assert_secret_kms_encrypted, optional
 from tests.integration.outputs import Outputs
 
@@ -98,5 +99,6 @@ def test_cache_is_available_with_profile_limits(cache: dict[str, Any], settings:
     assert set(cache["SubnetIds"]) == set(outputs.require_list("private_subnet_ids"))
 
 
-def test_cache_connection_secret(aws: Clients, outputs: Outputs) -> None:
-    assert_secret_kms_encrypted(aws, outputs.require("redis_secret_arn"))
+def test_cache_connection_secret(aws: Clients, outputs: Outputs, names: Names) -> None:
+    secret = assert_secret_kms_encrypted(aws, outputs.require("redis_secret_arn"))
+    assert secret["Name"].startswith(names.cache_secret_prefix), secret["Name"]

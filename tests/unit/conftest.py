@@ -61,6 +61,12 @@ def prod(stacks: dict[str, Synth]) -> Synth:
 
 
 @pytest.fixture(scope="session")
+def teardown() -> Synth:
+    """Production with ALLOW_DESTROY=true: the configuration of the deliberate teardown."""
+    return synthesize({"ENVIRONMENT_SUFFIX": "prod", "ALLOW_DESTROY": "true"})
+
+
+@pytest.fixture(scope="session")
 def main_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, Path]:
     """``main.main`` on VARIANT: its exit code and its output directory."""
     outdir = tmp_path_factory.mktemp("main-out")

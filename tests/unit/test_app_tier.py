@@ -108,8 +108,11 @@ def test_access_log_bucket(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
         account = stack.ref("aws_caller_identity", "caller", "account_id", kind="data")
         bucket = stack.at("aws_s3_bucket", "app/alb-logs")
-        assert bucket["bucket"] == f"tap-{suffix}-alb-logs-{account}-us-east-1"
-        assert bucket["force_destroy"] is (suffix == "pr4892")
+        # Terraform completes the prefix once, at create: a redeploy never reuses a name.
+        assert "bucket" not in bucket
+        assert bucket["bucket_prefix"] == f"tap-{suffix}-alb-logs-"
+        # Emptied on destroy, except production's (only its ALLOW_DESTROY teardown empties it).
+        assert bucket["force_destroy"] is (suffix != "prod")
         bucket_id = stack.ref("aws_s3_bucket", "app/alb-logs")
         block = stack.at("aws_s3_bucket_public_access_block", "app/alb-logs-public-access")
         assert block == {"bucket": bucket_id, "block_public_acls": True, "block_public_policy": True,
@@ -146,7 +149,8 @@ def test_origin_verify_secret_is_generated_by_aws(stacks: dict[str, Synth]) -> N
     window = {"pr4892": 0, "dev": 7, "prod": 30}
     for suffix, stack in stacks.items():
         secret = stack.at("aws_secretsmanager_secret", "app/origin-verify")
-        assert secret["name"] == f"tap/{suffix}/origin-verify"
+        assert "name" not in secret
+        assert secret["name_prefix"] == f"tap/{suffix}/origin-verify-"
         assert secret["recovery_window_in_days"] == window[suffix]
         version = stack.at("aws_secretsmanager_secret_version", "app/origin-verify-version")
         assert version["secret_id"] == stack.ref("aws_secretsmanager_secret", "app/origin-verify")
@@ -283,13 +287,20 @@ def test_arm64_tasks_never_use_spot(variant: Synth) -> None:
                                         "cpu_architecture": "ARM64"}
 
 
-def test_task_log_group(stacks: dict[str, Synth]) -> None:
+def test_task_and_container_insights_log_groups(stacks: dict[str, Synth]) -> None:
+    """The Container Insights group is created before the cluster (Container Insights would
+    otherwise make it, kept forever) and deleted after it."""
     retention = {"pr4892": 7, "dev": 30, "prod": 365}
     for suffix, stack in stacks.items():
-        group = stack.at("aws_cloudwatch_log_group", "app/task-logs")
-        assert group["name"] == f"/tap/{suffix}/ecs/web"
-        assert group["retention_in_days"] == retention[suffix]
-        assert group["kms_key_id"] == stack.ref("aws_kms_key", "network/logs-key/key", "arn")
+        for path, name in (("app/task-logs", f"/tap/{suffix}/ecs/web"), (
+                "app/insights-logs", f"/aws/ecs/containerinsights/tap-{suffix}-cluster/performance")):
+            group = stack.at("aws_cloudwatch_log_group", path)
+            assert group["name"] == name
+            assert group["retention_in_days"] == retention[suffix]
+            assert group["kms_key_id"] == stack.ref("aws_kms_key", "network/logs-key/key", "arn")
+        cluster = stack.at("aws_ecs_cluster", "app/cluster")
+        logical = stack.logical_id("aws_cloudwatch_log_group", "app/insights-logs")
+        assert cluster["depends_on"] == [f"aws_cloudwatch_log_group.{logical}"]
 
 
 def test_task_definition(stacks: dict[str, Synth]) -> None:

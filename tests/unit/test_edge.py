@@ -14,7 +14,7 @@ RETENTION = {"pr4892": 7, "dev": 30, "prod": 365}
 RATE_LIMIT = {"pr4892": 1000, "dev": 2000, "prod": 2000}
 ANONYMOUS_IP_ACTION = {"pr4892": "count", "dev": "count", "prod": "none"}
 PRICE_CLASS = {"pr4892": "PriceClass_100", "dev": "PriceClass_100", "prod": "PriceClass_All"}
-FORCE_DESTROY = {"pr4892": True, "dev": False, "prod": False}
+FORCE_DESTROY = {"pr4892": True, "dev": True, "prod": False}  # prod: only ALLOW_DESTROY empties
 TOKEN = re.compile(r"^\$\{[a-z0-9_]+\.[\w-]+\.[\w\[\]\.]+\}$")
 
 
@@ -75,36 +75,43 @@ def test_rate_limit_per_client_ip_per_profile(stacks: dict[str, Synth]) -> None:
             "evaluation_window_sec": 300}}
 
 
-def test_waf_logs_to_an_encrypted_us_east_1_group_with_redactions(stacks: dict[str, Synth]) -> None:
-    for suffix, stack in stacks.items():
-        group = stack.at("aws_cloudwatch_log_group", "edge/waf-logs")
-        assert group["name"] == f"aws-waf-logs-tap-{suffix}"
-        assert group["retention_in_days"] == RETENTION[suffix]
-        assert group["kms_key_id"] == stack.ref("aws_kms_key", "edge/logs-key/key", "arn")
-        assert group["provider"] == GLOBAL
-        group_arn = stack.ref("aws_cloudwatch_log_group", "edge/waf-logs", "arn")
+def test_waf_logs_to_the_edge_log_bucket_with_redactions(stacks: dict[str, Synth]) -> None:
+    for stack in stacks.values():
         logging = stack.at("aws_wafv2_web_acl_logging_configuration", "edge/waf-logging")
         assert logging["resource_arn"] == stack.ref("aws_wafv2_web_acl", "edge/web-acl", "arn")
-        assert logging["log_destination_configs"] == [group_arn]
+        assert logging["log_destination_configs"] == [
+            stack.ref("aws_s3_bucket", "edge/log-bucket", "arn")]
         assert logging["redacted_fields"] == [{"single_header": {"name": "x-origin-verify"}},
                                               {"single_header": {"name": "authorization"}}]
         assert logging["provider"] == GLOBAL
-        policy_id = stack.logical_id("aws_cloudwatch_log_resource_policy", "edge/waf-logs-policy")
-        assert logging["depends_on"] == [f"aws_cloudwatch_log_resource_policy.{policy_id}"]
+        policy_id = stack.logical_id("aws_s3_bucket_policy", "edge/log-bucket-policy")
+        assert logging["depends_on"] == [f"aws_s3_bucket_policy.{policy_id}"]
 
 
-def test_waf_log_delivery_policy_covers_only_this_group(dev: Synth) -> None:
+def test_no_account_wide_log_resource_policy(stacks: dict[str, Synth]) -> None:
+    """A region allows 10 CloudWatch Logs resource policies, not adjustable: none per env."""
+    for stack in stacks.values():
+        assert "aws_cloudwatch_log_resource_policy" not in stack.json["resource"]
+        assert not [lid for lid in stack.json["resource"].get("aws_cloudwatch_log_group", {})
+                    if stack.paths[lid].startswith("edge/")]
+
+
+def test_waf_log_delivery_writes_only_this_accounts_logs(dev: Synth) -> None:
     account = dev.ref("aws_caller_identity", "caller", "account_id", kind="data")
-    resource_policy = dev.at("aws_cloudwatch_log_resource_policy", "edge/waf-logs-policy")
-    assert resource_policy["policy_name"] == "aws-waf-logs-tap-dev"
-    assert resource_policy["provider"] == GLOBAL
-    (grant,) = dev.policy("aws_cloudwatch_log_resource_policy", "edge/waf-logs-policy",
-                          "policy_document")["Statement"]
-    assert grant["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
-    assert grant["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert grant["Resource"] == [f"{dev.ref('aws_cloudwatch_log_group', 'edge/waf-logs', 'arn')}:*"]
-    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": account},
-                                  "ArnLike": {"aws:SourceArn": f"arn:aws:logs:us-east-1:{account}:*"}}
+    arn = dev.ref("aws_s3_bucket", "edge/log-bucket", "arn")
+    _, write, acl_check = dev.policy("aws_s3_bucket_policy", "edge/log-bucket-policy")["Statement"]
+    source = {"ArnLike": {"aws:SourceArn": f"arn:aws:logs:us-east-1:{account}:*"}}
+    assert write == {
+        "Sid": "WafLogDeliveryWrite", "Effect": "Allow",
+        "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": ["s3:PutObject"],
+        "Resource": [f"{arn}/AWSLogs/{account}/*"],
+        "Condition": {"StringEquals": {"aws:SourceAccount": account,
+                                       "s3:x-amz-acl": "bucket-owner-full-control"}, **source}}
+    assert acl_check == {
+        "Sid": "WafLogDeliveryAclCheck", "Effect": "Allow",
+        "Principal": {"Service": "delivery.logs.amazonaws.com"}, "Action": ["s3:GetBucketAcl"],
+        "Resource": [arn],
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}, **source}}
 
 
 def test_edge_key_is_in_us_east_1_for_its_logs(stacks: dict[str, Synth]) -> None:
@@ -115,13 +122,10 @@ def test_edge_key_is_in_us_east_1_for_its_logs(stacks: dict[str, Synth]) -> None
         assert key["deletion_window_in_days"] == window[suffix]
         alias = stack.at("aws_kms_alias", "edge/logs-key/alias")
         assert alias["name"] == f"alias/tap-{suffix}-edge" and alias["provider"] == GLOBAL
-        _, logs, delivery = stack.policy("aws_kms_key", "edge/logs-key/key")["Statement"]
+        _, delivery = stack.policy("aws_kms_key", "edge/logs-key/key")["Statement"]
         account = stack.ref("aws_caller_identity", "caller", "account_id", kind="data")
-        assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-        assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
-            f"arn:aws:logs:us-east-1:{account}:log-group:*"
         assert delivery == {
-            "Sid": "CloudFrontLogDelivery", "Effect": "Allow",
+            "Sid": "LogDelivery", "Effect": "Allow",
             "Principal": {"Service": "delivery.logs.amazonaws.com"},
             "Action": ["kms:GenerateDataKey*"], "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": account}}}
@@ -133,7 +137,7 @@ def test_every_edge_block_uses_the_us_east_1_provider(stacks: dict[str, Synth]) 
                   for blocks_of_type in stack.json[kind].values()
                   for lid, block in blocks_of_type.items()
                   if stack.paths[lid].startswith("edge/")]
-        assert len(blocks) == 16  # 14 resources, 2 data sources
+        assert len(blocks) == 14  # 12 resources, 2 data sources
         assert {lid: block.get("provider") for lid, block in blocks} == \
             {lid: GLOBAL for lid, _ in blocks}
 
@@ -215,9 +219,10 @@ def test_custom_certificate_aliases_and_https_origin(variant: Synth) -> None:
 
 def test_log_bucket_accepts_cloudfront_log_delivery(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
-        account = stack.ref("aws_caller_identity", "caller", "account_id", kind="data")
         bucket = stack.at("aws_s3_bucket", "edge/log-bucket")
-        assert bucket["bucket"] == f"tap-{suffix}-cf-logs-{account}-us-east-1"
+        assert "bucket" not in bucket
+        # WAF logs here too, so the name starts with aws-waf-logs-
+        assert bucket["bucket_prefix"] == f"aws-waf-logs-tap{suffix}-"
         assert bucket["force_destroy"] is FORCE_DESTROY[suffix]
         bucket_id = stack.ref("aws_s3_bucket", "edge/log-bucket")
         ownership = stack.at("aws_s3_bucket_ownership_controls", "edge/log-bucket-ownership")
@@ -258,7 +263,7 @@ def test_log_bucket_is_private_encrypted_expiring_and_tls_only(stacks: dict[str,
         assert rule["expiration"] == [{"days": RETENTION[suffix]}]
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 1}]
         bucket_arn = stack.ref("aws_s3_bucket", "edge/log-bucket", "arn")
-        (deny,) = stack.policy("aws_s3_bucket_policy", "edge/log-bucket-policy")["Statement"]
+        deny, _, _ = stack.policy("aws_s3_bucket_policy", "edge/log-bucket-policy")["Statement"]
         assert deny == {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
                         "Action": ["s3:*"], "Resource": [bucket_arn, f"{bucket_arn}/*"],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}

@@ -17,10 +17,17 @@ def test_names_of_dev() -> None:
     assert names.target_group == "tap-dev-web"
     assert names.db_cluster == "tap-dev-aurora"
     assert names.cache == "tap-dev-cache"
-    assert names.waf_log_group == "aws-waf-logs-tap-dev"
-    assert names.alb_log_bucket == "tap-dev-alb-logs-<account>-us-east-1"
-    assert names.with_account(names.alb_log_bucket, "111122223333") == \
-        "tap-dev-alb-logs-111122223333-us-east-1"
+    assert names.container_insights_log_group == \
+        "/aws/ecs/containerinsights/tap-dev-cluster/performance"
+
+
+def test_names_aws_keeps_after_delete_are_prefixes() -> None:
+    names = names_for("dev")
+    assert names.alb_log_bucket_prefix == "tap-dev-alb-logs-"
+    assert names.edge_log_bucket_prefix == "aws-waf-logs-tapdev-"
+    assert names.origin_verify_secret_prefix == "tap/dev/origin-verify-"
+    assert names.cache_secret_prefix == "tap/dev/redis-connection-"
+    assert names.db_final_snapshot_prefix == "tap-dev-aurora-final-"
 
 
 def test_names_differ_per_environment() -> None:
@@ -32,7 +39,19 @@ def test_longest_suffix_fits_every_limit() -> None:
     names = names_for("a" * 20, region="ap-southeast-7")
     assert len(names.alb) <= 32 and len(names.target_group) <= 32
     assert len(names.cache) <= 40
-    assert len(names.with_account(names.alb_log_bucket, "123456789012")) <= 63
+    # Terraform appends 26 characters to a bucket_prefix (at most 37) and 8 to the snapshot's.
+    assert len(names.alb_log_bucket_prefix) <= 37 and len(names.edge_log_bucket_prefix) <= 37
+    assert len(names.alb_log_bucket_prefix) + 26 <= 63
+    assert len(names.db_final_snapshot_prefix) + 8 <= 63
+
+
+def test_bucket_prefix_over_its_limit_is_a_config_error() -> None:
+    # pylint: disable=protected-access
+    assert Names._bucket_prefix("dev", "a" * 37) == "a" * 37
+    with pytest.raises(ConfigError) as raised:
+        Names._bucket_prefix("dev", "a" * 38)
+    assert raised.value.variable == "ENVIRONMENT_SUFFIX"
+    assert "(38 characters) but bucket_prefix allows 37" in str(raised.value)
 
 
 def test_name_over_its_limit_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:

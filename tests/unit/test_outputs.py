@@ -43,6 +43,9 @@ RESOURCE_OUTPUTS = {
     "alarm_topic_arn": ("aws_sns_topic", "monitoring/alarms", "arn"),
     "global_alarm_topic_arn": ("aws_sns_topic", "monitoring/global-alarms", "arn"),
     "dashboard_name": ("aws_cloudwatch_dashboard", "monitoring/dashboard", "dashboard_name"),
+    "origin_verify_secret_arn": ("aws_secretsmanager_secret", "app/origin-verify", "arn"),
+    "alb_log_bucket": ("aws_s3_bucket", "app/alb-logs", "id"),
+    "edge_log_bucket": ("aws_s3_bucket", "edge/log-bucket", "bucket"),
 }
 
 

@@ -7,11 +7,14 @@ before it serves the first request. Each module's docstring names the gap it fil
 from __future__ import annotations
 
 from tests.e2e.moto_ext import (autoscaling_tags, cloudfront_fidelity, ec2_rule_description,
-                                ecs_service, elasticache_serverless, elbv2_scheme, rds_cluster,
-                                s3_owner)
+                                ecs_service, elasticache_serverless, elbv2_access_logs,
+                                elbv2_deletion_protection, elbv2_scheme, rds_cluster, s3_owner,
+                                s3_secure_transport, secretsmanager_scheduled_deletion)
 
 EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_service,
-              cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner)
+              cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner,
+              elbv2_deletion_protection, elbv2_access_logs, s3_secure_transport,
+              secretsmanager_scheduled_deletion)
 _INSTALLED: list[str] = []
 
 

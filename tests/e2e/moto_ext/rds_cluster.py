@@ -12,12 +12,20 @@
 * DeleteDBCluster in moto keeps the cluster's automated snapshots; AWS deletes them
   with the cluster (DeleteAutomatedBackups defaults to true), so a destroyed
   environment would look as if it left snapshots behind. Manual (final) snapshots stay.
+* DeleteDBCluster with a ``FinalDBSnapshotIdentifier`` that names an existing snapshot
+  fails with ``DBClusterSnapshotAlreadyExistsFault`` in moto as in AWS, but moto has
+  already deleted the cluster's managed master user secret by then: the cluster
+  survives without its secret. AWS refuses the call with nothing changed; here the
+  identifier is checked first.
+
+https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html
 """
 from __future__ import annotations
 
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.rds.exceptions import DBClusterSnapshotAlreadyExistsError
 from moto.rds.models import DBCluster, DBInstance, RDSBackend
 from moto.rds.responses import RDSResponse
 
@@ -72,6 +80,10 @@ def install() -> str:
 
     def delete_db_cluster(self: RDSBackend, cluster_identifier: str,
                           snapshot_name: str | None = None) -> DBCluster:
+        cluster = self.clusters.get(cluster_identifier)
+        if snapshot_name and snapshot_name in self.cluster_snapshots \
+                and cluster is not None and not cluster.deletion_protection:
+            raise DBClusterSnapshotAlreadyExistsError(snapshot_name)
         cluster = delete(self, cluster_identifier, snapshot_name)
         for name, snapshot in list(self.cluster_snapshots.items()):
             if snapshot.snapshot_type == "automated" and \
