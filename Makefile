@@ -30,7 +30,7 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto plan-check golden record-plans
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of pr4892"
@@ -40,6 +40,10 @@ help:
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     deploy ENVIRONMENT_SUFFIX (default pr4892) to moto on 127.0.0.1, test, destroy"
 	@echo "make e2e-all the same for dev, pr4892 and prod, one after another"
+	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
+	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
+	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
+	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -137,6 +141,26 @@ e2e: install e2e-moto
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
 e2e-all: install e2e-moto
 	$(PY) -m tests.e2e.run $(PROFILES)
+
+# Plan guard (tools/plan_check.py): counts, forcing attributes and a verdict for a saved plan
+# (`terraform show -json` output, or the binary plan with PLAN_DIR, its stack directory);
+# exit 1 when a stateful resource would be deleted or replaced and ALLOW_REPLACE (addresses,
+# comma separated) does not name it. Its tests (tests/tools) run in `make scan`.
+PLAN_JSON ?=
+PLAN_DIR ?=
+PLAN_FORMAT ?= markdown
+plan-check: $(VENV)/.synced
+	@test -n "$(PLAN_JSON)" || { echo "usage: make plan-check PLAN_JSON=plan.json [PLAN_DIR=stack dir] [ALLOW_REPLACE=addr,...]" >&2; exit 2; }
+	$(PY) tools/plan_check.py --format $(PLAN_FORMAT) $(if $(PLAN_DIR),--chdir $(PLAN_DIR)) $(PLAN_JSON)
+
+# The plans tests/tools/test_plan_check.py reads, recorded with terraform on the emulator.
+record-plans: install
+	$(PY) -m tools.record_plans
+
+# The golden lists of resource addresses per profile (tests/unit/test_addresses.py), from
+# fresh synths in one process: after a change of addresses that is intended.
+golden: $(VENV)/.synced
+	$(PY) -m tests.unit.test_addresses
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the
