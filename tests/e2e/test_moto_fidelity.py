@@ -172,3 +172,16 @@ def test_instance_keeps_performance_insights(client: Callable[..., Any]) -> None
     (instance,) = rds.describe_db_instances(DBInstanceIdentifier="aurora-pi-0")["DBInstances"]
     assert instance["PerformanceInsightsEnabled"] is False
     assert "PerformanceInsightsRetentionPeriod" not in instance
+
+
+def test_create_load_balancer_is_idempotent_by_name(client: Callable[..., Any]) -> None:
+    """Extension elbv2_idempotent_create (moto creates a second one of the same name)."""
+    ec2, elbv2 = client("ec2", region="eu-west-3"), client("elbv2", region="eu-west-3")
+    _, subnets = vpc_with_subnets(ec2)
+    first = elbv2.create_load_balancer(Name="again-lb", Subnets=subnets)["LoadBalancers"][0]
+    again = elbv2.create_load_balancer(Name="again-lb", Subnets=subnets)["LoadBalancers"][0]
+    assert again["LoadBalancerArn"] == first["LoadBalancerArn"]
+    assert len(elbv2.describe_load_balancers(Names=["again-lb"])["LoadBalancers"]) == 1
+    with pytest.raises(ClientError) as refused:
+        elbv2.create_load_balancer(Name="again-lb", Subnets=subnets, Scheme="internal")
+    assert refused.value.response["Error"]["Code"] == "DuplicateLoadBalancerName"
