@@ -104,7 +104,8 @@ scan: synth-profiles $(CHECKOV_VENV)/.installed
 	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
 
-# Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
+# Timings against the floor, an empty cdktf stack (scripts/bench.py, medians of BENCH_RUNS,
+# CPU times, peak memory per process); exits 1 when a target is missed; not part of `make test`.
 BENCH_RUNS ?= 5
 bench: install
 	$(PY) scripts/bench.py --runs $(BENCH_RUNS)
