@@ -20,7 +20,7 @@ const path = require('path');
 const Module = require('module');
 
 const PACKAGE = '@cdktf/provider-aws';
-const INDEX_SUFFIX = path.join('node_modules', ...PACKAGE.split('/'), 'lib', 'index.js');
+const INDEX = path.join('lib', 'index.js');
 const HEADER = [
   /^"use strict";$/,
   /^\/\*\*$/,
@@ -77,9 +77,20 @@ function defineLazy(module, name, request) {
   });
 }
 
+/** Whether `filename` is the provider package's lib/index.js (by its package.json). */
+function isProviderIndex(filename) {
+  if (!filename.endsWith(path.sep + INDEX)) return false;
+  try {
+    const manifest = path.join(path.dirname(path.dirname(filename)), 'package.json');
+    return JSON.parse(fs.readFileSync(manifest, 'utf8')).name === PACKAGE;
+  } catch {
+    return false;
+  }
+}
+
 const load = Module._extensions['.js'];
 function loadLazily(module, filename) {
-  if (!filename.endsWith(path.sep + INDEX_SUFFIX)) {
+  if (!isProviderIndex(filename)) {
     return load(module, filename);
   }
   const exported = parseIndex(fs.readFileSync(filename, 'utf8'));

@@ -144,16 +144,18 @@ def test_node_require_option_quotes_the_path() -> None:
     assert bindings.node_require_option(Path('/a b/c"d\\e.js')) == '--require "/a b/c\\"d\\\\e.js"'
 
 
-def provider_package(root: Path, index_lines: list[str]) -> Path:
+def provider_package(root: Path, index_lines: list[str], name: str = "@cdktf/provider-aws") -> Path:
     """A package shaped like @cdktf/provider-aws under ``root``: its index and two submodules.
 
     Each submodule records in ``globalThis.loaded`` that it was loaded.
     """
-    lib_dir = root / "node_modules" / "@cdktf" / "provider-aws" / "lib"
-    for name, directory in (("Alpha", "alpha-one"), ("Beta", "beta")):
-        (lib_dir / directory).mkdir(parents=True)
+    lib_dir = root / "node_modules" / name / "lib"
+    lib_dir.mkdir(parents=True)
+    (lib_dir.parent / "package.json").write_text(json.dumps({"name": name, "main": "lib/index.js"}))
+    for cls, directory in (("Alpha", "alpha-one"), ("Beta", "beta")):
+        (lib_dir / directory).mkdir()
         (lib_dir / directory / "index.js").write_text(
-            f"(globalThis.loaded ||= []).push({name!r}); exports.{name} = class {name} {{}};\n")
+            f"(globalThis.loaded ||= []).push({cls!r}); exports.{cls} = class {cls} {{}};\n")
     (lib_dir / "index.js").write_text("\n".join(index_lines) + "\n")
     return lib_dir / "index.js"
 
@@ -210,9 +212,10 @@ def test_lazy_index_falls_back_when_the_shape_differs(tmp_path: Path, change: li
     assert stderr.count("\n") == 1
 
 
-def test_other_files_load_as_they_are(tmp_path: Path) -> None:
-    index = provider_package(tmp_path, INDEX)
-    renamed = index.parent.parent.parent / "provider-other"
-    index.parent.parent.rename(renamed)
-    report, _ = inspect_index(renamed / "lib" / "index.js")
+def test_other_packages_load_as_they_are(tmp_path: Path) -> None:
+    report, _ = inspect_index(provider_package(tmp_path, INDEX, "@cdktf/provider-other"))
     assert (report["before"], report["getter"]) == (["Alpha", "Beta"], False)
+    (tmp_path / "node_modules" / "@cdktf" / "provider-other" / "package.json").unlink()
+    report, _ = inspect_index(tmp_path / "node_modules" / "@cdktf" / "provider-other" / "lib" /
+                              "index.js")
+    assert report["getter"] is False
