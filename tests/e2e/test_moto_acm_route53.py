@@ -103,3 +103,28 @@ def test_alias_records_to_a_distribution_and_validation_cnames_round_trip(
         {"Action": "DELETE", "ResourceRecordSet": cname}]})
     left = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
     assert {record["Type"] for record in left} == {"NS", "SOA"}
+
+
+def test_distribution_with_its_own_certificate_is_not_on_the_default_one(
+        client: Callable[..., Any]) -> None:
+    cloudfront = client("cloudfront")
+    certificate = client("acm").request_certificate(
+        DomainName="app.cert.test", ValidationMethod="DNS")["CertificateArn"]
+    viewer = {"ACMCertificateArn": certificate, "SSLSupportMethod": "sni-only",
+              "MinimumProtocolVersion": "TLSv1.2_2021"}
+    config = {
+        "CallerReference": "own-certificate", "Comment": "c", "Enabled": True,
+        "Aliases": {"Quantity": 1, "Items": ["app.cert.test"]},
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "web", "DomainName": "web.cert.test",
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                   "OriginProtocolPolicy": "http-only"}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "web", "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
+        "ViewerCertificate": viewer,
+    }
+    distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    read = cloudfront.get_distribution_config(Id=distribution["Id"])["DistributionConfig"]
+    assert read["ViewerCertificate"]["CloudFrontDefaultCertificate"] is False
+    assert read["ViewerCertificate"]["ACMCertificateArn"] == certificate

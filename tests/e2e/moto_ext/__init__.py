@@ -6,13 +6,14 @@ before it serves the first request. Each module's docstring names the gap it fil
 """
 from __future__ import annotations
 
-from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_tags, cloudfront_fidelity,
+from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_tags,
+                                cloudfront_custom_certificate, cloudfront_fidelity,
                                 cloudfront_vpc_origin, ec2_rule_description, ecs_service,
                                 elasticache_serverless, elbv2_scheme, rds_cluster, s3_owner)
 
 EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_service,
               cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner,
-              cloudfront_vpc_origin, acm_dns_validation)
+              cloudfront_vpc_origin, acm_dns_validation, cloudfront_custom_certificate)
 _INSTALLED: list[str] = []
 
 
