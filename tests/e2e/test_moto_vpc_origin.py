@@ -177,6 +177,12 @@ def test_distribution_keeps_vpc_origin_config_and_holds_the_origin(
     assert origin["VpcOriginConfig"] == {"VpcOriginId": origin_id, "OriginReadTimeout": 30,
                                          "OriginKeepaliveTimeout": 5}
 
+    config["Origins"]["Items"][0]["VpcOriginConfig"]["OriginReadTimeout"] = 121
+    with pytest.raises(ClientError) as too_long:
+        cloudfront.update_distribution(Id=distribution["Id"], IfMatch=read["ETag"],
+                                       DistributionConfig=config)
+    assert _code(too_long) == ("InvalidArgument", 400)
+
     with pytest.raises(ClientError) as in_use:
         cloudfront.delete_vpc_origin(Id=origin_id, IfMatch=created["ETag"])
     assert _code(in_use) == ("CannotDeleteEntityWhileInUse", 409)

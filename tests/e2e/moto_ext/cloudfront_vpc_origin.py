@@ -47,8 +47,9 @@ What AWS documents, and what is modelled here:
   https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCloudFrontVPCOriginServiceRolePolicy.html).
   The guide does not say when AWS removes it, so deleting the last VPC origin leaves it.
 - Distribution origins: ``VpcOriginConfig`` with ``VpcOriginId``, ``OriginReadTimeout``
-  (1-120 s, default 30) and ``OriginKeepaliveTimeout`` (default 5), as the
-  CreateDistribution shapes document; ``OwnerAccountId`` is returned only when given.
+  (1-120 s, default 30) and ``OriginKeepaliveTimeout`` (1-120 s, default 5); a timeout
+  out of range is ``InvalidArgument``; ``OwnerAccountId`` is returned only when given
+  (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_VpcOriginConfig.html).
 """
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ SUPPORTED_REGIONS = frozenset((
     "il-central-1", "me-south-1", "me-central-1", "sa-east-1", "mx-central-1"))
 DEPLOYING, DEPLOYED = "Deploying", "Deployed"
 ORIGIN_DEFAULTS = {"OriginReadTimeout": 30, "OriginKeepaliveTimeout": 5}
+TIMEOUT_RANGE = range(1, 121)
 PATHS = {
     "{0}/2020-05-31/vpc-origin$": CloudFrontResponse.dispatch,
     "{0}/2020-05-31/vpc-origin/(?P<vpc_origin_id>[^/]+)$": CloudFrontResponse.dispatch,
@@ -270,6 +272,14 @@ def _list(self: CloudFrontResponse) -> ActionResult:
         "IsTruncated": False, "Quantity": len(items), "Items": items or None}})
 
 
+def _vpc_origin_config(given: dict[str, Any]) -> dict[str, Any]:
+    config = ORIGIN_DEFAULTS | {key: value for key, value in given.items() if value is not None}
+    for timeout in ORIGIN_DEFAULTS:
+        if int(config[timeout]) not in TIMEOUT_RANGE:
+            raise _error("InvalidArgument", f"{timeout} must be between 1 and 120 seconds.")
+    return config
+
+
 def install() -> str:
     """Route the paths, register the five actions and keep VpcOriginConfig on origins."""
     urls.url_paths.update(PATHS)
@@ -283,9 +293,8 @@ def install() -> str:
         def __init__(self: Origin, origin: dict[str, Any]) -> None:
             origin_init(self, origin)
             if origin.get("VpcOriginConfig"):
-                self.vpc_origin_config = ORIGIN_DEFAULTS | {  # type: ignore[attr-defined]
-                    key: value for key, value in origin["VpcOriginConfig"].items()
-                    if value is not None}
+                self.vpc_origin_config = _vpc_origin_config(  # type: ignore[attr-defined]
+                    origin["VpcOriginConfig"])
         __init__.tap_extended = True  # type: ignore[attr-defined]
         Origin.__init__ = __init__  # type: ignore[method-assign]
     return NAME
