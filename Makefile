@@ -25,18 +25,25 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENT_SUFFIX ?= dev
 export ENVIRONMENT_SUFFIX
 PROFILES := dev pr4892 prod
+# The reference profiles plus the ephemeral profile in a given network (scripts/synth_profiles.py).
+SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan bench graph e2e e2e-all e2e-moto
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto plan-check golden record-plans
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of dev"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
+	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
 	@echo "make e2e-all the lives of dev, pr4892 and prod (E2E_JOBS at once, default 1)"
+	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
+	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
+	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
+	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -58,7 +65,7 @@ synth: install
 	$(CDKTF) synth --output cdktf.out
 
 lint: $(VENV)/.synced
-	$(PY) -m pylint main.py lib tests tools scripts/bench.py
+	$(PY) -m pylint main.py lib tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m "not slow" --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
@@ -67,13 +74,14 @@ unit: $(VENV)/.synced
 unit-slow: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m slow
 
-# Synthesizes the reference profiles with main.py for validate and scan, in one process
+# Synthesizes the reference profiles (and pr4892 in a given network) for validate, scan and
+# quotas, in one process
 # (the bindings load once: ~3 s instead of ~7.5 s).
 synth-profiles: $(VENV)/.synced
-	$(PY) -c 'import os, sys, main; sys.exit(max(main.main({**os.environ, "ENVIRONMENT_SUFFIX": env, "CDKTF_OUTDIR": f"$(BUILD)/synth/{env}"}) for env in sys.argv[1:]))' $(PROFILES)
+	PYTHONPATH=. $(PY) scripts/synth_profiles.py $(BUILD)/synth
 
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
-	scripts/validate.sh $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
+	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*))
 
 test: install
 	$(MAKE) --no-print-directory lint
@@ -104,7 +112,14 @@ scan: synth-profiles $(CHECKOV_VENV)/.installed
 	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
 
-# Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
+# Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many
+# environments fit in one account beside one dev and one prod, as Markdown; the README's
+# "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
+quotas: synth-profiles
+	@$(PY) tools/quotas.py $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
+
+# Timings against the floor, an empty cdktf stack (scripts/bench.py, medians of BENCH_RUNS,
+# CPU times, peak memory per process); exits 1 when a target is missed; not part of `make test`.
 BENCH_RUNS ?= 5
 bench: install
 	$(PY) scripts/bench.py --runs $(BENCH_RUNS)
@@ -132,6 +147,26 @@ e2e: install e2e-moto
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
 e2e-all: install e2e-moto
 	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES)
+
+# Plan guard (tools/plan_check.py): counts, forcing attributes and a verdict for a saved plan
+# (`terraform show -json` output, or the binary plan with PLAN_DIR, its stack directory);
+# exit 1 when a stateful resource would be deleted or replaced and ALLOW_REPLACE (addresses,
+# comma separated) does not name it. Its tests (tests/tools) run in `make scan`.
+PLAN_JSON ?=
+PLAN_DIR ?=
+PLAN_FORMAT ?= markdown
+plan-check: $(VENV)/.synced
+	@test -n "$(PLAN_JSON)" || { echo "usage: make plan-check PLAN_JSON=plan.json [PLAN_DIR=stack dir] [ALLOW_REPLACE=addr,...]" >&2; exit 2; }
+	$(PY) tools/plan_check.py --format $(PLAN_FORMAT) $(if $(PLAN_DIR),--chdir $(PLAN_DIR)) $(PLAN_JSON)
+
+# The plans tests/tools/test_plan_check.py reads, recorded with terraform on the emulator.
+record-plans: install
+	$(PY) -m tools.record_plans
+
+# The golden lists of resource addresses per profile (tests/unit/test_addresses.py), from
+# fresh synths in one process: after a change of addresses that is intended.
+golden: $(VENV)/.synced
+	$(PY) -m tests.unit.test_addresses
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the

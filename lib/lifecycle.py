@@ -8,8 +8,11 @@ plan that deletes or replaces one.
 """
 from __future__ import annotations
 
-from cdktf import TerraformResource
-from constructs import IConstruct
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the plan guard imports this module: it must not start jsii
+    from cdktf import TerraformResource
+    from constructs import IConstruct
 
 STATEFUL_TYPES: tuple[str, ...] = (
     "aws_rds_cluster",
@@ -26,6 +29,8 @@ def protect(scope: IConstruct) -> list[TerraformResource]:
     """Mark every stateful resource under ``scope`` with ``lifecycle.prevent_destroy``;
     returns them. Terraform then refuses, at plan time and before touching anything, any
     plan that would delete or replace one: ``destroy`` included."""
+    from cdktf import TerraformResource  # pylint: disable=import-outside-toplevel,redefined-outer-name
+
     protected = [node for node in scope.node.find_all()
                  if isinstance(node, TerraformResource)
                  and node.terraform_resource_type in STATEFUL_TYPES]

@@ -76,7 +76,9 @@ def test_protected_load_balancer_is_not_deleted(client: Callable[..., Any]) -> N
 
 def test_access_logging_writes_the_test_object(client: Callable[..., Any]) -> None:
     """Extension elbv2_access_logs (moto writes nothing); then S3 keeps the bucket, as
-    AWS does (moto matches): a non-empty bucket is not deleted."""
+    AWS does (moto matches): a non-empty bucket is not deleted, BucketNotEmpty (409),
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html and
+    https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html"""
     elbv2, s3 = client("elbv2"), client("s3")
     arn = _load_balancer(client, "logging-lb")
     s3.create_bucket(Bucket="alb-logs-ok")

@@ -1,0 +1,446 @@
+#!/usr/bin/env python
+"""Quota ledger: how many environments of each profile fit in one AWS account at default quotas.
+
+Usage: ``tools/quotas.py [--beside dev prod] LABEL=STACK_JSON...`` where each STACK_JSON is a
+synthesized ``cdk.tf.json`` (``make quotas`` passes dev, pr4892 and prod). For every quota-bound
+resource type in ``QUOTAS`` it prints, as a Markdown table: the count per environment, AWS's
+default quota, whether that quota is adjustable or hard, its scope, and how many environments of
+each label fit in a NEW account beside one of each ``--beside`` label (default: one dev and one
+prod). A new account-region starts with its default VPC, that VPC's internet gateway and its
+default security group (``BASELINE``): they count. A summary follows: the binding (smallest) bound
+for each ephemeral label, the rows below the goal of issue 13 (``GOAL`` ephemeral environments),
+and the hard quotas that bind below ``HARD_GOAL``.
+
+Counting rules:
+
+* Per-Region quotas count a resource in the Region of its provider (the stack's Region, or
+  ``us-east-1`` for the aliased provider of CloudFront, WAF and their logs); per-AZ quotas count
+  per Availability Zone index of the subnet; per-account quotas count everything.
+* Fargate vCPU is task CPU / 1024 times the tasks that can run on each capacity provider, at the
+  service's maximum scale (``aws_appautoscaling_target.max_capacity``); the cell also shows the
+  figure at ``desired_count``. The fit uses the maximum: a quota that holds only at rest fails
+  exactly when the services scale out under load, and then no task starts. Tasks beyond a
+  strategy's bases are split by weight, rounded up per provider: a task the weights split
+  unevenly may land on either, so each provider's figure is an upper bound.
+* Manual DB cluster snapshots: a cluster with a final snapshot leaves one per destroy, which
+  accumulates until someone deletes it; the count is "per destroy".
+
+Exit code 2 when an argument or a stack is not what the ledger expects.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable
+
+GOAL = 25  # ephemeral environments beside one dev and one prod (issue 13)
+HARD_GOAL = 100  # no hard quota may bind below this many ephemeral environments
+DEFAULT_BESIDE = ("dev", "prod")
+
+VPC = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html"
+ELB = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html"
+ECS = "https://docs.aws.amazon.com/general/latest/gr/ecs-service.html"
+AURORA = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/CHAP_Limits.html"
+CACHE = "https://docs.aws.amazon.com/general/latest/gr/elasticache-service.html"
+CLOUDFRONT = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html"
+WAF = "https://docs.aws.amazon.com/waf/latest/developerguide/limits.html"
+LOGS = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html"
+KMS = "https://docs.aws.amazon.com/kms/latest/developerguide/resource-limits.html"
+IAM = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
+S3 = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/BucketRestrictions.html"
+SNS = "https://docs.aws.amazon.com/general/latest/gr/sns.html"
+SECRETS = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html"
+CLOUDWATCH = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html"
+
+SCOPES = {"account": "account", "region": "Region", "az": "AZ"}
+ADJUSTABLE = {True: "yes", False: "**HARD**", None: "**HARD**? (not confirmed)"}
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One row of the ledger: what counts against which of AWS's default quotas.
+
+    ``default`` None means the page documents no limit on the number of such resources.
+    ``measure`` picks how resources count: ``resources`` (one each), ``fargate:<provider>``
+    (vCPU on that capacity provider) or ``final-snapshots`` (one per destroy).
+    """
+
+    quota: str  # AWS's name of the quota
+    default: int | None
+    adjustable: bool | None  # None: not confirmed, treated as hard
+    scope: str  # a key of SCOPES
+    url: str
+    types: tuple[str, ...]
+    measure: str = "resources"
+    where: tuple[tuple[str, str], ...] = ()  # attribute equalities a resource must meet
+
+
+# Default quotas as AWS documents them, with the page each value comes from. Where the pages
+# disagree or are dated, the current page's value is used:
+# - Fargate: quotas count vCPU since 2022 ("Fargate On-Demand vCPU resource count", 6 in each
+#   Region, adjustable; new accounts may start lower). Archived copies of the ECS guide still
+#   list the older "resource count" quotas of 1,000 tasks.
+# - Aurora DB cluster parameter groups: the English page says adjustable; older Japanese and
+#   Chinese translations of it say not adjustable. ap-south-1 has 20 DB instances and 20 DB
+#   subnet groups instead of 40 and 50.
+# - CloudFront distributions: 500 per account today; older pages say 200 (web distributions).
+# - S3 general purpose buckets: 10,000 per account today; older pages say 100.
+# - ElastiCache serverless caches: 40 per Region, adjustable (quota L-BBCDAECC), read from the
+#   quota table of the general reference page.
+# - Secrets Manager: 500,000 secrets per Region; whether it is adjustable could not be read from
+#   the copies of the page available here, so the row is treated as hard (adjustable None); it
+#   binds at a quarter of a million environments either way.
+# - CloudWatch: "no limit on the total number of alarms per account"; dashboards have limits on
+#   metrics per dashboard, none on their number.
+# - CloudWatch Logs resource policies: "Up to 10 CloudWatch Logs resource policies per Region
+#   per account. This quota can't be changed." The PutResourcePolicy reference now adds policies
+#   scoped to one log group (resourceArn), one per log group, beside the 10; the stack's policy
+#   is account-level and counts against the 10.
+QUOTAS: dict[str, Quota] = {
+    "VPCs": Quota("VPCs per Region", 5, True, "region", VPC, ("aws_vpc",)),
+    "Internet gateways": Quota("Internet gateways per Region", 5, True, "region", VPC,
+                               ("aws_internet_gateway",)),
+    "NAT gateways": Quota("NAT gateways per Availability Zone", 5, True, "az", VPC,
+                          ("aws_nat_gateway",)),
+    "Elastic IPs": Quota("Elastic IP addresses per Region", 5, True, "region", VPC, ("aws_eip",)),
+    "Gateway VPC endpoints": Quota("Gateway VPC endpoints per Region", 20, True, "region", VPC,
+                                   ("aws_vpc_endpoint",), where=(("vpc_endpoint_type", "Gateway"),)),
+    "Security groups": Quota("VPC security groups per Region", 2500, True, "region", VPC,
+                             ("aws_security_group", "aws_default_security_group")),
+    "Application Load Balancers": Quota("Application Load Balancers per Region", 50, True,
+                                        "region", ELB, ("aws_lb",)),
+    "Target groups": Quota("Target Groups per Region", 3000, True, "region", ELB,
+                           ("aws_lb_target_group",)),
+    "ECS clusters": Quota("Clusters per account", 10000, True, "region", ECS, ("aws_ecs_cluster",)),
+    "Fargate On-Demand vCPU": Quota("Fargate On-Demand vCPU resource count", 6, True, "region",
+                                    ECS, ("aws_ecs_service",), "fargate:FARGATE"),
+    "Fargate Spot vCPU": Quota("Fargate Spot vCPU resource count", 6, True, "region", ECS,
+                               ("aws_ecs_service",), "fargate:FARGATE_SPOT"),
+    "Aurora DB clusters": Quota("DB clusters", 40, True, "region", AURORA, ("aws_rds_cluster",)),
+    "Aurora DB instances": Quota("DB instances", 40, True, "region", AURORA,
+                                 ("aws_rds_cluster_instance", "aws_db_instance")),
+    "DB cluster parameter groups": Quota("DB cluster parameter groups", 50, True, "region", AURORA,
+                                         ("aws_rds_cluster_parameter_group",)),
+    "DB subnet groups": Quota("DB subnet groups", 50, True, "region", AURORA,
+                              ("aws_db_subnet_group",)),
+    "Manual DB cluster snapshots": Quota("Manual DB cluster snapshots", 100, True, "region", AURORA,
+                                         ("aws_rds_cluster",), "final-snapshots"),
+    "ElastiCache serverless caches": Quota("Serverless Caches per Region", 40, True, "region",
+                                           CACHE, ("aws_elasticache_serverless_cache",)),
+    "CloudFront distributions": Quota("Distributions per AWS account", 500, True, "account",
+                                      CLOUDFRONT, ("aws_cloudfront_distribution",)),
+    "CloudFront VPC origins": Quota("VPC origins per AWS account", 25, True, "account", CLOUDFRONT,
+                                    ("aws_cloudfront_vpc_origin",)),
+    "WAF web ACLs (CLOUDFRONT)": Quota("Maximum number of web ACLs", 100, True, "account", WAF,
+                                       ("aws_wafv2_web_acl",), where=(("scope", "CLOUDFRONT"),)),
+    "CloudWatch Logs resource policies": Quota("Resource policies", 10, False, "region",
+                                               LOGS, ("aws_cloudwatch_log_resource_policy",)),
+    "KMS customer managed keys": Quota("AWS KMS keys", 100000, True, "region", KMS,
+                                       ("aws_kms_key",)),
+    "IAM roles": Quota("Roles per account", 1000, True, "account", IAM, ("aws_iam_role",)),
+    "S3 general purpose buckets": Quota("General purpose buckets per account", 10000, True,
+                                        "account", S3, ("aws_s3_bucket",)),
+    "SNS topics": Quota("Topics (standard) per account", 100000, True, "region", SNS,
+                        ("aws_sns_topic",)),
+    "Secrets Manager secrets": Quota("Secrets", 500000, None, "region", SECRETS,
+                                     ("aws_secretsmanager_secret",)),
+    "CloudWatch alarms": Quota("Alarms", None, True, "region", CLOUDWATCH,
+                               ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")),
+    "CloudWatch dashboards": Quota("Dashboards", None, True, "region", CLOUDWATCH,
+                                   ("aws_cloudwatch_dashboard",)),
+}
+
+# What a new account-region already holds: its default VPC, with an internet gateway and a
+# default security group.
+BASELINE = {"VPCs": 1, "Internet gateways": 1, "Security groups": 1}
+
+AZ_INDEX = re.compile(r"names,\s*(\d+)\s*\)")
+REFERENCE = re.compile(r"\$\{(aws_\w+)\.([\w-]+)\.")
+
+Usage = dict[str, Fraction]  # usage by scope key (account, Region, Region/AZ)
+
+
+class LedgerError(Exception):
+    """The ledger's inputs are not what it expects (a message for the user, no traceback)."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one environment uses of one quota: the figure the fit uses, and what the cell shows."""
+
+    usage: Usage
+    shown: str
+
+
+def number(value: Fraction) -> str:
+    """A count or vCPU figure as the table shows it: 3, 0.25, 13.5."""
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def regions(document: dict[str, Any]) -> dict[str, str]:
+    """Region of each AWS provider: ``aws`` for the default one, ``aws.<alias>`` for aliases."""
+    providers = document.get("provider", {}).get("aws", [])
+    providers = providers if isinstance(providers, list) else [providers]
+    found = {}
+    for provider in providers:
+        key = f"aws.{provider['alias']}" if provider.get("alias") else "aws"
+        found[key] = provider.get("region", "us-east-1")
+    if "aws" not in found:
+        raise LedgerError("the stack has no default AWS provider")
+    return found
+
+
+def profile_of(document: dict[str, Any]) -> str:
+    """The profile name from the default AWS provider's ``Profile`` default tag ('' if none)."""
+    providers = document.get("provider", {}).get("aws", [])
+    for provider in providers if isinstance(providers, list) else [providers]:
+        if not provider.get("alias"):
+            for tags in provider.get("default_tags", []):
+                return str(tags.get("tags", {}).get("Profile", ""))
+    return ""
+
+
+def resources(document: dict[str, Any], types: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(logical id, block) of every resource of ``types``."""
+    found = []
+    for rtype in types:
+        found.extend(document.get("resource", {}).get(rtype, {}).items())
+    return found
+
+
+def key_of(document: dict[str, Any], block: dict[str, Any], scope: str) -> str:
+    """The scope key a resource counts under: account, its Region, or Region/AZ index."""
+    if scope == "account":
+        return "account"
+    region = regions(document).get(block.get("provider", "aws"), "?")
+    if scope == "region":
+        return region
+    subnet = REFERENCE.search(str(block.get("subnet_id", "")))
+    zone = ""
+    if subnet:
+        zone = str(document["resource"].get(subnet.group(1), {}).get(subnet.group(2), {})
+                   .get("availability_zone", ""))
+    index = AZ_INDEX.search(zone)
+    return f"{region}/az{index.group(1)}" if index else f"{region}/{zone or '?'}"
+
+
+def tasks_on(provider: str, strategy: list[dict[str, Any]], tasks: int) -> int:
+    """Upper bound of the tasks ``strategy`` places on ``provider`` when ``tasks`` run."""
+    if not strategy:
+        return tasks if provider == "FARGATE" else 0
+    mine = [item for item in strategy if item["capacity_provider"] == provider]
+    if not mine:
+        return 0
+    base = min(tasks, int(mine[0].get("base", 0)))
+    rest = max(0, tasks - sum(int(item.get("base", 0)) for item in strategy))
+    weights = sum(int(item.get("weight", 0)) for item in strategy)
+    share = math.ceil(Fraction(rest * int(mine[0].get("weight", 0)), weights)) if weights else 0
+    return base + share
+
+
+def service_tasks(document: dict[str, Any], logical_id: str,
+                  service: dict[str, Any]) -> tuple[Fraction, int, int, list[dict[str, Any]]]:
+    """(vCPU per task, desired count, maximum count, capacity provider strategy) of a service."""
+    task = REFERENCE.search(str(service.get("task_definition", "")))
+    if task is None or task.group(1) != "aws_ecs_task_definition":
+        raise LedgerError(f"service {logical_id} names no task definition of the stack")
+    definition = document["resource"]["aws_ecs_task_definition"].get(task.group(2))
+    if definition is None or "cpu" not in definition:
+        raise LedgerError(f"task definition {task.group(2)} has no cpu")
+    desired = int(service.get("desired_count", 1))
+    maximum = desired
+    for _, target in resources(document, ["aws_appautoscaling_target"]):
+        if f"aws_ecs_service.{logical_id}." in str(target.get("resource_id", "")):
+            maximum = max(desired, int(target["max_capacity"]))
+    strategy = service.get("capacity_provider_strategy") or []
+    if not strategy and "launch_type" not in service:  # the cluster's default strategy applies
+        for _, providers in resources(document, ["aws_ecs_cluster_capacity_providers"]):
+            strategy = providers.get("default_capacity_provider_strategy") or strategy
+    return Fraction(int(definition["cpu"]), 1024), desired, maximum, list(strategy)
+
+
+def measure(document: dict[str, Any], row: Quota) -> Measured:
+    """What the environment in ``document`` uses of the quota ``row``."""
+    usage: Usage = {}
+    if row.measure.startswith("fargate:"):
+        provider = row.measure.split(":", 1)[1]
+        at_desired = Fraction(0)
+        for logical_id, service in resources(document, row.types):
+            if service.get("launch_type", "FARGATE") != "FARGATE":
+                continue  # EC2 or EXTERNAL: no Fargate vCPU
+            vcpu, desired, maximum, strategy = service_tasks(document, logical_id, service)
+            key = key_of(document, service, row.scope)
+            usage[key] = usage.get(key, Fraction(0)) + vcpu * tasks_on(provider, strategy, maximum)
+            at_desired += vcpu * tasks_on(provider, strategy, desired)
+        total = sum(usage.values(), Fraction(0))
+        return Measured(usage, f"{number(total)} ({number(at_desired)} at desired)")
+    for _, block in resources(document, row.types):
+        if any(str(block.get(name)) != value for name, value in row.where):
+            continue
+        if row.measure == "final-snapshots" and block.get("skip_final_snapshot", False) is True:
+            continue
+        key = key_of(document, block, row.scope)
+        usage[key] = usage.get(key, Fraction(0)) + 1
+    peak = max(usage.values(), default=Fraction(0))
+    shown = number(peak) + (" per destroy" if row.measure == "final-snapshots" and peak else "")
+    return Measured(usage, shown)
+
+
+def used_in(row: Quota, name: str, beside: list[Usage], key: str) -> Fraction:
+    """What the new account's baseline and the ``beside`` environments use in scope ``key``."""
+    used = sum((usage.get(key, Fraction(0)) for usage in beside), Fraction(0))
+    return used + (BASELINE.get(name, 0) if row.scope != "account" else 0)
+
+
+def fit(row: Quota, name: str, beside: list[Usage], usage: Usage) -> int | None:
+    """How many environments using ``usage`` fit beside the ``beside`` ones (None: no bound)."""
+    if row.default is None:
+        return None
+    counts = [max(0, math.floor((row.default - used_in(row, name, beside, key)) / need))
+              for key, need in usage.items() if need > 0]
+    return min(counts, default=None)
+
+
+def fullest(row: Quota, name: str, beside: list[Usage]) -> Fraction:
+    """What the baseline and the ``beside`` environments use in the fullest scope key."""
+    keys = {key for usage in beside for key in usage}
+    return max((used_in(row, name, beside, key) for key in keys), default=Fraction(0))
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The measured environments and the fits, ready to print."""
+
+    labels: tuple[str, ...]
+    beside: tuple[str, ...]
+    profiles: dict[str, str]
+    cells: dict[str, dict[str, Measured]]  # row name -> label -> measured
+    fits: dict[str, dict[str, int | None]]  # row name -> label -> fit
+
+    def binding(self, label: str) -> tuple[int | None, list[str]]:
+        """The smallest fit of ``label`` and the rows that set it."""
+        bounds = [(fits[label], name) for name, fits in self.fits.items()
+                  if fits[label] is not None]
+        if not bounds:
+            return None, []
+        smallest = min(bound for bound, _ in bounds)
+        return smallest, [name for bound, name in bounds if bound == smallest]
+
+
+def build(documents: dict[str, dict[str, Any]], beside: tuple[str, ...] = DEFAULT_BESIDE) -> Ledger:
+    """Measure every environment against every row of ``QUOTAS``."""
+    missing = [label for label in beside if label not in documents]
+    if missing:
+        raise LedgerError(f"no stack labelled {', '.join(missing)} to fit the others beside")
+    cells = {name: {label: measure(document, row) for label, document in documents.items()}
+             for name, row in QUOTAS.items()}
+    fits = {name: {label: fit(row, name, [cells[name][b].usage for b in beside],
+                              cells[name][label].usage) for label in documents}
+            for name, row in QUOTAS.items()}
+    return Ledger(tuple(documents), beside, {label: profile_of(doc) for label, doc in documents.items()},
+                  cells, fits)
+
+
+def render(ledger: Ledger) -> str:
+    """The ledger as a Markdown table and summary lines."""
+    labels = ledger.labels
+    beside = " and ".join(f"one {label}" for label in ledger.beside)
+    header = (["resource", "quota (AWS name)", "scope", "default", "adjustable"] + list(labels) +
+              [f"fit: {label}" for label in labels] + ["source"])
+    lines = ["| " + " | ".join(header) + " |",
+             "| " + " | ".join(["---"] * 5 + ["---:"] * (2 * len(labels)) + ["---"]) + " |"]
+    for name, row in QUOTAS.items():
+        default = "none" if row.default is None else f"{row.default:,}"
+        cells = [name, row.quota, f"per {SCOPES[row.scope]}", default, ADJUSTABLE[row.adjustable]]
+        cells += [ledger.cells[name][label].shown for label in labels]
+        cells += ["no limit" if ledger.fits[name][label] is None else str(ledger.fits[name][label])
+                  for label in labels]
+        lines.append("| " + " | ".join(cells + [row.url]) + " |")
+    lines.append("")
+    lines.append(f"Fit: environments of that label that fit in a new account-region (default VPC, "
+                 f"its internet gateway and default security group included) beside {beside}, "
+                 f"at default quotas. Fargate figures are vCPU at maximum scale (at desired count "
+                 f"in brackets).")
+    for name, row in QUOTAS.items():
+        used = fullest(row, name, [ledger.cells[name][b].usage for b in ledger.beside])
+        if row.default is not None and used > row.default:
+            lines.append(f"- {beside} alone exceed {name}: {number(used)} of {row.default:,} "
+                         f"per {SCOPES[row.scope]}.")
+    ephemeral = [label for label in labels
+                 if label not in ledger.beside and ledger.profiles[label] == "ephemeral"]
+    for label in ephemeral or [label for label in labels if label not in ledger.beside]:
+        lines.extend(summary(ledger, label))
+    return "\n".join(lines)
+
+
+def summary(ledger: Ledger, label: str) -> list[str]:
+    """The summary lines of one label: binding bound, rows below the goals, the goal's verdict."""
+    beside = " and ".join(f"one {other}" for other in ledger.beside)
+    smallest, rows = ledger.binding(label)
+    hard = sorted((fits[label], name) for name, fits in ledger.fits.items()
+                  if QUOTAS[name].adjustable is not True and fits[label] is not None
+                  and fits[label] < HARD_GOAL)
+    short = sorted((fits[label], name) for name, fits in ledger.fits.items()
+                   if fits[label] is not None and fits[label] < GOAL)
+    kinds = ", ".join(f"{name} ({'adjustable' if QUOTAS[name].adjustable else 'HARD'})"
+                      for name in rows)
+    met = not short and not hard
+    return [
+        f"- **{label}**: " + ("no quota bounds it" if smallest is None else
+                              f"{smallest} fit beside {beside}, bound by {kinds}") + ".",
+        f"- **{label}**: below the goal of {GOAL}: "
+        + (", ".join(f"{name} {count}" for count, name in short) or "none") + ".",
+        f"- **{label}**: hard quotas binding below {HARD_GOAL}: "
+        + (", ".join(f"{name} {count}" for count, name in hard) or "none") + ".",
+        f"- **{label}**: goal of issue 13 (at least {GOAL} fit, no hard quota binds below "
+        f"{HARD_GOAL}): {'met' if met else 'NOT met'}.",
+    ]
+
+
+def parse(pairs: list[str]) -> dict[str, Path]:
+    """``LABEL=PATH`` arguments, in order."""
+    found: dict[str, Path] = {}
+    for pair in pairs:
+        label, sep, path = pair.partition("=")
+        if not sep or not label or not path:
+            raise LedgerError(f"{pair!r} is not LABEL=STACK_JSON")
+        if label in found:
+            raise LedgerError(f"label {label!r} given twice")
+        found[label] = Path(path)
+    return found
+
+
+def load(paths: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """The stack JSON of each label."""
+    documents = {}
+    for label, path in paths.items():
+        if not path.is_file():
+            raise LedgerError(f"{path} is missing (synthesize first)")
+        documents[label] = json.loads(path.read_text(encoding="utf-8"))
+    return documents
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("stacks", nargs="+", metavar="LABEL=STACK_JSON",
+                        help="a synthesized cdk.tf.json, labelled (dev=build/.../cdk.tf.json)")
+    parser.add_argument("--beside", nargs="+", default=list(DEFAULT_BESIDE), metavar="LABEL",
+                        help="labels of which one each is deployed (default: dev prod)")
+    args = parser.parse_args(argv)
+    try:
+        ledger = build(load(parse(args.stacks)), tuple(args.beside))
+    except LedgerError as error:
+        print(f"quotas: {error}", file=sys.stderr)
+        return 2
+    print(render(ledger))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
