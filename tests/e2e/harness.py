@@ -217,15 +217,6 @@ class Run:  # pylint: disable=too-many-instance-attributes
                 from None
         return body
 
-    def lock_info(self) -> dict[str, Any] | None:
-        """The lock object's content (who holds the state), or None when unlocked."""
-        s3 = self.client("s3", GLOBAL_REGION)
-        try:
-            body = s3.get_object(Bucket=STATE_BUCKET, Key=f"{self.state_key}.tflock")["Body"]
-        except s3.exceptions.NoSuchKey:
-            return None
-        return dict(json.loads(body.read()))
-
     def check_state_unlocked(self) -> dict[str, Any]:
         """The state object parses and no lock object is left; returns the state."""
         state = json.loads(self.state_bytes())
