@@ -119,7 +119,8 @@ scan: synth-profiles $(CHECKOV_VENV)/.installed
 quotas: synth-profiles
 	@$(PY) tools/quotas.py $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
-# Timings against the floor (scripts/bench.py, medians of BENCH_RUNS); not part of `make test`.
+# Timings against the floor, an empty cdktf stack (scripts/bench.py, medians of BENCH_RUNS,
+# CPU times, peak memory per process); exits 1 when a target is missed; not part of `make test`.
 BENCH_RUNS ?= 5
 bench: install
 	$(PY) scripts/bench.py --runs $(BENCH_RUNS)

@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -45,9 +45,16 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     as PredefinedMetric,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudfront_vpc_origin import (
+    CloudfrontVpcOrigin,
+    CloudfrontVpcOriginTimeouts,
+    CloudfrontVpcOriginVpcOriginEndpointConfig,
+    CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.data_aws_security_group import DataAwsSecurityGroup
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import (
     DataAwsSecretsmanagerRandomPassword,
 )
@@ -103,6 +110,10 @@ HTTPS_PORT = 443
 # TLS 1.3 and 1.2 only, forward-secret ciphers: AWS's recommended current policy.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+# The security group CloudFront creates in a VPC for the interfaces of its VPC origins.
+VPC_ORIGINS_SERVICE_GROUP = "CloudFront-VPCOrigins-Service-SG"
+# Creating or updating a VPC origin deploys it to CloudFront's network: allow for it.
+VPC_ORIGIN_TIMEOUTS = {"create": "30m", "update": "30m", "delete": "30m"}
 ACCESS_LOG_PREFIX = "alb"
 # Below nginx's 75 s keep-alive, so the load balancer (not the target) closes idle
 # connections and never forwards onto a socket the target is closing (502s); above
@@ -191,6 +202,8 @@ class AppTierProps:  # pylint: disable=too-many-instance-attributes
     # Customer key for the origin-verify secret (the data tier's key in TapStack).
     # Default: None, the account's AWS-managed Secrets Manager key.
     secret_key_arn: str | None = None
+    # The us-east-1 provider, for the CloudFront VPC origin (settings.private_origin).
+    global_provider: TerraformProvider | None = None
 
 
 class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
@@ -201,6 +214,9 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         if props.container_secrets and not props.readable_secret_arns:
             raise ValueError("container_secrets need readable_secret_arns: the execution role "
                              "could not read them and every task would fail to start")
+        if props.settings.private_origin and props.global_provider is None:
+            raise ValueError("a private origin needs AppTierProps.global_provider (us-east-1) "
+                             "for its CloudFront VPC origin")
         settings = props.settings
         self._props = props
         https = settings.certificate_arn is not None
@@ -212,9 +228,10 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         bucket_id, bucket_policy = self._access_log_bucket()
         self.log_bucket_name: str = bucket_id
         alb = Lb(
-            self, "alb", name=props.names.alb, internal=False, load_balancer_type="application",
+            self, "alb", name=props.names.alb, internal=settings.private_origin,
+            load_balancer_type="application",
             security_groups=[props.network.alb_security_group_id],
-            subnets=props.network.public_subnet_ids,
+            subnets=props.network.alb_subnet_ids,
             drop_invalid_header_fields=True,
             enable_deletion_protection=settings.alb_deletion_protection,
             idle_timeout=IDLE_TIMEOUT_SECONDS,
@@ -229,7 +246,13 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         self.target_group_arn: str = target_group.arn
         self.target_group_arn_suffix: str = target_group.arn_suffix
         rule = self._listeners(https)
-        self._security_group_rules(HTTPS_PORT if https else HTTP_PORT)
+        origin_port = HTTPS_PORT if https else HTTP_PORT
+        self.vpc_origin_id: str | None = None
+        if settings.private_origin:
+            self.vpc_origin_id = self._vpc_origin(alb, origin_port)
+        else:
+            self._from_cloudfront_edge(origin_port)
+        self._security_group_rules()
 
         insights_logs = CloudwatchLogGroup(
             self, "insights-logs", name=props.names.container_insights_log_group,
@@ -368,10 +391,34 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
                 http_header_name=ORIGIN_VERIFY_HEADER, values=[self.origin_verify_value]))],
             action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group_arn)])
 
-    def _security_group_rules(self, origin_port: int) -> None:
-        """Rules on the network tier's empty groups: CloudFront -> ALB -> tasks -> 443 out."""
+    def _vpc_origin(self, alb: Lb, origin_port: int) -> str:
+        """The CloudFront VPC origin of the internal load balancer, and the one ingress
+        rule: from the security group CloudFront creates for VPC origins in the VPC."""
+        props = self._props
+        https = origin_port == HTTPS_PORT
+        origin = CloudfrontVpcOrigin(
+            self, "vpc-origin", provider=props.global_provider,
+            vpc_origin_endpoint_config=[CloudfrontVpcOriginVpcOriginEndpointConfig(
+                name=props.names.vpc_origin, arn=alb.arn, http_port=HTTP_PORT,
+                https_port=HTTPS_PORT,
+                origin_protocol_policy="https-only" if https else "http-only",
+                origin_ssl_protocols=[CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols(
+                    items=["TLSv1.2"], quantity=1)])],
+            timeouts=CloudfrontVpcOriginTimeouts(**VPC_ORIGIN_TIMEOUTS))
+        service_group = DataAwsSecurityGroup(
+            self, "vpc-origins-sg", vpc_id=props.network.vpc_id,
+            name=VPC_ORIGINS_SERVICE_GROUP,
+            depends_on=[origin])  # CloudFront creates it with the VPC's first VPC origin
+        VpcSecurityGroupIngressRule(
+            self, "alb-from-vpc-origin", security_group_id=props.network.alb_security_group_id,
+            referenced_security_group_id=service_group.id, ip_protocol="tcp",
+            from_port=origin_port, to_port=origin_port,
+            description="CloudFront VPC origin interfaces")
+        return origin.id
+
+    def _from_cloudfront_edge(self, origin_port: int) -> None:
+        """Internet-facing fallback: the one ingress rule admits CloudFront's servers."""
         network = self._props.network
-        port = self._props.settings.container_port
         cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront-origin-facing",
                                                  name=CLOUDFRONT_ORIGIN_FACING)
         # One rule only: the prefix list counts as ~55 rules against the group's quota of 60.
@@ -379,6 +426,11 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
             self, "alb-from-cloudfront", security_group_id=network.alb_security_group_id,
             prefix_list_id=cloudfront.id, ip_protocol="tcp", from_port=origin_port,
             to_port=origin_port, description="CloudFront origin-facing servers")
+
+    def _security_group_rules(self) -> None:
+        """Rules on the network tier's empty groups: ALB -> tasks -> 443 out."""
+        network = self._props.network
+        port = self._props.settings.container_port
         VpcSecurityGroupEgressRule(
             self, "alb-to-tasks", security_group_id=network.alb_security_group_id,
             referenced_security_group_id=network.task_security_group_id, ip_protocol="tcp",

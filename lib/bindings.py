@@ -1,16 +1,24 @@
-"""Fast loading of the AWS provider bindings.
+"""Fast loading of the AWS provider bindings, on the Python side and in the jsii kernel.
 
-The package ``cdktf_cdktf_provider_aws`` imports all ~2,200 resource modules in its
+Python. The package ``cdktf_cdktf_provider_aws`` imports all ~2,200 resource modules in its
 ``__init__`` (about 10 s and 550 MB of Python), although the stack uses a few dozen.
 Every resource module is self-contained: it only needs the package's ``_jsii``
 submodule, which loads the jsii assembly. ``install()`` registers an empty package
 module under the real name and path before the first submodule import, so that
 ``from cdktf_cdktf_provider_aws.vpc import Vpc`` loads ``_jsii`` and ``vpc`` only.
 
-It exposes ``install()``; ``lib/__init__.py`` calls it, so every importer of ``lib``
-(``main.py``, the tests) gets the fast path. When the package layout is not the one
-this relies on, or ``TAP_FULL_PROVIDER_IMPORT=1`` is set (the equivalence test uses
-it), the normal import runs instead. Both paths synthesize identical JSON.
+JavaScript. The jsii kernel (node) requires the provider package's ``lib/index.js``,
+which requires all ~2,200 resource modules (~600 MB, most of a synth's time).
+``install_js()`` adds ``--require lib/jsii_lazy.js`` to ``NODE_OPTIONS`` before the
+kernel starts: that preload turns the index into getters that load a submodule on first
+access, after checking the index's shape in every process (so a reinstall or another
+bindings version is checked again, and nothing is written anywhere); any other shape
+loads in full with a one-line notice. ``TAP_FULL_PROVIDER_JS=1`` turns it off.
+
+``lib/__init__.py`` calls both, so every importer of ``lib`` (``main.py``, the tests)
+gets the fast paths. When the package layout is not the one they rely on, or
+``TAP_FULL_PROVIDER_IMPORT=1`` / ``TAP_FULL_PROVIDER_JS=1`` is set (the equivalence test
+uses them), the normal load runs instead. Both paths synthesize identical JSON.
 """
 from __future__ import annotations
 
@@ -20,9 +28,12 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import MutableMapping
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 FULL_IMPORT_VARIABLE = "TAP_FULL_PROVIDER_IMPORT"
+FULL_JS_VARIABLE = "TAP_FULL_PROVIDER_JS"
+LAZY_JS = Path(__file__).with_name("jsii_lazy.js")
 
 
 def _package_dir() -> Path | None:
@@ -59,3 +70,36 @@ def install() -> str:
     module.__tap_fast__ = True  # type: ignore[attr-defined]
     sys.modules[PACKAGE] = module
     return "fast"
+
+
+def node_require_option(script: Path) -> str:
+    """``--require <script>`` as NODE_OPTIONS parses it (double quotes, backslash escapes)."""
+    quoted = str(script).replace("\\", "\\\\").replace('"', '\\"')
+    return f'--require "{quoted}"'
+
+
+def kernel_started() -> bool:
+    """Whether a jsii assembly is loaded (its ``<package>._jsii`` module is imported)."""
+    return any(name.endswith("._jsii") for name in sys.modules)
+
+
+def install_js(environ: MutableMapping[str, str] | None = None) -> str:
+    """Preload ``lib/jsii_lazy.js`` into the jsii kernel through NODE_OPTIONS; the mode used.
+
+    ``"lazy"``: the preload is in ``environ`` (``os.environ`` by default), which the kernel
+    and this process's other node children inherit (it acts on the provider's index only).
+    ``"full"``: turned off, or too late, because a jsii assembly is loaded already (the
+    kernel is running, with the environment it started with).
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(FULL_JS_VARIABLE) == "1":
+        return "full"
+    if kernel_started():
+        print("tap: the jsii kernel started before lib was imported; the AWS provider's "
+              "JavaScript loads in full", file=sys.stderr)
+        return "full"
+    option = node_require_option(LAZY_JS)
+    current = environ.get("NODE_OPTIONS", "")
+    if option not in current:
+        environ["NODE_OPTIONS"] = f"{current} {option}".strip()
+    return "lazy"

@@ -36,6 +36,14 @@ AWS_REGIONS = frozenset(
 # Regions where new accounts get only two availability zones; everywhere else the
 # stack spreads over three.
 TWO_AZ_REGIONS = frozenset({"us-west-1"})
+# CloudFront VPC origins, per "Restrict access with VPC origins" in the CloudFront developer
+# guide: the commercial regions of AWS_REGIONS where they are not offered (the load
+# balancer is then internet-facing, HTTPS-only with CERTIFICATE_ARN), and the AZ IDs, in
+# regions that offer them, where they are not (us-east-1, us-west-1, ap-northeast-1,
+# ca-central-1).
+VPC_ORIGIN_UNAVAILABLE_REGIONS: frozenset[str] = frozenset({"ap-southeast-6"})
+VPC_ORIGIN_UNAVAILABLE_AZ_IDS: tuple[str, ...] = ("use1-az3", "usw1-az2", "apne1-az3",
+                                                  "cac1-az3")
 # CloudFront, its WAF web ACL and their logs and alarms live here, whatever AWS_REGION is.
 GLOBAL_REGION = "us-east-1"
 
@@ -79,6 +87,7 @@ MIN_SUBNETS_PER_TIER = 2
 # the network owner's egress (NAT or VPC endpoints) to pull images and reach AWS APIs;
 # "public" gives them public IPs in the public subnets, like the ephemeral profile.
 TASK_SUBNET_CHOICES = ("private", "public")
+_HOSTED_ZONE_RE = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -242,6 +251,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     certificate_arn: str | None = None  # regional ACM certificate for the ALB's HTTPS listener
     edge_certificate_arn: str | None = None  # us-east-1 ACM certificate for CloudFront aliases
     domain_names: tuple[str, ...] = ()
+    hosted_zone_id: str | None = None  # public zone: the stack makes certificate and records
     db_engine_version: str = DEFAULT_DB_ENGINE_VERSION
     cache_engine: str = DEFAULT_CACHE_ENGINE
     vpc_cidr: str = DEFAULT_VPC_CIDR
@@ -289,6 +299,12 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     def az_count(self) -> int:
         """Availability zones used: three, or two where the region offers only two."""
         return 2 if self.aws_region in TWO_AZ_REGIONS else 3
+
+    @property
+    def private_origin(self) -> bool:
+        """CloudFront reaches an internal load balancer through a VPC origin, wherever
+        VPC origins are offered; elsewhere the load balancer is internet-facing."""
+        return self.aws_region not in VPC_ORIGIN_UNAVAILABLE_REGIONS
 
     @property
     def tasks_in_public_subnets(self) -> bool:
@@ -376,8 +392,26 @@ def _domain_names(environ: Mapping[str, str]) -> tuple[str, ...]:
     return names
 
 
-def _certificates(environ: Mapping[str, str], region: str,
-                  domain_names: tuple[str, ...]) -> tuple[str | None, str | None]:
+def _hosted_zone(environ: Mapping[str, str], domain_names: tuple[str, ...]) -> str | None:
+    """HOSTED_ZONE_ID: the public zone in which the stack makes the viewer certificate's
+    validation records and the alias records of DOMAIN_NAMES. That the names lie inside
+    the zone can only be known from the zone's name, so the plan checks it."""
+    zone = _matching(environ, "HOSTED_ZONE_ID", _HOSTED_ZONE_RE,
+                     "a Route 53 hosted zone id (Z and up to 31 uppercase letters or digits)")
+    if zone is None:
+        return None
+    if not domain_names:
+        raise ConfigError("HOSTED_ZONE_ID", zone, "needs DOMAIN_NAMES, the names to serve in "
+                                                  "that zone")
+    if environ.get("EDGE_CERTIFICATE_ARN"):
+        raise ConfigError("HOSTED_ZONE_ID", zone,
+                          "HOSTED_ZONE_ID (the stack makes the certificate) and "
+                          "EDGE_CERTIFICATE_ARN (your own) exclude each other: set one")
+    return zone
+
+
+def _certificates(environ: Mapping[str, str], region: str, domain_names: tuple[str, ...],
+                  hosted_zone_id: str | None) -> tuple[str | None, str | None]:
     allowed = "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
     regional = _matching(environ, "CERTIFICATE_ARN", _ACM_ARN_RE, allowed)
     if regional is not None and _ACM_ARN_RE.match(regional).group(1) != region:  # type: ignore[union-attr]
@@ -385,16 +419,20 @@ def _certificates(environ: Mapping[str, str], region: str,
     edge = _matching(environ, "EDGE_CERTIFICATE_ARN", _ACM_ARN_RE, allowed)
     if edge is not None and _ACM_ARN_RE.match(edge).group(1) != GLOBAL_REGION:  # type: ignore[union-attr]
         raise ConfigError("EDGE_CERTIFICATE_ARN", edge, f"{allowed} in {GLOBAL_REGION}")
-    if bool(domain_names) != bool(edge):
+    if edge is not None and not domain_names:
+        raise ConfigError("EDGE_CERTIFICATE_ARN", edge, "needs DOMAIN_NAMES, the names it "
+                                                        "covers")
+    if domain_names and edge is None and hosted_zone_id is None:
         raise ConfigError("DOMAIN_NAMES", ",".join(domain_names),
-                          "DOMAIN_NAMES and EDGE_CERTIFICATE_ARN must be set together")
+                          "needs a viewer certificate: HOSTED_ZONE_ID (the stack makes it) "
+                          "or EDGE_CERTIFICATE_ARN (your own)")
     if regional is not None and not domain_names:
         # CloudFront checks the ALB's certificate against the Host it forwards; no
         # certificate covers the ALB's own *.elb.amazonaws.com name, so an HTTPS origin
         # only works behind the viewer's own domain names.
         raise ConfigError("CERTIFICATE_ARN", regional,
-                          "an HTTPS origin needs DOMAIN_NAMES and EDGE_CERTIFICATE_ARN too "
-                          "(the certificate must cover those names)")
+                          "an HTTPS origin needs DOMAIN_NAMES (with HOSTED_ZONE_ID or "
+                          "EDGE_CERTIFICATE_ARN) too (the certificate must cover those names)")
     return regional, edge
 
 
@@ -462,7 +500,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     region = _region(environ, "AWS_REGION")
     tag_rule = "1-256 characters: letters, digits, spaces and _ . : / = + - @"
     domain_names = _domain_names(environ)
-    certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names)
+    hosted_zone_id = _hosted_zone(environ, domain_names)
+    certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names,
+                                                          hosted_zone_id)
     profile = PROFILES[profile_name_for(suffix)]
     return Settings(
         environment_suffix=suffix,
@@ -487,6 +527,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         certificate_arn=certificate_arn,
         edge_certificate_arn=edge_certificate_arn,
         domain_names=domain_names,
+        hosted_zone_id=hosted_zone_id,
         db_engine_version=_db_engine_version(environ),
         cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
         vpc_cidr=_vpc_cidr(environ),

@@ -68,6 +68,7 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionOrigin,
     CloudfrontDistributionOriginCustomHeader,
     CloudfrontDistributionOriginCustomOriginConfig,
+    CloudfrontDistributionOriginVpcOriginConfig,
     CloudfrontDistributionRestrictions,
     CloudfrontDistributionRestrictionsGeoRestriction,
     CloudfrontDistributionViewerCertificate,
@@ -106,6 +107,7 @@ from lib.log_bucket import LogBucket, LogBucketProps
 from lib.log_bucket import log_bucket as create_log_bucket
 from lib.naming import Names
 from lib.policies import statement
+from lib.viewer_domain import ViewerDomain, ViewerDomainProps
 
 # AWS managed CloudFront policies, by their fixed IDs (the same in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -174,6 +176,8 @@ class EdgeProps:
     origin_domain_name: str  # the load balancer's DNS name (a token)
     origin_verify_value: str  # the origin-verify secret (a token, never a literal)
     origin_protocol: str = "http"  # "http" (port 80) or "https" (443, TLS 1.2 only)
+    # The load balancer's CloudFront VPC origin (internal ALB); None: internet-facing ALB.
+    vpc_origin_id: str | None = None
 
 
 def _visibility(metric: str) -> Wafv2WebAclRuleVisibilityConfig:
@@ -240,11 +244,29 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         log_bucket = logs.bucket
         self.log_bucket_name: str = log_bucket.bucket
         self._waf_logging(props, web_acl, logs)
+        domain = self._viewer_domain(props)
+        self.viewer_certificate_arn: str | None = (
+            domain.certificate_arn if domain else props.settings.edge_certificate_arn)
         distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
         self.distribution_id: str = distribution.id
         self.distribution_arn: str = distribution.arn
         self.distribution_domain_name: str = distribution.domain_name
         self.distribution_hosted_zone_id: str = distribution.hosted_zone_id
+        if domain:
+            domain.alias_records(distribution.domain_name, distribution.hosted_zone_id)
+        viewer_host = (props.settings.domain_names[0] if props.settings.domain_names
+                       else distribution.domain_name)
+        self.viewer_url: str = f"https://{viewer_host}/"
+
+    def _viewer_domain(self, props: EdgeProps) -> ViewerDomain | None:
+        """The certificate and records of DOMAIN_NAMES in HOSTED_ZONE_ID, when given."""
+        settings = props.settings
+        if settings.hosted_zone_id is None:
+            return None
+        return ViewerDomain(self, "viewer-domain",
+                            props=ViewerDomainProps(zone_id=settings.hosted_zone_id,
+                                                    domain_names=settings.domain_names,
+                                                    provider=props.provider))
 
     def _web_acl(self, props: EdgeProps) -> Wafv2WebAcl:
         profile, names = props.settings.profile, props.names
@@ -351,16 +373,21 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             connection_timeout=ORIGIN_CONNECTION_TIMEOUT,
             custom_header=[CloudfrontDistributionOriginCustomHeader(
                 name=ORIGIN_VERIFY_HEADER, value=props.origin_verify_value)],
-            custom_origin_config=CloudfrontDistributionOriginCustomOriginConfig(
-                http_port=80, https_port=443,
-                origin_protocol_policy=ORIGIN_PROTOCOLS[props.origin_protocol],
-                origin_ssl_protocols=["TLSv1.2"],
-                origin_read_timeout=ORIGIN_READ_TIMEOUT,
-                origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT),
+            # Protocol, ports and TLS of a VPC origin are the VPC origin's (lib/app_tier.py).
+            custom_origin_config=None if props.vpc_origin_id else (
+                CloudfrontDistributionOriginCustomOriginConfig(
+                    http_port=80, https_port=443,
+                    origin_protocol_policy=ORIGIN_PROTOCOLS[props.origin_protocol],
+                    origin_ssl_protocols=["TLSv1.2"],
+                    origin_read_timeout=ORIGIN_READ_TIMEOUT,
+                    origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT)),
+            vpc_origin_config=CloudfrontDistributionOriginVpcOriginConfig(
+                vpc_origin_id=props.vpc_origin_id, origin_read_timeout=ORIGIN_READ_TIMEOUT,
+                origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT) if props.vpc_origin_id else None,
         )
-        if settings.edge_certificate_arn:
+        if self.viewer_certificate_arn:
             certificate = CloudfrontDistributionViewerCertificate(
-                acm_certificate_arn=settings.edge_certificate_arn, ssl_support_method="sni-only",
+                acm_certificate_arn=self.viewer_certificate_arn, ssl_support_method="sni-only",
                 minimum_protocol_version=VIEWER_TLS)
         else:
             certificate = CloudfrontDistributionViewerCertificate(

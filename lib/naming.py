@@ -37,6 +37,7 @@ _RULES = {
     "elasticache_serverless": _Rule(40, _HYPHENATED, "ElastiCache serverless cache names"),
     "s3_bucket": _Rule(63, re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"), "S3 bucket names"),
     "log_group": _Rule(512, re.compile(r"^[\w#/.-]+$"), "log group names"),
+    "vpc_origin": _Rule(64, re.compile(r"^[\w.-]+$"), "CloudFront VPC origin names"),
     "generic": _Rule(255, re.compile(r"^[A-Za-z0-9/_+=.@-]+$"), "names"),
     "waf": _Rule(128, re.compile(r"^[\w-]+$"), "WAF names"),
     "kms_alias": _Rule(256, re.compile(r"^alias/(?!aws/)[\w/-]+$"), "KMS aliases"),
@@ -81,6 +82,7 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         self.task_security_group = name("generic", f"{base}-tasks")
         # application tier
         self.alb = name("alb", f"{base}-alb")
+        self.vpc_origin = name("vpc_origin", f"{base}-alb")
         self.target_group = name("target_group", f"{base}-web")
         # S3 may not free a deleted bucket's name for a while, and anyone may take it.
         self.alb_log_bucket_prefix = self._bucket_prefix(suffix, f"{base}-alb-logs-")

@@ -27,8 +27,9 @@ groups are created in either mode.
 Exposes ``vpc_id``, ``public_subnet_ids``, ``private_subnet_ids``,
 ``isolated_subnet_ids``, ``workload_subnet_ids``, ``assign_public_ip``,
 ``alb_security_group_id``, ``task_security_group_id``, ``logs_key_arn``,
-``nat_gateway_count`` and ``availability_zones`` (one per isolated subnet, for the
-database instances).
+``nat_gateway_count``, ``availability_zones`` (one per isolated subnet, for the
+database instances) and ``alb_subnet_ids`` (private where CloudFront reaches the load
+balancer through a VPC origin, public elsewhere).
 """
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from lib.config import (NAT_NONE, NAT_PER_AZ, NAT_SINGLE, SUBNET_LIST_VARIABLES, ExistingNetwork,
-                        Settings)
+from lib.config import (NAT_NONE, NAT_PER_AZ, NAT_SINGLE, SUBNET_LIST_VARIABLES,
+                        VPC_ORIGIN_UNAVAILABLE_AZ_IDS, ExistingNetwork, Settings)
 from lib.kms import CustomerKey, KeyProps, logs_service_statement
 from lib.naming import Names
 from lib.policies import document, service_trust, statement
@@ -88,6 +89,16 @@ class NetworkProps:
     account_id: str  # token of aws_caller_identity
 
 
+def _vpc_origin_zone_check(subnet_id: str, variable: str) -> Postcondition:
+    """The internal load balancer's subnet must be in an AZ that offers VPC origins."""
+    unavailable = ", ".join(f'"{zone}"' for zone in VPC_ORIGIN_UNAVAILABLE_AZ_IDS)
+    return Postcondition(
+        condition=f"${{!contains([{unavailable}], self.availability_zone_id)}}",
+        error_message=f"{subnet_id} ({variable}) is in ${{self.availability_zone_id}}, where "
+                      "CloudFront VPC origins are not offered; the load balancer needs "
+                      "private subnets in other AZs.")
+
+
 class Network(Construct):  # pylint: disable=too-many-instance-attributes
     """The VPC and everything that routes packets in it, or the network given to it."""
 
@@ -99,7 +110,10 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         if settings.existing_network is None:
             self._own_vpc(props)
         else:
-            self._existing(settings.existing_network)
+            self._existing(settings.existing_network, settings.private_origin)
+        # An internal load balancer (behind a CloudFront VPC origin) in the private subnets.
+        self.alb_subnet_ids = (self.private_subnet_ids if settings.private_origin
+                               else self.public_subnet_ids)
         self.assign_public_ip = settings.tasks_in_public_subnets
         self.workload_subnet_ids = (self.public_subnet_ids if self.assign_public_ip
                                     else self.private_subnet_ids)
@@ -120,7 +134,10 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         settings, names = props.settings, props.names
         az_count = settings.az_count
         cidrs = subnet_cidrs(settings.vpc_cidr, az_count)
-        zones = DataAwsAvailabilityZones(self, "zones", state="available")
+        # Where CloudFront cannot place a VPC origin's interfaces, the subnets don't go.
+        excluded = list(VPC_ORIGIN_UNAVAILABLE_AZ_IDS) if settings.private_origin else None
+        zones = DataAwsAvailabilityZones(self, "zones", state="available",
+                                         exclude_zone_ids=excluded)
         self.availability_zones: list[str] = [Fn.element(zones.names, index)
                                               for index in range(az_count)]
 
@@ -161,18 +178,22 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
                     tags={"Name": f"{names.prefix}-s3"})
         self._flow_logs(props, vpc.id)
 
-    def _existing(self, network: ExistingNetwork) -> None:
+    def _existing(self, network: ExistingNetwork, private_origin: bool) -> None:
         """Reads the given VPC and subnets; the plan fails, naming the subnet and the
         problem, when a subnet is outside the VPC or a tier does not span two AZs."""
         tiers: dict[str, list[DataAwsSubnet]] = {}
         for tier in TIERS:
             variable = SUBNET_LIST_VARIABLES[tier]
             tiers[tier] = [
-                DataAwsSubnet(self, f"{tier}-{index}", id=subnet_id, lifecycle=(
-                    TerraformResourceLifecycle(postcondition=[Postcondition(
-                        condition=f'${{self.vpc_id == "{network.vpc_id}"}}',
-                        error_message=f"{subnet_id} ({variable}) is in ${{self.vpc_id}}, "
-                                      f"not in VPC_ID {network.vpc_id}.")])))
+                DataAwsSubnet(self, f"{tier}-{index}", id=subnet_id,
+                              lifecycle=TerraformResourceLifecycle(postcondition=[
+                                  Postcondition(
+                                      condition=f'${{self.vpc_id == "{network.vpc_id}"}}',
+                                      error_message=f"{subnet_id} ({variable}) is in "
+                                                    f"${{self.vpc_id}}, not in VPC_ID "
+                                                    f"{network.vpc_id}."),
+                                  *([_vpc_origin_zone_check(subnet_id, variable)]
+                                    if private_origin and tier == "private" else [])]))
                 for index, subnet_id in enumerate(network.subnet_ids(tier))]
         spread = [Postcondition(
             condition=Op.gte(Fn.length_of(Fn.distinct(

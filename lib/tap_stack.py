@@ -64,14 +64,14 @@ class TapStack(TerraformStack):
             container_environment=data.container_environment,
             container_secrets=data.container_secrets,
             readable_secret_arns=data.secret_arns, decrypt_key_arns=data.key_arns,
-            secret_key_arn=data.key_arn))
+            secret_key_arn=data.key_arn, global_provider=self.global_provider))
 
         # -- edge: lib/edge.py --
         self.edge = Edge(self, "edge", props=EdgeProps(
             settings=settings, names=names, account_id=account_id,
             provider=self.global_provider, origin_domain_name=self.app.alb_dns_name,
             origin_verify_value=self.app.origin_verify_value,
-            origin_protocol=self.app.origin_protocol))
+            origin_protocol=self.app.origin_protocol, vpc_origin_id=self.app.vpc_origin_id))
 
         # -- monitoring: lib/monitoring.py --
         self.monitoring = Monitoring(self, "monitoring", props=MonitoringProps(
@@ -132,6 +132,16 @@ class TapStack(TerraformStack):
                      "SNS topic in us-east-1 that the CloudFront and WAF alarms notify")
         self._output("dashboard_name", self.monitoring.dashboard_name,
                      "CloudWatch dashboard with a row per tier")
+        self._output("viewer_url", self.edge.viewer_url,
+                     "Where viewers reach the site: https:// and the first of DOMAIN_NAMES, "
+                     "or the distribution's own domain name")
+        self._output("viewer_certificate_arn", self.edge.viewer_certificate_arn or "",
+                     "ACM certificate (us-east-1) of DOMAIN_NAMES: made and validated by the "
+                     "stack with HOSTED_ZONE_ID, or EDGE_CERTIFICATE_ARN; empty with "
+                     "CloudFront's default certificate")
+        self._output("vpc_origin_id", self.app.vpc_origin_id or "",
+                     "CloudFront VPC origin of the internal load balancer; empty where VPC "
+                     "origins are not offered (internet-facing load balancer)")
         self._output("environment_suffix", settings.environment_suffix,
                      "Environment suffix this stack was synthesized for")
         self._output("aws_region", settings.aws_region, "Region of the stack")

@@ -159,16 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     WORKDIR.mkdir(parents=True, exist_ok=True)
     for stale in [*WORKDIR.glob("*.tfstate*"), *WORKDIR.glob("*.tfplan")]:
         stale.unlink()
-    # The harness's Run, for its environment only; the plans use the local backend.
     run = Run(Report(suffix="record-plans", life="-", network_guard=network_guard(),
-                     backend="local"))
+                     backend="local"))  # for its environment only
     with Emulator(WORKDIR / "emulator.log") as emulator:
         run.emulator = emulator
-        env = run.env()
-        for variable in ("TERRAFORM_STATE_BUCKET", "TERRAFORM_STATE_BUCKET_REGION",
-                         "TF_CLI_ARGS_init"):
-            env.pop(variable)
-        record(env, args.out)
+        record(run.env(), args.out)
     return 0
 
 

@@ -50,7 +50,9 @@ class Report:  # pylint: disable=too-many-instance-attributes
     suffix: str
     life: str
     network_guard: str
-    backend: str = "s3"  # the state is in the emulator's STATE_BUCKET, locked natively
+    # s3: the state is in the emulator's STATE_BUCKET, locked natively (every life);
+    # local: no backend settings (tools/record_plans.py, which uses only ``Run.env``)
+    backend: str = "s3"
     phases: list[tuple[str, float]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     resources: int | None = None
@@ -134,11 +136,12 @@ class Run:  # pylint: disable=too-many-instance-attributes
             "ENVIRONMENT_SUFFIX": self.suffix,
             "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "CI": "1",
             "TAP_OUTPUTS_FILE": str(self.outputs_file),
-            "TERRAFORM_STATE_BUCKET": STATE_BUCKET,
-            "TERRAFORM_STATE_BUCKET_REGION": GLOBAL_REGION,
-            # moto answers on an IP address: bucket-in-hostname addressing cannot work.
-            "TF_CLI_ARGS_init": "-backend-config=use_path_style=true",
         })
+        if self.report.backend == "s3":
+            env["TERRAFORM_STATE_BUCKET"] = STATE_BUCKET
+            env["TERRAFORM_STATE_BUCKET_REGION"] = GLOBAL_REGION
+            # moto answers on an IP address: bucket-in-hostname addressing cannot work.
+            env["TF_CLI_ARGS_init"] = "-backend-config=use_path_style=true"
         if self.allow_destroy:
             env["ALLOW_DESTROY"] = "true"
         env.update(self.settings_env)

@@ -6,8 +6,8 @@
   deploy-retry          the plan after the failure only creates what is missing (some,
                         not all); that saved plan is applied
   redeploy-interrupted  Ctrl-C (SIGINT to the process group) while a delayed call is in
-                        flight: ``cdktf deploy`` exits non-zero in time, no lock is left,
-                        the state object parses
+                        flight: ``terraform apply`` exits non-zero in time, no lock is
+                        left, the state object parses (why not ``cdktf deploy``: below)
   accidental-destroy    ``cdktf destroy`` of production without ALLOW_DESTROY: refused at
                         plan by prevent_destroy, nothing touched (state byte-identical)
   teardown              production's deliberate way down: the ALLOW_DESTROY=true
@@ -90,18 +90,25 @@ def deploy_retry(run: Run) -> None:
 
 
 def redeploy_interrupted(run: Run) -> None:
-    """Ctrl-C during a deploy, while a delayed call is in flight: the deploy stops in
-    time, releases the lock and leaves a state that parses."""
+    """Ctrl-C during a redeploy, while a delayed call is in flight: Terraform stops in
+    time, saves what it created, releases the lock, and the state parses.
+
+    The redeploy is ``terraform apply`` in the synthesized stack, not ``cdktf deploy``:
+    cdktf 0.21.0 answers Ctrl-C by aborting its Terraform child at once (a second signal
+    on top of the terminal's SIGINT), so Terraform exits without saving the state of the
+    calls in flight or releasing the lock (seen here: the lock left, and the next deploy
+    failing with WAFDuplicateItem for a web ACL created but never recorded)."""
     run.allow_destroy = False
     run.synth()
     faults.arm(run.url, DELAY_ACTION, service=DELAY_SERVICE, delay_seconds=DELAY_SECONDS,
                times=1)
-    path = run.log_path("deploy")
+    path = run.log_path("terraform-apply")
     try:
         with open(path, "w", encoding="utf-8") as out:
-            process = subprocess.Popen(run.cdktf_args("deploy"), env=run.env(), stdout=out,  # pylint: disable=consider-using-with
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+            process = subprocess.Popen(  # pylint: disable=consider-using-with
+                ["terraform", "apply", "-auto-approve", "-input=false", "-no-color"],
+                cwd=run.stack_dir, env=run.env(), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             _interrupt_when_fired(run, process)
         finally:
@@ -109,13 +116,14 @@ def redeploy_interrupted(run: Run) -> None:
     finally:
         faults.clear(run.url)
     text = path.read_text(encoding="utf-8", errors="replace")
-    if process.returncode == 0:
-        raise PhaseFailed(f"redeploy-interrupted: the deploy exited 0 after Ctrl-C (see {path})")
+    if process.returncode == 0 or "Interrupt received" not in text:
+        raise PhaseFailed(f"redeploy-interrupted: terraform apply exited {process.returncode} "
+                          f"after Ctrl-C, {'with' if 'Interrupt received' in text else 'without'}"
+                          f" 'Interrupt received' (see {path})")
     state = run.check_state_unlocked()
     run.report.notes.append(
         f"redeploy-interrupted: Ctrl-C during a delayed {DELAY_ACTION}: exit "
-        f"{process.returncode}, {managed_resources(state)} resources in state, no lock left"
-        + ("" if "Interrupt received" in text else " (no 'Interrupt received' in the log)"))
+        f"{process.returncode}, {managed_resources(state)} resources in state, no lock left")
 
 
 def _interrupt_when_fired(run: Run, process: subprocess.Popen[Any]) -> None:

@@ -33,7 +33,8 @@ READ_OUTPUTS = (
     "aurora_cluster_identifier", "aurora_cluster_endpoint", "aurora_reader_endpoint",
     "db_secret_arn", "redis_cache_name", "redis_endpoint", "redis_secret_arn",
     "alarm_topic_arn", "global_alarm_topic_arn", "dashboard_name",
-    "environment_suffix", "aws_region", "origin_verify_secret_arn",
+    "environment_suffix", "aws_region", "origin_verify_secret_arn", "vpc_origin_id",
+    "viewer_certificate_arn", "viewer_url",
 )
 _TERRAFORM_ENTRY_KEYS = frozenset({"value", "type", "sensitive"})
 

@@ -59,17 +59,30 @@ def _forwards_to(action: dict[str, Any], target_group_arn: str) -> bool:
     return target_group_arn in [action.get("TargetGroupArn"), *groups]
 
 
-def test_alb_is_active_and_internet_facing(aws: Clients, outputs: Outputs, names: Names,
-                                           alb_arn: str) -> None:
+def test_alb_is_active_and_only_as_public_as_its_origin_needs(
+        aws: Clients, outputs: Outputs, names: Names, settings: Settings, alb_arn: str) -> None:
+    """Internal, in the private subnets, without a public address, where CloudFront reaches
+    it through a VPC origin; internet-facing in the public subnets elsewhere."""
     elbv2 = aws("elbv2")
     (alb,) = elbv2.describe_load_balancers(LoadBalancerArns=[alb_arn])["LoadBalancers"]
     assert alb["State"]["Code"] == "active"
-    assert (alb["Type"], alb["Scheme"]) == ("application", "internet-facing")
+    scheme, subnets = (("internal", outputs.require_list("private_subnet_ids"))
+                       if settings.private_origin
+                       else ("internet-facing", outputs.require_list("public_subnet_ids")))
+    assert (alb["Type"], alb["Scheme"]) == ("application", scheme)
     assert alb["LoadBalancerName"] == names.alb
     assert alb["DNSName"] == outputs.require("alb_dns_name")
     assert alb["VpcId"] == outputs.require("vpc_id")
-    assert {zone["SubnetId"] for zone in alb["AvailabilityZones"]} == \
-        set(outputs.require_list("public_subnet_ids"))
+    assert {zone["SubnetId"] for zone in alb["AvailabilityZones"]} == set(subnets)
+    if settings.private_origin:
+        assert not [address for zone in alb["AvailabilityZones"]
+                    for address in zone.get("LoadBalancerAddresses", [])
+                    if address.get("IpAddress") or address.get("AllocationId")]
+        interfaces = aws("ec2").describe_network_interfaces(Filters=[{
+            "Name": "description", "Values": [f"ELB {alb_arn.split(':loadbalancer/')[1]}"]}])
+        assert not [interface["NetworkInterfaceId"]
+                    for interface in interfaces["NetworkInterfaces"]
+                    if interface.get("Association", {}).get("PublicIp")]
 
 
 def test_alb_deletion_protection_per_profile(aws: Clients, profile: Profile,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER, Profile
+from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER, Profile, Settings
 from lib.naming import Names
 from tests.integration.live import Clients, http_status, wait_for
 from tests.integration.outputs import Outputs
@@ -82,3 +82,45 @@ def test_edge_answers_200_over_https(outputs: Outputs) -> None:
     url = f"https://{outputs.require('cloudfront_domain_name')}/"
     status = wait_for(lambda: http_status(url), lambda s: s == 200, EDGE_SECONDS, interval=10.0)
     assert status == 200, f"{url} answered {status}"
+
+
+def test_origin_is_the_load_balancers_vpc_origin(aws: Clients, distribution: dict[str, Any],
+                                                 settings: Settings, outputs: Outputs) -> None:
+    (origin,) = [origin for origin in distribution["DistributionConfig"]["Origins"]["Items"]
+                 if origin["DomainName"] == outputs.require("alb_dns_name")]
+    if not settings.private_origin:
+        assert "VpcOriginConfig" not in origin and outputs.require("vpc_origin_id") == ""
+        return
+    identifier = outputs.require("vpc_origin_id")
+    assert origin["VpcOriginConfig"]["VpcOriginId"] == identifier
+    cloudfront = aws("cloudfront", GLOBAL_REGION)
+    vpc_origin = wait_for(lambda: cloudfront.get_vpc_origin(Id=identifier)["VpcOrigin"],
+                          lambda found: found["Status"] == "Deployed", DEPLOY_SECONDS,
+                          interval=10.0)
+    assert vpc_origin["VpcOriginEndpointConfig"]["Arn"] == outputs.require("alb_arn")
+
+
+def test_viewer_domain_records_and_certificate(aws: Clients, settings: Settings,
+                                               distribution: dict[str, Any],
+                                               outputs: Outputs) -> None:
+    if settings.hosted_zone_id is None:
+        pytest.skip("no HOSTED_ZONE_ID: the stack makes no certificate and no records")
+    certificate = aws("acm", GLOBAL_REGION).describe_certificate(
+        CertificateArn=outputs.require("viewer_certificate_arn"))["Certificate"]
+    assert certificate["Status"] == "ISSUED"
+    assert certificate["DomainName"] == settings.domain_names[0]
+    assert {certificate["DomainName"], *certificate.get("SubjectAlternativeNames", [])} == \
+        set(settings.domain_names)
+    assert distribution["DistributionConfig"]["ViewerCertificate"]["ACMCertificateArn"] == \
+        certificate["CertificateArn"]
+    records = aws("route53").list_resource_record_sets(
+        HostedZoneId=settings.hosted_zone_id)["ResourceRecordSets"]
+    for name in settings.domain_names:
+        wanted = name.replace("*", "\\052") + "."
+        aliases = {record["Type"]: record["AliasTarget"] for record in records
+                   if record["Name"] == wanted and "AliasTarget" in record}
+        assert set(aliases) == {"A", "AAAA"}, f"{name}: alias records {sorted(aliases)}"
+        for target in aliases.values():
+            assert target["DNSName"].rstrip(".") == distribution["DomainName"]
+            assert target["HostedZoneId"] == "Z2FDTNDATAQYW2"  # CloudFront's zone
+    assert outputs.require("viewer_url") == f"https://{settings.domain_names[0]}/"

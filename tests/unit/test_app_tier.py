@@ -42,6 +42,7 @@ def wired_tier() -> tuple[AppTier, AppTierProps, Synth]:
     stack = TerraformStack(cdktf.Testing.app(), "wired")
     settings = load_settings(WIRED)
     AwsProvider(stack, "aws", region=settings.aws_region)
+    global_provider = AwsProvider(stack, "aws-global", region="us-east-1", alias="global")
     names = Names(settings)
     network = Network(stack, "network", props=NetworkProps(settings=settings, names=names,
                                                            account_id=ACCOUNT))
@@ -50,7 +51,8 @@ def wired_tier() -> tuple[AppTier, AppTierProps, Synth]:
         container_environment={"REDIS_HOST": "cache.example", "DB_HOST": "db.example"},
         container_secrets={"DB_PASSWORD": f"{DB_SECRET}:password::",
                            "REDIS_URL": f"{CACHE_SECRET}:url::"},
-        readable_secret_arns=[DB_SECRET, CACHE_SECRET], decrypt_key_arns=[DATA_KEY])
+        readable_secret_arns=[DB_SECRET, CACHE_SECRET], decrypt_key_arns=[DATA_KEY],
+        global_provider=global_provider)
     return AppTier(stack, "app", props=props), props, parsed(stack)
 
 
@@ -91,8 +93,9 @@ def test_load_balancer(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
         alb = stack.at("aws_lb", "app/alb")
         assert alb["name"] == f"tap-{suffix}-alb"
-        assert alb["internal"] is False and alb["load_balancer_type"] == "application"
-        assert alb["subnets"] == [stack.ref("aws_subnet", f"network/public-{i}") for i in range(3)]
+        # Internal, in the private subnets: CloudFront reaches it through a VPC origin.
+        assert alb["internal"] is True and alb["load_balancer_type"] == "application"
+        assert alb["subnets"] == [stack.ref("aws_subnet", f"network/private-{i}") for i in range(3)]
         assert alb["security_groups"] == [stack.ref("aws_security_group", "network/alb-sg")]
         assert alb["drop_invalid_header_fields"] is True
         assert alb["enable_deletion_protection"] is protection[suffix]
@@ -210,16 +213,15 @@ def test_security_group_rules(stacks: dict[str, Synth]) -> None:
     for stack in stacks.values():
         alb_sg = stack.ref("aws_security_group", "network/alb-sg")
         task_sg = stack.ref("aws_security_group", "network/task-sg")
-        prefix_list = stack.data("aws_ec2_managed_prefix_list")[stack.logical_id(
-            "aws_ec2_managed_prefix_list", "app/cloudfront-origin-facing", "data")]
-        assert prefix_list == {"name": "com.amazonaws.global.cloudfront.origin-facing"}
+        assert not stack.data("aws_ec2_managed_prefix_list")  # nothing from the internet
         ingress = stack.resources("aws_vpc_security_group_ingress_rule").values()
         egress = stack.resources("aws_vpc_security_group_egress_rule").values()
         (from_cloudfront,) = [r for r in ingress if r["security_group_id"] == alb_sg]
         assert from_cloudfront == stack.at("aws_vpc_security_group_ingress_rule",
-                                           "app/alb-from-cloudfront")
-        assert from_cloudfront["prefix_list_id"] == stack.ref(
-            "aws_ec2_managed_prefix_list", "app/cloudfront-origin-facing", kind="data")
+                                           "app/alb-from-vpc-origin")
+        assert from_cloudfront["referenced_security_group_id"] == stack.ref(
+            "aws_security_group", "app/vpc-origins-sg", kind="data")
+        assert "cidr_ipv4" not in from_cloudfront and "prefix_list_id" not in from_cloudfront
         assert (from_cloudfront["ip_protocol"], from_cloudfront["from_port"],
                 from_cloudfront["to_port"]) == ("tcp", 80, 80)
         (to_tasks,) = [r for r in egress if r["security_group_id"] == alb_sg]
@@ -236,6 +238,24 @@ def test_security_group_rules(stacks: dict[str, Synth]) -> None:
                 https_out["to_port"]) == ("0.0.0.0/0", "tcp", 443, 443)
         for group in (stack.at("aws_security_group", p) for p in ("network/alb-sg", "network/task-sg")):
             assert "ingress" not in group and "egress" not in group
+
+
+def test_vpc_origin_of_the_internal_load_balancer(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        origin = stack.at("aws_cloudfront_vpc_origin", "app/vpc-origin")
+        assert origin["provider"] == "aws.global"
+        assert origin["vpc_origin_endpoint_config"] == [{
+            "name": f"tap-{suffix}-alb", "arn": stack.ref("aws_lb", "app/alb", "arn"),
+            "http_port": 80, "https_port": 443, "origin_protocol_policy": "http-only",
+            "origin_ssl_protocols": [{"items": ["TLSv1.2"], "quantity": 1}]}]
+        assert origin["timeouts"] == {"create": "30m", "update": "30m", "delete": "30m"}
+        # CloudFront creates this group with the VPC's first VPC origin: read after it.
+        group = stack.data("aws_security_group")[stack.logical_id(
+            "aws_security_group", "app/vpc-origins-sg", "data")]
+        assert group == {"name": "CloudFront-VPCOrigins-Service-SG",
+                         "vpc_id": stack.ref("aws_vpc", "network/vpc"),
+                         "depends_on": [f"aws_cloudfront_vpc_origin."
+                                        f"{stack.logical_id('aws_cloudfront_vpc_origin', 'app/vpc-origin')}"]}
 
 
 def test_target_group(stacks: dict[str, Synth]) -> None:
@@ -417,6 +437,13 @@ def test_secrets_without_readable_arns_are_refused(
     # Refused before the tier creates anything, so wired's network can serve again.
     props = dataclasses.replace(wired_tier[1], readable_secret_arns=())
     with pytest.raises(ValueError, match="readable_secret_arns"):
+        AppTier(TerraformStack(cdktf.Testing.app(), "refused"), "app", props=props)
+
+
+def test_private_origin_needs_the_us_east_1_provider(
+        wired_tier: tuple[AppTier, AppTierProps, Synth]) -> None:
+    props = dataclasses.replace(wired_tier[1], global_provider=None)
+    with pytest.raises(ValueError, match="needs AppTierProps.global_provider"):
         AppTier(TerraformStack(cdktf.Testing.app(), "refused"), "app", props=props)
 
 

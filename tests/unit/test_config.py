@@ -145,11 +145,42 @@ def test_https_origin_needs_the_viewer_domain_names() -> None:
     with pytest.raises(ConfigError) as raised:
         load_settings({"CERTIFICATE_ARN": ACM.format(region="us-east-1")})
     assert raised.value.variable == "CERTIFICATE_ARN"
-    assert "needs DOMAIN_NAMES and EDGE_CERTIFICATE_ARN" in str(raised.value)
+    assert "needs DOMAIN_NAMES (with HOSTED_ZONE_ID or EDGE_CERTIFICATE_ARN)" in str(raised.value)
 
 
-def test_domain_names_need_edge_certificate() -> None:
-    with pytest.raises(ConfigError, match="must be set together"):
+def test_domain_names_need_a_viewer_certificate() -> None:
+    with pytest.raises(ConfigError, match="needs a viewer certificate: HOSTED_ZONE_ID"):
         load_settings({"DOMAIN_NAMES": "app.example.com"})
-    with pytest.raises(ConfigError, match="must be set together"):
+    with pytest.raises(ConfigError, match="EDGE_CERTIFICATE_ARN=.* needs DOMAIN_NAMES"):
         load_settings({"EDGE_CERTIFICATE_ARN": ACM.format(region="us-east-1")})
+
+
+def test_hosted_zone_makes_the_certificate() -> None:
+    settings = load_settings({"DOMAIN_NAMES": "example.com,www.example.com",
+                              "HOSTED_ZONE_ID": "Z0123456789ABCDEFGHIJ"})
+    assert settings.hosted_zone_id == "Z0123456789ABCDEFGHIJ"
+    assert settings.edge_certificate_arn is None
+    assert settings.domain_names == ("example.com", "www.example.com")
+
+
+@pytest.mark.parametrize("environ,variable,message", [
+    ({"HOSTED_ZONE_ID": "z123", "DOMAIN_NAMES": "a.example.com"}, "HOSTED_ZONE_ID",
+     "a Route 53 hosted zone id (Z and up to 31 uppercase letters or digits)"),
+    ({"HOSTED_ZONE_ID": "Z0123456789ABC"}, "HOSTED_ZONE_ID",
+     "needs DOMAIN_NAMES, the names to serve in that zone"),
+    ({"HOSTED_ZONE_ID": "Z0123456789ABC", "DOMAIN_NAMES": "a.example.com",
+      "EDGE_CERTIFICATE_ARN": ACM.format(region="us-east-1")}, "HOSTED_ZONE_ID",
+     "HOSTED_ZONE_ID (the stack makes the certificate) and EDGE_CERTIFICATE_ARN (your own) "
+     "exclude each other: set one"),
+])
+def test_impossible_domain_combinations(environ: dict[str, str], variable: str,
+                                        message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ)
+    assert str(raised.value) == f"{variable}={environ[variable]!r} is invalid: {message}"
+
+
+def test_private_origin_where_vpc_origins_are_offered() -> None:
+    assert load_settings({}).private_origin
+    assert load_settings({"AWS_REGION": "us-west-1"}).private_origin
+    assert not load_settings({"AWS_REGION": "ap-southeast-6"}).private_origin

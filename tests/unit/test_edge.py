@@ -152,10 +152,11 @@ def test_origin_is_the_load_balancer_with_the_secret_header(dev: Synth) -> None:
     assert header["value"] == dev.ref("aws_secretsmanager_secret_version",
                                       "app/origin-verify-version", "secret_string")
     assert (origin["connection_attempts"], origin["connection_timeout"]) == (3, 5)
-    assert origin["custom_origin_config"] == {
-        "http_port": 80, "https_port": 443, "origin_protocol_policy": "http-only",
-        "origin_ssl_protocols": ["TLSv1.2"], "origin_read_timeout": 30,
-        "origin_keepalive_timeout": 30}
+    # Through the internal load balancer's VPC origin; protocol and ports are the origin's.
+    assert "custom_origin_config" not in origin
+    assert origin["vpc_origin_config"] == {
+        "vpc_origin_id": dev.ref("aws_cloudfront_vpc_origin", "app/vpc-origin"),
+        "origin_read_timeout": 30, "origin_keepalive_timeout": 30}
 
 
 def test_behaviours_use_managed_policies(stacks: dict[str, Synth]) -> None:
@@ -207,8 +208,12 @@ def test_custom_certificate_aliases_and_https_origin(variant: Synth) -> None:
                                           "ssl_support_method": "sni-only",
                                           "minimum_protocol_version": "TLSv1.2_2021"}
     (origin,) = dist["origin"]
-    assert origin["custom_origin_config"]["origin_protocol_policy"] == "https-only"
-    assert origin["custom_origin_config"]["origin_ssl_protocols"] == ["TLSv1.2"]
+    assert origin["vpc_origin_config"]["vpc_origin_id"] == variant.ref(
+        "aws_cloudfront_vpc_origin", "app/vpc-origin")
+    (endpoint,) = variant.at("aws_cloudfront_vpc_origin", "app/vpc-origin")[
+        "vpc_origin_endpoint_config"]
+    assert endpoint["origin_protocol_policy"] == "https-only"
+    assert endpoint["origin_ssl_protocols"] == [{"items": ["TLSv1.2"], "quantity": 1}]
     # The viewer's Host (an alias the ALB certificate covers) goes to the HTTPS origin.
     all_viewer = "216adef6-5c7f-47e4-b989-5492eafa07d3"
     assert dist["default_cache_behavior"]["origin_request_policy_id"] == all_viewer

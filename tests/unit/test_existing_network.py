@@ -122,14 +122,22 @@ def test_the_given_vpc_and_subnets_are_checked_at_plan(given: dict[str, Synth],
             "condition": f"${{(length(distinct([{zones}])) >= 2)}}",
             "error_message": f"{tier.upper()}_SUBNET_IDS ({', '.join(SUBNETS[tier])}) must "
                              "span at least 2 availability zones."}
+    unavailable = '"use1-az3", "usw1-az2", "apne1-az3", "cac1-az3"'
     for tier, ids in SUBNETS.items():
         for index, subnet_id in enumerate(ids):
             subnet = stack.data("aws_subnet")[
                 stack.logical_id("aws_subnet", f"network/{tier}-{index}", kind="data")]
-            assert subnet == {"id": subnet_id, "lifecycle": {"postcondition": [{
-                "condition": f'${{self.vpc_id == "{VPC}"}}',
-                "error_message": f"{subnet_id} ({tier.upper()}_SUBNET_IDS) is in "
-                                 f"${{self.vpc_id}}, not in VPC_ID {VPC}."}]}}
+            in_vpc = {"condition": f'${{self.vpc_id == "{VPC}"}}',
+                      "error_message": f"{subnet_id} ({tier.upper()}_SUBNET_IDS) is in "
+                                       f"${{self.vpc_id}}, not in VPC_ID {VPC}."}
+            # The internal load balancer's subnets must be where VPC origins are offered.
+            zone = {"condition": f"${{!contains([{unavailable}], self.availability_zone_id)}}",
+                    "error_message": f"{subnet_id} (PRIVATE_SUBNET_IDS) is in "
+                                     "${self.availability_zone_id}, where CloudFront VPC "
+                                     "origins are not offered; the load balancer needs "
+                                     "private subnets in other AZs."}
+            assert subnet == {"id": subnet_id, "lifecycle": {
+                "postcondition": [in_vpc, zone] if tier == "private" else [in_vpc]}}
 
 
 @pytest.mark.parametrize("suffix", sorted(ENVIRONMENTS))
@@ -141,7 +149,7 @@ def test_everything_lands_in_the_given_subnets(given: dict[str, Synth], suffix: 
         assert stack.outputs[f"{tier}_subnet_ids"]["value"] == subnet_refs(stack, tier)
     assert {group["vpc_id"] for group in stack.resources("aws_security_group").values()} == \
         {vpc_id}
-    assert stack.at("aws_lb", "app/alb")["subnets"] == subnet_refs(stack, "public")
+    assert stack.at("aws_lb", "app/alb")["subnets"] == subnet_refs(stack, "private")
     assert stack.at("aws_db_subnet_group", "data/db-subnets")["subnet_ids"] == \
         subnet_refs(stack, "isolated")
     assert stack.at("aws_elasticache_serverless_cache", "data/cache")["subnet_ids"] == \

@@ -6,17 +6,19 @@ before it serves the first request. Each module's docstring names the gap it fil
 """
 from __future__ import annotations
 
-from tests.e2e.moto_ext import (autoscaling_tags, cloudfront_fidelity, ec2_rule_description,
-                                ec2_vpc_quota, ecs_service, elasticache_serverless,
-                                elbv2_access_logs, elbv2_deletion_protection,
-                                elbv2_idempotent_create, elbv2_scheme,
+from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_tags,
+                                cloudfront_custom_certificate, cloudfront_fidelity,
+                                cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
+                                ecs_service, elasticache_serverless, elbv2_access_logs,
+                                elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
                                 rds_cluster, s3_owner, s3_secure_transport,
                                 secretsmanager_scheduled_deletion)
 
 EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_service,
               cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner,
               elbv2_deletion_protection, elbv2_access_logs, s3_secure_transport,
-              secretsmanager_scheduled_deletion, ec2_vpc_quota, elbv2_idempotent_create)
+              secretsmanager_scheduled_deletion, cloudfront_vpc_origin, acm_dns_validation,
+              cloudfront_custom_certificate, ec2_vpc_quota, elbv2_idempotent_create)
 _INSTALLED: list[str] = []
 
 

@@ -1,0 +1,190 @@
+"""The CloudFront VPC origin extension, through boto3 as aws_cloudfront_vpc_origin and
+aws_cloudfront_distribution call it: each test fails on plain moto 5.2.5."""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.e2e.moto_ext.cloudfront_vpc_origin import SERVICE_GROUP_NAME
+
+_CIDRS = itertools.count(20)
+
+
+def _network(client: Callable[..., Any], *, gateway: bool = True) -> tuple[str, list[str]]:
+    """A VPC (with an internet gateway unless told) and two private subnets."""
+    ec2 = client("ec2")
+    block = next(_CIDRS)
+    vpc = ec2.create_vpc(CidrBlock=f"10.{block}.0.0/16")["Vpc"]["VpcId"]
+    if gateway:
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{block}.{i}.0/24",
+                                 AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
+               for i, zone in enumerate("ab")]
+    return vpc, subnets
+
+
+def _balancer(client: Callable[..., Any], subnets: list[str], name: str, **extra: Any) -> str:
+    """An internal load balancer, Active (moto activates it on the first describe)."""
+    elbv2 = client("elbv2")
+    arn = elbv2.create_load_balancer(Name=name, Subnets=subnets, Scheme="internal",
+                                     **extra)["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.describe_load_balancers(LoadBalancerArns=[arn])
+    return str(arn)
+
+
+def _endpoint(arn: str, name: str = "origin", http_port: int = 80) -> dict[str, Any]:
+    return {"Name": name, "Arn": arn, "HTTPPort": http_port, "HTTPSPort": 443,
+            "OriginProtocolPolicy": "http-only",
+            "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]}}
+
+
+def _code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    response = error.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_lifecycle_with_etags_and_statuses(client: Callable[..., Any]) -> None:
+    cloudfront = client("cloudfront")
+    _, subnets = _network(client)
+    arn = _balancer(client, subnets, "vo-life")
+    created = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn))
+    origin = created["VpcOrigin"]
+    assert created["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert origin["Status"] == "Deploying"
+    assert origin["Arn"] == f"arn:aws:cloudfront::123456789012:vpcorigin/{origin['Id']}"
+    assert origin["VpcOriginEndpointConfig"] == _endpoint(arn)
+    read = cloudfront.get_vpc_origin(Id=origin["Id"])
+    assert read["VpcOrigin"]["Status"] == "Deployed"
+    assert read["ETag"] == created["ETag"]
+    assert read["VpcOrigin"]["CreatedTime"] == origin["CreatedTime"]
+    listed = cloudfront.list_vpc_origins()["VpcOriginList"]["Items"]
+    assert {"Id": origin["Id"], "Name": "origin", "OriginEndpointArn": arn,
+            "Status": "Deployed"}.items() <= next(
+                item for item in listed if item["Id"] == origin["Id"]).items()
+
+    with pytest.raises(ClientError) as stale:
+        cloudfront.update_vpc_origin(Id=origin["Id"], IfMatch="stale",
+                                     VpcOriginEndpointConfig=_endpoint(arn, http_port=8080))
+    assert _code(stale) == ("PreconditionFailed", 412)
+    updated = cloudfront.update_vpc_origin(
+        Id=origin["Id"], IfMatch=read["ETag"],
+        VpcOriginEndpointConfig=_endpoint(arn, http_port=8080))
+    assert updated["VpcOrigin"]["Status"] == "Deploying"
+    assert updated["ETag"] != read["ETag"]
+    again = cloudfront.get_vpc_origin(Id=origin["Id"])
+    assert again["VpcOrigin"]["VpcOriginEndpointConfig"]["HTTPPort"] == 8080
+    assert again["VpcOrigin"]["Status"] == "Deployed"
+
+    with pytest.raises(ClientError) as old:
+        cloudfront.delete_vpc_origin(Id=origin["Id"], IfMatch=read["ETag"])
+    assert _code(old) == ("PreconditionFailed", 412)
+    cloudfront.delete_vpc_origin(Id=origin["Id"], IfMatch=again["ETag"])
+    with pytest.raises(ClientError) as gone:
+        cloudfront.get_vpc_origin(Id=origin["Id"])
+    assert _code(gone) == ("EntityNotFound", 404)
+
+
+def test_tags_given_at_create_are_readable_and_leave_with_the_origin(
+        client: Callable[..., Any]) -> None:
+    cloudfront = client("cloudfront")
+    _, subnets = _network(client)
+    created = cloudfront.create_vpc_origin(
+        VpcOriginEndpointConfig=_endpoint(_balancer(client, subnets, "vo-tags")),
+        Tags={"Items": [{"Key": "Environment", "Value": "test"}]})
+    arn = created["VpcOrigin"]["Arn"]
+    assert cloudfront.list_tags_for_resource(Resource=arn)["Tags"]["Items"] == [
+        {"Key": "Environment", "Value": "test"}]
+    cloudfront.tag_resource(Resource=arn, Tags={"Items": [{"Key": "Extra", "Value": "1"}]})
+    assert len(cloudfront.list_tags_for_resource(Resource=arn)["Tags"]["Items"]) == 2
+    cloudfront.delete_vpc_origin(Id=created["VpcOrigin"]["Id"], IfMatch=created["ETag"])
+    assert not cloudfront.list_tags_for_resource(Resource=arn)["Tags"].get("Items")
+
+
+def test_first_origin_of_a_vpc_creates_the_service_managed_group(
+        client: Callable[..., Any]) -> None:
+    cloudfront, ec2 = client("cloudfront"), client("ec2")
+    vpc, subnets = _network(client)
+    arn = _balancer(client, subnets, "vo-group")
+    by_name = [{"Name": "vpc-id", "Values": [vpc]},
+               {"Name": "group-name", "Values": [SERVICE_GROUP_NAME]}]
+    assert not ec2.describe_security_groups(Filters=by_name)["SecurityGroups"]
+    first = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn, "one"))
+    cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn, "two"))
+    (group,) = ec2.describe_security_groups(Filters=by_name)["SecurityGroups"]
+    assert {"Key": "aws.cloudfront.vpcorigin", "Value": "enabled"} in group["Tags"]
+    cloudfront.delete_vpc_origin(Id=first["VpcOrigin"]["Id"], IfMatch=first["ETag"])
+    assert ec2.describe_security_groups(Filters=by_name)["SecurityGroups"] == [group]
+
+
+def test_refuses_the_origins_aws_documents_as_unusable(client: Callable[..., Any]) -> None:
+    cloudfront = client("cloudfront")
+    _, lonely = _network(client, gateway=False)
+    _, subnets = _network(client)
+    group = client("ec2").describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    refused = {
+        "no internet gateway": _balancer(client, lonely, "vo-no-igw"),
+        "gateway load balancer": _balancer(client, subnets, "vo-gwlb", Type="gateway"),
+        "network load balancer without a security group":
+            _balancer(client, subnets, "vo-nlb", Type="network"),
+        "dual-stack network load balancer": _balancer(
+            client, subnets, "vo-nlb-dual", Type="network", SecurityGroups=[group],
+            IpAddressType="dualstack"),
+        "unknown load balancer": "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+                                 "loadbalancer/app/missing/0123456789abcdef",
+        "unsupported region": "arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:"
+                              "123456789012:loadbalancer/app/gov/0123456789abcdef",
+        "not a load balancer or instance": "arn:aws:s3:::a-bucket",
+    }
+    for reason, arn in refused.items():
+        with pytest.raises(ClientError) as error:
+            cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn))
+        assert _code(error) == ("InvalidArgument", 400), reason
+
+
+def test_distribution_keeps_vpc_origin_config_and_holds_the_origin(
+        client: Callable[..., Any]) -> None:
+    cloudfront = client("cloudfront")
+    _, subnets = _network(client)
+    created = cloudfront.create_vpc_origin(
+        VpcOriginEndpointConfig=_endpoint(_balancer(client, subnets, "vo-dist")))
+    origin_id = created["VpcOrigin"]["Id"]
+    config = {
+        "CallerReference": "vo-ref", "Comment": "c", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "alb", "DomainName": "internal-vo-dist.us-east-1.elb.amazonaws.com",
+            "VpcOriginConfig": {"VpcOriginId": origin_id, "OriginReadTimeout": 60,
+                                "OriginKeepaliveTimeout": 10}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
+    }
+    distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    read = cloudfront.get_distribution_config(Id=distribution["Id"])
+    (origin,) = read["DistributionConfig"]["Origins"]["Items"]
+    assert origin["VpcOriginConfig"] == {"VpcOriginId": origin_id, "OriginReadTimeout": 60,
+                                         "OriginKeepaliveTimeout": 10}
+    assert "CustomOriginConfig" not in origin
+
+    config["Origins"]["Items"][0]["VpcOriginConfig"] = {"VpcOriginId": origin_id}
+    cloudfront.update_distribution(Id=distribution["Id"], IfMatch=read["ETag"],
+                                   DistributionConfig=config)
+    (origin,) = cloudfront.get_distribution_config(
+        Id=distribution["Id"])["DistributionConfig"]["Origins"]["Items"]
+    assert origin["VpcOriginConfig"] == {"VpcOriginId": origin_id, "OriginReadTimeout": 30,
+                                         "OriginKeepaliveTimeout": 5}
+
+    config["Origins"]["Items"][0]["VpcOriginConfig"]["OriginReadTimeout"] = 121
+    with pytest.raises(ClientError) as too_long:
+        cloudfront.update_distribution(Id=distribution["Id"], IfMatch=read["ETag"],
+                                       DistributionConfig=config)
+    assert _code(too_long) == ("InvalidArgument", 400)
+
+    with pytest.raises(ClientError) as in_use:
+        cloudfront.delete_vpc_origin(Id=origin_id, IfMatch=created["ETag"])
+    assert _code(in_use) == ("CannotDeleteEntityWhileInUse", 409)
+    cloudfront.delete_distribution(Id=distribution["Id"], IfMatch=read["ETag"])
+    cloudfront.delete_vpc_origin(Id=origin_id, IfMatch=created["ETag"])
