@@ -184,5 +184,15 @@ bootstrap: synth-profiles
 	$(PY) tools/bootstrap.py --bucket "$(TERRAFORM_STATE_BUCKET)" --region $(TERRAFORM_STATE_BUCKET_REGION) \
 	  --repository $(REPOSITORY) $(if $(BOOTSTRAP_OUT),--out $(BOOTSTRAP_OUT)) $(BOOTSTRAP_ARGS)
 
+# Janitor (tools/janitor.py): the environments in the account (tags and state keys), each with
+# its profile, age and verdict; destroys stale pr<n> through their own state (make destroy),
+# never a standard or production one. OPEN_PRS: the open pull-request numbers (comma
+# separated, or @file; required, OPEN_PRS= for none); dry run unless JANITOR_ARGS has --apply (and --delete-orphans,
+# --ttl-hours H, --only pr12).
+JANITOR_ARGS ?=
+janitor: $(VENV)/.synced
+	@test "$(origin OPEN_PRS)" != undefined || { echo "usage: make janitor OPEN_PRS=12,15 (OPEN_PRS= for none) [JANITOR_ARGS=--apply]" >&2; exit 2; }
+	$(PY) tools/janitor.py --open-prs "$(OPEN_PRS)" $(JANITOR_ARGS)
+
 clean:
 	rm -rf cdktf.out $(BUILD) .pytest_cache .coverage htmlcov cfn-outputs

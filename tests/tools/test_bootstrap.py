@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from tools import bootstrap
 
@@ -40,15 +39,10 @@ def synth(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """In-process moto; the S3 client the test reads the bucket back with."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield boto3.client("s3", region_name=REGION)
+def aws(moto_aws: None) -> Any:
+    """The S3 client of in-process moto the test reads the bucket back with."""
+    del moto_aws
+    return boto3.client("s3", region_name=REGION)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
