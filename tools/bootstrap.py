@@ -29,7 +29,8 @@ names it, so the table grows with the stack. The actions go on ``Resource: *`` (
 derived per environment and many of these actions take no resource ARN), except
 ``iam:PassRole``, which is limited to the services the stack passes roles to. A second
 statement grants the state bucket's S3 actions on the bucket and its ``*/TapStack*`` keys
-(the state files and their ``.tflock`` lock files).
+(the state files and their ``.tflock`` lock files); a Deny keeps the stack's own S3 actions
+(on ``*``) from deleting the state bucket, erasing old state versions or loosening its settings.
 
 The trust policy lets GitHub's OIDC provider (``token.actions.githubusercontent.com``, audience
 ``sts.amazonaws.com``) assume the role for this repository only: jobs of its GitHub
@@ -63,6 +64,12 @@ ABORT_UPLOAD_DAYS = 7
 STATE_KEYS = "*/TapStack*"  # <suffix>/TapStack<suffix>.tfstate and its .tflock
 STATE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 STATE_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketVersioning")
+# The stack's own S3 actions apply to "*", the state bucket included: these are denied on it,
+# so that the pipeline cannot delete the bucket, erase state history or loosen its settings.
+STATE_DENIED = ("s3:DeleteBucket", "s3:DeleteObjectVersion", "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+                "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
+                "s3:PutBucketAcl", "s3:PutBucketOwnershipControls")
 # Services the stack passes roles to: ECS tasks, VPC flow logs, RDS enhanced monitoring.
 PASSED_TO = ("ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com",
              "monitoring.rds.amazonaws.com")
@@ -292,7 +299,9 @@ def permission_statements(actions: list[str], bucket: str) -> list[dict[str, Any
         {"Sid": "StateBucket", "Effect": "Allow", "Action": list(STATE_BUCKET_ACTIONS),
          "Resource": bucket_arn},
         {"Sid": "StateObjects", "Effect": "Allow", "Action": list(STATE_ACTIONS),
-         "Resource": f"{bucket_arn}/{STATE_KEYS}"}]
+         "Resource": f"{bucket_arn}/{STATE_KEYS}"},
+        {"Sid": "ProtectState", "Effect": "Deny", "Action": list(STATE_DENIED),
+         "Resource": [bucket_arn, f"{bucket_arn}/*"]}]
     return statements
 
 

@@ -99,7 +99,8 @@ def test_the_policies(aws: Any, synth: Path, capsys: pytest.CaptureFixture[str])
     document = json.loads(out)
     (permissions,) = document["permission_policies"]
     statements = {s["Sid"]: s for s in permissions["Statement"]}
-    assert list(statements) == ["StackResources", "PassStackRoles", "StateBucket", "StateObjects"]
+    assert list(statements) == ["StackResources", "PassStackRoles", "StateBucket", "StateObjects",
+                                "ProtectState"]
     expected = set(bootstrap.ACTIONS["aws_vpc"] + bootstrap.ACTIONS["aws_ecs_service"]
                    + bootstrap.ACTIONS["aws_s3_bucket"]) | {"sts:GetCallerIdentity"}
     assert set(statements["StackResources"]["Action"]) == expected - {"iam:PassRole"}
@@ -108,6 +109,10 @@ def test_the_policies(aws: Any, synth: Path, capsys: pytest.CaptureFixture[str])
         == list(bootstrap.PASSED_TO)
     assert statements["StateBucket"]["Resource"] == f"arn:aws:s3:::{BUCKET}"
     assert statements["StateObjects"]["Resource"] == f"arn:aws:s3:::{BUCKET}/*/TapStack*"
+    assert statements["ProtectState"]["Effect"] == "Deny"
+    assert {"s3:DeleteBucket", "s3:DeleteObjectVersion"} <= set(statements["ProtectState"]["Action"])
+    assert statements["ProtectState"]["Resource"] == [f"arn:aws:s3:::{BUCKET}",
+                                                      f"arn:aws:s3:::{BUCKET}/*"]
     (trust,) = document["trust_policy"]["Statement"]
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert trust["Principal"]["Federated"] == (
