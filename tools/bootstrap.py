@@ -98,6 +98,10 @@ _LB_TAGS = _svc("elasticloadbalancing", "AddTags", "RemoveTags")
 # provider needs for it. Keep it sorted; tests/tools/test_bootstrap.py checks that every type
 # of the synthesized profiles is here.
 ACTIONS: dict[str, tuple[str, ...]] = {
+    "aws_acm_certificate": _svc("acm", "RequestCertificate", "DescribeCertificate",
+                                "DeleteCertificate", "AddTagsToCertificate",
+                                "RemoveTagsFromCertificate", "ListTagsForCertificate"),
+    "aws_acm_certificate_validation": _svc("acm", "DescribeCertificate"),
     "aws_appautoscaling_policy": _svc(
         "application-autoscaling", "PutScalingPolicy", "DescribeScalingPolicies",
         "DeleteScalingPolicy") + _svc("cloudwatch", "PutMetricAlarm", "DescribeAlarms",
@@ -108,6 +112,13 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_cloudfront_distribution": _svc(
         "cloudfront", "CreateDistribution", "CreateDistributionWithTags", "GetDistribution",
         "GetDistributionConfig", "UpdateDistribution", "DeleteDistribution", *_TAGS),
+    # CloudFront creates the VPC origin's interfaces and security group through its
+    # service-linked role, which the first VPC origin of an account creates.
+    "aws_cloudfront_vpc_origin": _svc(
+        "cloudfront", "CreateVpcOrigin", "GetVpcOrigin", "UpdateVpcOrigin", "DeleteVpcOrigin",
+        "ListVpcOrigins", *_TAGS) + _svc("iam", "CreateServiceLinkedRole")
+    + _svc("elasticloadbalancing", "DescribeLoadBalancers") + _svc("ec2", "DescribeVpcs",
+                                                                   "DescribeSubnets"),
     "aws_cloudwatch_dashboard": _svc("cloudwatch", "PutDashboard", "GetDashboard",
                                      "DeleteDashboards"),
     "aws_cloudwatch_log_group": _svc(
@@ -185,6 +196,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "ResetDBClusterParameterGroup", "DeleteDBClusterParameterGroup", "AddTagsToResource",
         "RemoveTagsFromResource", "ListTagsForResource"),
     "aws_route": _svc("ec2", "CreateRoute", "ReplaceRoute", "DeleteRoute", "DescribeRouteTables"),
+    "aws_route53_record": _svc("route53", "ChangeResourceRecordSets", "ListResourceRecordSets",
+                               "GetChange", "GetHostedZone"),
     "aws_route_table": _svc("ec2", "CreateRouteTable", "DescribeRouteTables",
                             "DeleteRouteTable") + _EC2_TAGS,
     "aws_route_table_association": _svc("ec2", "AssociateRouteTable", "DisassociateRouteTable",
@@ -254,6 +267,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "data.aws_elb_service_account": (),  # a constant of the provider
     "data.aws_secretsmanager_random_password": ("secretsmanager:GetRandomPassword",),
     "data.aws_subnet": ("ec2:DescribeSubnets",),
+    "data.aws_route53_zone": _svc("route53", "GetHostedZone", "ListHostedZones",
+                                  "ListTagsForResource"),
+    "data.aws_security_group": _SG,
     "data.aws_vpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
 }
 
