@@ -33,13 +33,13 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 .PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto plan-check golden record-plans bootstrap janitor actionlint
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
-	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of pr4892"
+	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of dev"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
 	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
-	@echo "make e2e     deploy ENVIRONMENT_SUFFIX (default pr4892) to moto on 127.0.0.1, test, destroy"
-	@echo "make e2e-all the same for dev, pr4892 and prod, one after another"
+	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
+	@echo "make e2e-all the lives of dev, pr4892 and prod (E2E_JOBS at once, default 1)"
 	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
 	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
@@ -90,7 +90,7 @@ test: install
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit unit-slow
 	$(MAKE) --no-print-directory validate scan
-	$(MAKE) --no-print-directory e2e ENVIRONMENT_SUFFIX=pr4892
+	$(MAKE) --no-print-directory e2e ENVIRONMENT_SUFFIX=dev
 
 # Live checks of a deployed environment (tests/integration), read from its outputs file;
 # every test skips, with the reason, when the file is absent or empty. `make test` runs it
@@ -133,18 +133,23 @@ graph: install
 	ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) CDKTF_OUTDIR=$(BUILD)/graph $(PY) main.py
 	PYTHON=$(PY) scripts/graph.sh $(BUILD)/graph/stacks/TapStack$(ENVIRONMENT_SUFFIX) $(GRAPH_SVG)
 
-# Offline end-to-end run (tests/e2e/run.py): moto on a free 127.0.0.1 port with the
-# extensions in tests/e2e/moto_ext (unit-tested first, e2e-moto), synth, cdktf deploy with
-# the S3 backend in the emulator, outputs file, tests/integration, the state-lock test, an
-# empty second plan, destroy, nothing left. ENVIRONMENT_SUFFIX picks the profile (default
-# pr4892); reports and logs in build/e2e/<suffix>/.
-E2E_SUFFIX = $(if $(filter file default,$(origin ENVIRONMENT_SUFFIX)),pr4892,$(ENVIRONMENT_SUFFIX))
+# Offline end-to-end lives (tests/e2e/run.py, lives.py): moto on a free 127.0.0.1 port with
+# the extensions in tests/e2e/moto_ext (unit-tested first, with the harness's own helpers:
+# e2e-moto), then the life of the suffix's profile, with the S3 backend in the emulator.
+# standard (dev): a deploy that meets a quota fault, the retry, outputs, service writes,
+# integration, lock, empty replan, destroy with data in the buckets, Ctrl-C during a
+# redeploy, redeploy, replan, destroy; ephemeral (pr<n>): deploy, use, destroy, twice;
+# production (prod): deploy, use, a refused accidental destroy, teardown with
+# ALLOW_DESTROY=true, destroy, twice. Nothing may be left but the final DB snapshots.
+# ENVIRONMENT_SUFFIX picks the life (default dev); reports and logs in build/e2e/<suffix>/.
+E2E_SUFFIX = $(if $(filter file default,$(origin ENVIRONMENT_SUFFIX)),dev,$(ENVIRONMENT_SUFFIX))
+E2E_JOBS ?= 1
 e2e-moto: $(VENV)/.synced
 	$(PY) -m pytest tests/e2e -p no:cacheprovider -q
 e2e: install e2e-moto
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
 e2e-all: install e2e-moto
-	$(PY) -m tests.e2e.run $(PROFILES)
+	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES)
 
 # Plan guard (tools/plan_check.py): counts, forcing attributes and a verdict for a saved plan
 # (`terraform show -json` output, or the binary plan with PLAN_DIR, its stack directory);

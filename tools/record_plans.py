@@ -25,7 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from tests.e2e.run import Run, network_guard
+from tests.e2e.harness import Report, Run
+from tests.e2e.run import network_guard
 from tests.e2e.server import ROOT, Emulator
 
 OUT = ROOT / "tests" / "tools" / "plans"
@@ -158,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     WORKDIR.mkdir(parents=True, exist_ok=True)
     for stale in [*WORKDIR.glob("*.tfstate*"), *WORKDIR.glob("*.tfplan")]:
         stale.unlink()
-    run = Run("record-plans", "local", network_guard())  # for its environment only
+    run = Run(Report(suffix="record-plans", life="-", network_guard=network_guard(),
+                     backend="local"))  # for its environment only
     with Emulator(WORKDIR / "emulator.log") as emulator:
         run.emulator = emulator
         record(run.env(), args.out)

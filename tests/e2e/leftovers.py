@@ -5,11 +5,17 @@
 log groups, IAM roles, secrets not scheduled for deletion, Aurora, the serverless
 cache, ECS, load balancers, buckets, CloudFront, WAF, SNS, alarms, dashboards, scaling
 targets) and returns a line for each one that carries the environment's tags or
-names. ``retained(...)`` lists what destroy keeps on purpose (final DB snapshots of
-the profiles that take one), for the report.
+names. Names are matched as whole parts (``tap-dev`` is in ``tap-dev-alb-logs-1a2b``,
+``tap/dev/origin-verify-9f`` and ``aws-waf-logs-tapdev-1a2b``, not in ``tap-devx-...``),
+so the generated names the stack takes from ``bucket_prefix`` and ``name_prefix`` are
+found too; buckets are also found by their tags. KMS keys pending deletion are gone as
+far as AWS lets them go, not leftovers.
+``retained(...)`` lists what destroy keeps on purpose (final DB snapshots of the profiles
+that take one, ``tap-<suffix>-aurora-final-<id>``), for the report.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterable, Iterator
 
 Client = Callable[..., Any]
@@ -20,8 +26,8 @@ class Marks:
 
     def __init__(self, suffix: str) -> None:
         self.suffix = suffix
-        self.fragments = (f"tap-{suffix}", f"tap/{suffix}/", f"/tap/{suffix}/",
-                          f"aws-waf-logs-tap-{suffix}")
+        # tap-<suffix>..., tap/<suffix>/..., /tap/<suffix>/..., aws-waf-logs-tap<suffix>-...
+        self.pattern = re.compile(rf"(?<![a-z0-9])tap[-/]?{re.escape(suffix)}(?![a-z0-9])")
 
     def tagged(self, tags: Iterable[dict[str, str]] | dict[str, str] | None) -> bool:
         """True when the tags say Project=tap and Environment=<suffix>."""
@@ -31,8 +37,8 @@ class Marks:
         return found.get("Environment") == self.suffix and found.get("Project") == "tap"
 
     def named(self, *names: str | None) -> bool:
-        """True when a name or ARN contains one of the environment's name fragments."""
-        return any(fragment in name for name in names if name for fragment in self.fragments)
+        """True when a name or ARN contains the environment's name as a whole part."""
+        return any(self.pattern.search(name) for name in names if name)
 
 
 def _ec2(ec2: Any, marks: Marks) -> Iterator[str]:
@@ -124,6 +130,20 @@ def _regional(client: Client, region: str, marks: Marks) -> Iterator[str]:
         "wafv2", "list_web_acls", "WebACLs", Scope="CLOUDFRONT")))
 
 
+def _buckets(s3: Any, marks: Marks) -> Iterator[str]:
+    for bucket in s3.list_buckets()["Buckets"]:
+        name = bucket["Name"]
+        if marks.named(name):
+            yield f"bucket {name}"
+            continue
+        try:
+            tags = s3.get_bucket_tagging(Bucket=name)["TagSet"]
+        except s3.exceptions.ClientError:  # NoSuchTagSet
+            continue
+        if marks.tagged(tags):
+            yield f"bucket {name}"
+
+
 def find_leftovers(client: Client, suffix: str, regions: Iterable[str]) -> list[str]:
     """Everything of environment ``suffix`` still present, one line each."""
     marks = Marks(suffix)
@@ -132,8 +152,7 @@ def find_leftovers(client: Client, suffix: str, regions: Iterable[str]) -> list[
         found.extend(f"{region}: {line}" for line in _regional(client, region, marks))
     found.extend(_named(marks, "iam role", (r["RoleName"] for r in client("iam").list_roles(
         MaxItems=1000)["Roles"])))
-    found.extend(_named(marks, "bucket", (b["Name"] for b in client("s3").list_buckets()[
-        "Buckets"])))
+    found.extend(_buckets(client("s3"), marks))
     distributions = client("cloudfront").list_distributions()["DistributionList"]
     found.extend(_named(marks, "cloudfront distribution", (
         f"{d['Id']} {d.get('Comment', '')} {d['Origins']['Items'][0]['DomainName']}"

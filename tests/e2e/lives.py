@@ -1,0 +1,136 @@
+"""The lives an environment leads, one per profile, as short lists of named phases.
+
+A ``Life`` is a tuple of ``Phase(name, action)``; ``live(suffix, ...)`` runs the life of
+the suffix's profile (the stack's own rule, ``lib.config.profile_name_for``) on a fresh
+emulator, times each phase and writes build/e2e/<suffix>/report.json. After a failure
+the life skips to its next cleanup phases (destroy and the checks after it), runs them
+so that one run shows what the failure left behind, and ends there.
+
+- standard (e.g. ``dev``, what ``make test`` runs): a first deploy that meets a quota
+  fault, the retry, a whole working life (outputs, service writes, integration, lock,
+  empty replan), destroy with data in the buckets, an interrupted redeploy, the
+  redeploy that converges, destroy again; each destroy keeps one final snapshot.
+- ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice.
+- production (``prod``): deploy, use, an accidental destroy that prevent_destroy
+  refuses, the deliberate teardown (ALLOW_DESTROY=true), destroy, twice.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import time
+import traceback
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from lib.config import EPHEMERAL, PRODUCTION, STANDARD, profile_name_for
+from tests.e2e.harness import PhaseFailed, Report, Run
+from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
+                               redeploy_interrupted, teardown)
+from tests.e2e.phases import (deploy, destroy, emulator, integration, leftovers, lock,
+                              outputs, replan, synth)
+from tests.e2e.service_writes import service_writes
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One named step; ``cleanup`` phases also run after an earlier phase failed."""
+
+    name: str
+    action: Callable[[Run], None]
+    cleanup: bool = False
+
+
+def _cleanup(name: str, action: Callable[[Run], None]) -> Phase:
+    return Phase(name, action, cleanup=True)
+
+
+def _leftovers(snapshots: int) -> Phase:
+    return _cleanup("leftovers", functools.partial(leftovers, snapshots=snapshots))
+
+
+_START = (Phase("emulator", emulator), Phase("synth", synth))
+_USE = (Phase("outputs", outputs), Phase("service-writes", service_writes),
+        Phase("integration", integration))
+_DESTROY = _cleanup("destroy", destroy)
+_TEARDOWN = _cleanup("teardown", teardown)
+
+LIVES: dict[str, tuple[Phase, ...]] = {
+    STANDARD: (
+        *_START, Phase("deploy-fault", deploy_fault), Phase("deploy-retry", deploy_retry),
+        *_USE, Phase("lock", lock), Phase("replan", replan), _DESTROY, _leftovers(1),
+        Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
+        Phase("replan", replan), _DESTROY, _leftovers(2),
+    ),
+    EPHEMERAL: (
+        *_START, Phase("deploy", deploy), *_USE, Phase("replan", replan), _DESTROY,
+        _leftovers(0), Phase("redeploy", redeploy), Phase("replan", replan), _DESTROY,
+        _leftovers(0),
+    ),
+    PRODUCTION: (
+        *_START, Phase("deploy", deploy), *_USE, Phase("replan", replan),
+        Phase("accidental-destroy", accidental_destroy), _TEARDOWN, _DESTROY, _leftovers(1),
+        Phase("redeploy", redeploy), _TEARDOWN, _DESTROY, _leftovers(2),
+    ),
+}
+
+
+def life_of(suffix: str) -> str:
+    """The name of the life (the profile) an environment suffix leads."""
+    return profile_name_for(suffix)
+
+
+def live(suffix: str, guard: str) -> Report:
+    """Run the life of ``suffix``'s profile; the emulator is stopped at the end."""
+    report = Report(suffix=suffix, life=life_of(suffix), network_guard=guard)
+    run = Run(report)
+    if run.workdir.exists():
+        shutil.rmtree(run.workdir)
+    run.workdir.mkdir(parents=True)
+    try:
+        run_phases(run, LIVES[report.life])
+    finally:
+        if run.emulator is not None:
+            run.emulator.stop()
+        (run.workdir / "report.json").write_text(
+            json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def run_phases(run: Run, phases: tuple[Phase, ...]) -> None:
+    """Every phase in turn; after a failure, only the next cleanup phases run."""
+    failed = cleaning = False
+    for index, phase in enumerate(phases):
+        if failed and not phase.cleanup:
+            if cleaning or run.emulator is None:
+                run.report.skipped.extend(p.name for p in phases[index:])
+                return
+            run.report.skipped.append(phase.name)
+            continue
+        cleaning = failed
+        if not step(run, phase):
+            failed = True
+            cleaning = cleaning or phase.cleanup
+
+
+def step(run: Run, phase: Phase) -> bool:
+    """Run one phase, timed; a failure is recorded (and printed), not raised."""
+    print(f"[{run.suffix}] {phase.name} ...", flush=True)
+    run.phase = phase.name
+    run.log_stem = f"{len(run.report.phases) + 1:02d}-{phase.name}"
+    start = time.monotonic()
+    try:
+        phase.action(run)
+        return True
+    except Exception as failure:  # pylint: disable=broad-exception-caught
+        # PhaseFailed says what went wrong; anything else is a bug worth its traceback.
+        message = str(failure) if isinstance(failure, PhaseFailed) else \
+            f"{phase.name}: {traceback.format_exc()}"
+        run.report.failures.append(message)
+        print(f"[{run.suffix}] FAILED {message}", flush=True)
+        return False
+    finally:
+        seconds = round(time.monotonic() - start, 1)
+        run.report.phases.append((phase.name, seconds))
+        print(f"[{run.suffix}] {phase.name}: {seconds}s", flush=True)

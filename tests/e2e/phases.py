@@ -1,0 +1,213 @@
+"""The everyday phases of an environment's life; each takes the ``Run`` and raises
+``PhaseFailed`` when the environment did not do what it must.
+
+  emulator     moto (tests/e2e/server.py, with tests/e2e/moto_ext) on a free loopback
+               port; the Terraform state bucket is created in it
+  synth        ``cdktf synth`` (TERRAFORM_STATE_BUCKET set: the S3 backend, use_lockfile)
+  deploy       ``cdktf deploy`` (Terraform + the AWS provider from the local mirror)
+  outputs      ``cdktf output --outputs-file build/e2e/<suffix>/flat-outputs.json``, checked
+  integration  ``pytest tests/integration`` against the emulator (skips carry reasons)
+  lock         a real ``terraform apply`` holds the S3 lock file; a second apply is
+               refused with a lock error; the state object is unchanged afterwards
+  replan       ``terraform plan -detailed-exitcode`` must find no changes
+  destroy      ``cdktf destroy``
+  leftovers    boto3 lists every resource kind the stack creates: nothing may remain but
+               the final DB snapshots destroy keeps on purpose, as many as expected and
+               each with its own name
+The phases where things go wrong on purpose are in tests/e2e/mishaps.py, the services'
+writes in tests/e2e/service_writes.py.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from typing import Any
+
+from tests.e2e.harness import (GLOBAL_REGION, STATE_BUCKET, TIMEOUTS, PhaseFailed, Run,
+                               errors, junit, stop)
+from tests.e2e.leftovers import find_leftovers, retained
+from tests.e2e.server import Emulator
+
+CONTRACT_OUTPUTS = (
+    "vpc_id", "public_subnet_ids", "private_subnet_ids", "alb_arn", "alb_dns_name",
+    "target_group_arn", "ecs_cluster_name", "ecs_service_name", "cloudfront_distribution_id",
+    "cloudfront_domain_name", "waf_web_acl_arn", "aurora_cluster_identifier",
+    "aurora_cluster_endpoint", "aurora_reader_endpoint", "db_secret_arn", "redis_cache_name",
+    "redis_endpoint", "redis_secret_arn", "alarm_topic_arn", "environment_suffix", "aws_region",
+)
+LOCK_ERROR = "Error acquiring the state lock"
+
+
+def emulator(run: Run) -> None:
+    """Start the emulator and create the state bucket in it."""
+    run.emulator = Emulator(run.workdir / "emulator.log", run.workdir / "requests.log").start()
+    run.report.extensions = _extensions(run)
+    run.client("s3", GLOBAL_REGION).create_bucket(Bucket=STATE_BUCKET)
+
+
+def _extensions(run: Run) -> list[str]:
+    for line in (run.workdir / "emulator.log").read_text(encoding="utf-8").splitlines():
+        if line.startswith("moto extensions: "):
+            return line.removeprefix("moto extensions: ").split(", ")
+    return []
+
+
+def synth(run: Run) -> None:
+    """``cdktf synth`` of the default configuration."""
+    run.allow_destroy = False
+    run.synth()
+
+
+def deploy(run: Run) -> None:
+    """``cdktf deploy`` of the default configuration (synthesized once per life)."""
+    run.allow_destroy = False
+    run.synth()
+    run.cdktf("deploy")
+
+
+def outputs(run: Run) -> None:
+    """Write the outputs file, check the contract's outputs, the state and its size."""
+    run.cdktf("output", "--outputs-file", str(run.outputs_file),
+              "--outputs-file-include-sensitive-outputs")
+    document = json.loads(run.outputs_file.read_text(encoding="utf-8"))
+    if list(document) != [run.stack]:
+        raise PhaseFailed(f"outputs: {run.outputs_file} holds {list(document)}, not "
+                          f"{{{run.stack!r}: ...}}")
+    values = document[run.stack]
+    missing = [name for name in CONTRACT_OUTPUTS if values.get(name) in (None, "", [])]
+    if missing:
+        raise PhaseFailed(f"outputs: missing or empty: {', '.join(missing)}")
+    if values["environment_suffix"] != run.suffix:
+        raise PhaseFailed(f"outputs: environment_suffix is {values['environment_suffix']}")
+    s3 = run.client("s3", GLOBAL_REGION)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=STATE_BUCKET).get("Contents", [])]
+    if keys != [run.state_key]:
+        raise PhaseFailed(f"outputs: state bucket holds {keys}, expected [{run.state_key}]")
+    local = list(run.stack_dir.glob("*.tfstate"))
+    if local:
+        raise PhaseFailed(f"outputs: local state files next to the S3 backend: {local}")
+    _, listing = run.terraform("outputs", "state", "list")
+    run.report.resources = sum(1 for line in listing.splitlines()
+                               if line and not line.startswith("data."))
+
+
+def deployed_outputs(run: Run) -> dict[str, Any]:
+    """The outputs the outputs phase wrote."""
+    return dict(json.loads(run.outputs_file.read_text(encoding="utf-8"))[run.stack])
+
+
+def integration(run: Run) -> None:
+    """The unchanged integration suite against the emulator deployment."""
+    report = run.workdir / "integration.xml"
+    code, text = run.sh("integration", [
+        sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider",
+        "-rs", "-q", f"--junitxml={report}"], check=False)
+    summary = junit(report)
+    run.report.integration = summary
+    print(f"[{run.suffix}] integration: {summary['passed']} passed, "
+          f"{summary['skipped']} skipped, {summary['failed']} failed", flush=True)
+    for reason, tests in summary["skips"].items():
+        print(f"    skipped ({len(tests)}): {reason}", flush=True)
+    if code != 0 or summary["failed"] or not summary["passed"]:
+        raise PhaseFailed(f"integration: exit {code}\n{errors(text, 60)}")
+
+
+def lock(run: Run) -> None:
+    """A real apply holds the lock; a second apply must be refused; state unchanged."""
+    s3 = run.client("s3", GLOBAL_REGION)
+    lock_key = f"{run.state_key}.tflock"
+    before = run.state_bytes()
+    # The holder plans to replace one harmless resource, so it always stops at the
+    # approval prompt with the lock held; it is answered "no" at the end.
+    _, listing = run.terraform("lock", "state", "list")
+    victim = harmless_resource(listing.split())
+    log = run.log_path("holder")
+    with open(log, "w", encoding="utf-8") as out:
+        holder = subprocess.Popen(  # pylint: disable=consider-using-with
+            ["terraform", "apply", "-input=true", "-refresh=false", f"-replace={victim}",
+             "-no-color"],
+            cwd=run.stack_dir, env=run.env(), stdin=subprocess.PIPE, stdout=out,
+            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        lock_info = _wait_for_object(s3, lock_key, holder, timeout=120)
+        code, text = run.terraform("lock", "apply", "-auto-approve", "-input=false",
+                                   "-lock-timeout=0s", check=False)
+        if code == 0 or LOCK_ERROR not in text or lock_info["ID"] not in text:
+            raise PhaseFailed(f"lock: the second apply was not refused by the lock "
+                              f"{lock_info['ID']} (exit {code}):\n{errors(text)}")
+    finally:
+        if holder.poll() is None:
+            try:
+                # Its plan may still be running (minutes on a busy machine): the answer
+                # waits in the pipe for the prompt.
+                holder.communicate("no\n", timeout=TIMEOUTS["lock"])
+            except subprocess.TimeoutExpired:
+                stop(holder)
+    if "Apply cancelled" not in log.read_text(encoding="utf-8"):
+        raise PhaseFailed(f"lock: the holding apply did not stop at its prompt (see {log})")
+    if run.state_bytes() != before:
+        raise PhaseFailed("lock: the state object changed during the lock test")
+    run.check_state_unlocked()
+    run.report.notes.append(
+        f"lock: {lock_info['Operation']} by {lock_info['Who']} held {lock_key} "
+        f"(lock {lock_info['ID']}); the second apply was refused; state unchanged")
+
+
+def harmless_resource(addresses: list[str]) -> str:
+    """A resource whose planned replacement is harmless (it is never applied anyway)."""
+    for kind in ("aws_cloudwatch_dashboard.", "aws_cloudwatch_metric_alarm.", "aws_route."):
+        for address in addresses:
+            if address.startswith(kind):
+                return address
+    return next(a for a in addresses if not a.startswith("data."))
+
+
+def _wait_for_object(s3: Any, key: str, holder: subprocess.Popen[str],
+                     timeout: float) -> dict[str, Any]:
+    """The lock info Terraform wrote to ``key``, once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if holder.poll() is not None:
+            raise PhaseFailed(f"lock: the holding apply exited {holder.returncode} early")
+        try:
+            body = s3.get_object(Bucket=STATE_BUCKET, Key=key)["Body"].read()
+            return dict(json.loads(body))
+        except s3.exceptions.NoSuchKey:
+            time.sleep(0.2)
+    raise PhaseFailed(f"lock: no {key} appeared within {timeout}s")
+
+
+def replan(run: Run) -> None:
+    """A second plan of the default configuration must find nothing to do."""
+    run.allow_destroy = False
+    code, text = run.terraform("plan", "plan", "-detailed-exitcode", "-input=false",
+                               "-lock-timeout=60s", check=False)
+    if code == 2:
+        changes = re.findall(r"^\s*# (\S+ (?:will|must) be [^\n]+)", text, re.MULTILINE)
+        raise PhaseFailed("replan: the second plan is not empty:\n  "
+                          + "\n  ".join(changes or [errors(text)]))
+    if code != 0:
+        raise PhaseFailed(f"replan: terraform plan exited {code}:\n{errors(text)}")
+
+
+def destroy(run: Run) -> None:
+    """``cdktf destroy`` with the configuration in use (production: after teardown)."""
+    run.cdktf("destroy")
+    run.check_state_unlocked()
+
+
+def leftovers(run: Run, snapshots: int) -> None:
+    """Nothing of the environment is left but ``snapshots`` final DB snapshots, each
+    with its own name (a name reused would have failed the destroy that took it)."""
+    regions = {run.region, GLOBAL_REGION}
+    left = find_leftovers(run.client, run.suffix, regions)
+    run.report.retained = retained(run.client, run.suffix, regions)
+    names = {line.rsplit(" ", 1)[-1] for line in run.report.retained}
+    if len(run.report.retained) != snapshots or len(names) != snapshots:
+        left.append(f"retained final snapshots: {run.report.retained or 'none'}, expected "
+                    f"{snapshots} with different names")
+    if left:
+        raise PhaseFailed("leftovers: destroy left\n  " + "\n  ".join(left))
