@@ -24,6 +24,9 @@ TIERS = ("public", "private", "isolated")
 ZONES = 3  # the first three AZs of the region
 TAGS = {"Project": "platform", "Owner": "platform-team"}
 NAT_TIMEOUT_SECONDS = 120.0
+# CloudFront creates this group in a VPC for its VPC origins and manages it; shared by every
+# environment's VPC origin there, it outlives them: the network's, not an environment's.
+SERVICE_MANAGED_GROUPS = ("CloudFront-VPCOrigins-Service-SG",)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,8 @@ def fingerprint(ec2: Any, network: Network) -> dict[str, Any]:
             for t in ec2.describe_route_tables(Filters=vpc_filter)["RouteTables"]),
         "security_groups": sorted((g["GroupId"], g["GroupName"]) for g in
                                   ec2.describe_security_groups(Filters=vpc_filter)[
-                                      "SecurityGroups"]),
+                                      "SecurityGroups"]
+                                  if g["GroupName"] not in SERVICE_MANAGED_GROUPS),
         "network_interfaces": sorted(
             i["NetworkInterfaceId"] for i in ec2.describe_network_interfaces(
                 Filters=vpc_filter)["NetworkInterfaces"]
@@ -143,6 +147,10 @@ def remove_network(ec2: Any, network: Network) -> None:
                 NatGatewayIds=[network.nat_gateway_id])["NatGateways"]):
         time.sleep(1)
     ec2.release_address(AllocationId=network.allocation_id)
+    for group in ec2.describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [network.vpc_id]}])["SecurityGroups"]:
+        if group["GroupName"] in SERVICE_MANAGED_GROUPS:
+            ec2.delete_security_group(GroupId=group["GroupId"])
     for table in network.route_tables.values():
         for association in ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0][
                 "Associations"]:
