@@ -14,6 +14,7 @@ from tests.e2e.leftovers import Marks
 from tests.e2e.lives import LIVES, Phase, life_of, run_phases
 from tests.e2e.phases import harmless_resource
 from tests.e2e.run import render_summary
+from tests.e2e.viewer_zone import zone_name
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest">
@@ -199,3 +200,10 @@ def test_the_summary_lists_each_life_with_its_phases_in_order() -> None:
            "tap-dev-aurora-final-1a2b3c4d" in lines
     assert "pr1 (ephemeral): ok, - resources, 0 s" in lines
     assert lines[-1] == "network guard: netns; moto extensions: s3_owner"
+
+
+def test_the_ephemeral_life_runs_with_the_viewer_zone() -> None:
+    names = [phase.name for phase in LIVES["ephemeral"]]
+    assert names.index("zone") < names.index("synth")  # HOSTED_ZONE_ID is read at synth
+    assert names[-1] == "zone-removed" and LIVES["ephemeral"][-1].cleanup
+    assert zone_name("pr4892") == "pr4892.tap-e2e.example"
