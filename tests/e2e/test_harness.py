@@ -121,8 +121,9 @@ def test_each_life_destroys_twice_and_checks_what_is_left() -> None:
     for life, snapshots in (("standard", [1, 2]), ("ephemeral", [0, 0]),
                             ("production", [1, 2])):
         phases = LIVES[life]
-        assert _names(life)[:2] == ["emulator", "synth"]
-        assert _names(life).count("destroy") == 2 and _names(life)[-1] == "leftovers"
+        names = [name for name in _names(life) if not name.startswith("zone")]
+        assert names[:2] == ["emulator", "synth"]
+        assert names.count("destroy") == 2 and names[-1] == "leftovers"
         assert [p.action.keywords["snapshots"] for p in phases  # type: ignore[attr-defined]
                 if p.name == "leftovers"] == snapshots
         assert all(p.cleanup for p in phases if p.name in ("destroy", "leftovers", "teardown"))
