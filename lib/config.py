@@ -87,7 +87,7 @@ MIN_SUBNETS_PER_TIER = 2
 # the network owner's egress (NAT or VPC endpoints) to pull images and reach AWS APIs;
 # "public" gives them public IPs in the public subnets, like the ephemeral profile.
 TASK_SUBNET_CHOICES = ("private", "public")
-_HOSTED_ZONE_RE = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_HOSTED_ZONE_RE = re.compile(r"^[A-Z0-9]{1,32}$")  # Route 53 ids: Z... on AWS
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
 
@@ -397,7 +397,8 @@ def _hosted_zone(environ: Mapping[str, str], domain_names: tuple[str, ...]) -> s
     validation records and the alias records of DOMAIN_NAMES. That the names lie inside
     the zone can only be known from the zone's name, so the plan checks it."""
     zone = _matching(environ, "HOSTED_ZONE_ID", _HOSTED_ZONE_RE,
-                     "a Route 53 hosted zone id (Z and up to 31 uppercase letters or digits)")
+                     "a Route 53 hosted zone id (up to 32 uppercase letters or digits, "
+                     "e.g. Z0123456789ABCDEFGHIJ)")
     if zone is None:
         return None
     if not domain_names:

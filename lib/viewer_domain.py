@@ -9,8 +9,8 @@ us-east-1 (CloudFront takes viewer certificates from there only):
 - an ACM certificate for the names (the first is its domain name, the others alternative
   names), validated through DNS, with ``create_before_destroy`` so that a change of names
   never leaves the distribution without a certificate;
-- one validation CNAME per name, from the certificate's ``domain_validation_options``
-  (``allow_overwrite``: a name and its wildcard share one record);
+- one validation CNAME per name, from the certificate's ``domain_validation_options`` taken
+  by position (``allow_overwrite``: a name and its wildcard share one record);
 - ``aws_acm_certificate_validation``, which waits until ACM has issued the certificate; its
   ``certificate_arn`` is what the distribution uses, so CloudFront never gets a certificate
   that is not issued yet.
@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Postcondition, TerraformIterator, TerraformProvider, \
-    TerraformResourceLifecycle, Token
+from cdktf import Postcondition, TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
@@ -76,18 +75,19 @@ class ViewerDomain(Construct):
             validation_method="DNS", key_algorithm="RSA_2048",
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             provider=props.provider)
-        options = TerraformIterator.from_complex_list(
-            certificate.domain_validation_options, "domain_name")
-        records = Route53Record(
-            self, "validation", for_each=options, zone_id=zone.zone_id,
-            name=options.get_string("resource_record_name"),
-            type=options.get_string("resource_record_type"),
-            records=[options.get_string("resource_record_value")],
-            ttl=VALIDATION_RECORD_TTL, allow_overwrite=True, provider=props.provider)
+        # One record per name, by position: a for_each keyed by the options' domain names
+        # cannot be planned (the options are a set whose values are known only at apply).
+        records = []
+        for index in range(len(props.domain_names)):
+            option = certificate.domain_validation_options.get(index)
+            records.append(Route53Record(
+                self, f"validation-{index}", zone_id=zone.zone_id,
+                name=option.resource_record_name, type=option.resource_record_type,
+                records=[option.resource_record_value], ttl=VALIDATION_RECORD_TTL,
+                allow_overwrite=True, provider=props.provider))
         validation = AcmCertificateValidation(
             self, "certificate-validation", certificate_arn=certificate.arn,
-            validation_record_fqdns=Token.as_list(
-                TerraformIterator.from_resources(records).pluck_property("fqdn")),
+            validation_record_fqdns=[record.fqdn for record in records],
             provider=props.provider)
         self.certificate_arn: str = validation.certificate_arn
 

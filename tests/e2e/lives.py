@@ -10,7 +10,8 @@ so that one run shows what the failure left behind, and ends there.
   fault, the retry, a whole working life (outputs, service writes, integration, lock,
   empty replan), destroy with data in the buckets, an interrupted redeploy, the
   redeploy that converges, destroy again; each destroy keeps one final snapshot.
-- ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice.
+- ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice; with the viewer's own
+  domain (tests/e2e/viewer_zone.py): the certificate, its validation and the alias records.
 - production (``prod``): deploy, use, an accidental destroy that prevent_destroy
   refuses, the deliberate teardown (ALLOW_DESTROY=true), destroy, twice.
 """
@@ -31,6 +32,7 @@ from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, r
 from tests.e2e.phases import (deploy, destroy, emulator, integration, leftovers, lock,
                               outputs, replan, synth)
 from tests.e2e.service_writes import service_writes
+from tests.e2e.viewer_zone import zone, zone_removed
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,11 @@ LIVES: dict[str, tuple[Phase, ...]] = {
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("replan", replan), _DESTROY, _leftovers(2),
     ),
-    EPHEMERAL: (
-        *_START, Phase("deploy", deploy), *_USE, Phase("replan", replan), _DESTROY,
-        _leftovers(0), Phase("redeploy", redeploy), Phase("replan", replan), _DESTROY,
-        _leftovers(0),
+    EPHEMERAL: (  # with the viewer's own domain: HOSTED_ZONE_ID and DOMAIN_NAMES
+        Phase("emulator", emulator), Phase("zone", zone), Phase("synth", synth),
+        Phase("deploy", deploy), *_USE, Phase("replan", replan), _DESTROY, _leftovers(0),
+        Phase("redeploy", redeploy), Phase("replan", replan), _DESTROY, _leftovers(0),
+        _cleanup("zone-removed", zone_removed),
     ),
     PRODUCTION: (
         *_START, Phase("deploy", deploy), *_USE, Phase("replan", replan),

@@ -165,7 +165,8 @@ def test_hosted_zone_makes_the_certificate() -> None:
 
 @pytest.mark.parametrize("environ,variable,message", [
     ({"HOSTED_ZONE_ID": "z123", "DOMAIN_NAMES": "a.example.com"}, "HOSTED_ZONE_ID",
-     "a Route 53 hosted zone id (Z and up to 31 uppercase letters or digits)"),
+     "a Route 53 hosted zone id (up to 32 uppercase letters or digits, "
+     "e.g. Z0123456789ABCDEFGHIJ)"),
     ({"HOSTED_ZONE_ID": "Z0123456789ABC"}, "HOSTED_ZONE_ID",
      "needs DOMAIN_NAMES, the names to serve in that zone"),
     ({"HOSTED_ZONE_ID": "Z0123456789ABC", "DOMAIN_NAMES": "a.example.com",
