@@ -121,6 +121,11 @@ def build_network(fleet: Fleet, run: Run) -> None:
     fleet.network_before = fingerprint(ec2, fleet.network)
     for suffix, env in fleet.runs.items():
         env.settings_env = environment_settings(suffix, fleet.network)
+        # Concurrent terraform inits must not share one plugin cache (Terraform does not
+        # make that safe): each environment gets its own.
+        cache = env.workdir / "plugin-cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        env.settings_env["TF_PLUGIN_CACHE_DIR"] = str(cache)
     run.report.notes.append(f"platform network {fleet.network.vpc_id}: "
                             f"{len(fleet.network.zones)} AZs, "
                             + ", ".join(f"{tier} {len(ids)}" for tier, ids in

@@ -82,7 +82,6 @@ class Run:  # pylint: disable=too-many-instance-attributes
         self.emulator: Emulator | None = None
         self.region = os.environ.get("AWS_REGION") or "us-east-1"
         self.allow_destroy = False  # which configuration the commands use
-        self.extra_env: dict[str, str] = {}  # settings a phase adds (e.g. the viewer zone)
         self.synthesized: set[bool] = set()
         self.phase = "-"  # the phase running, for messages
         self.log_stem = "-"  # its logs' names: <number>-<phase>[-<what>].log
@@ -143,7 +142,6 @@ class Run:  # pylint: disable=too-many-instance-attributes
             env["TERRAFORM_STATE_BUCKET_REGION"] = GLOBAL_REGION
             # moto answers on an IP address: bucket-in-hostname addressing cannot work.
             env["TF_CLI_ARGS_init"] = "-backend-config=use_path_style=true"
-        env.update(self.extra_env)
         if self.allow_destroy:
             env["ALLOW_DESTROY"] = "true"
         env.update(self.settings_env)

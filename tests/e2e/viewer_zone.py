@@ -27,13 +27,13 @@ def zone(run: Run) -> None:
         Name=name, CallerReference=f"tap-e2e-{run.suffix}",
         HostedZoneConfig={"Comment": "e2e: the viewer domain", "PrivateZone": False})
     zone_id = created["HostedZone"]["Id"].rsplit("/", 1)[-1]
-    run.extra_env.update({"HOSTED_ZONE_ID": zone_id, "DOMAIN_NAMES": f"{name},www.{name}"})
+    run.settings_env.update({"HOSTED_ZONE_ID": zone_id, "DOMAIN_NAMES": f"{name},www.{name}"})
     run.report.notes.append(f"zone: {name} ({zone_id}) with HOSTED_ZONE_ID and DOMAIN_NAMES")
 
 
 def zone_removed(run: Run) -> None:
     """Destroy left only the zone's own records; then delete the zone."""
-    zone_id = run.extra_env.get("HOSTED_ZONE_ID")
+    zone_id = run.settings_env.get("HOSTED_ZONE_ID")
     if not zone_id:
         raise PhaseFailed("zone-removed: no zone was made")
     route53 = run.client("route53")
