@@ -33,7 +33,7 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 .PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check golden record-plans bootstrap janitor actionlint
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
-	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, e2e of dev"
+	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life and the fleet on the emulator"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
 	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
@@ -91,7 +91,7 @@ test: install
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit unit-slow
 	$(MAKE) --no-print-directory validate scan
-	$(MAKE) --no-print-directory e2e ENVIRONMENT_SUFFIX=dev
+	$(MAKE) --no-print-directory e2e e2e-fleet ENVIRONMENT_SUFFIX=dev
 
 # Live checks of a deployed environment (tests/integration), read from its outputs file;
 # every test skips, with the reason, when the file is absent or empty. `make test` runs it
