@@ -10,6 +10,7 @@ import itertools
 from typing import Any, Callable
 
 from tests.e2e.moto_ext.acm_dns_validation import ISSUED, PENDING
+from tests.e2e.test_moto_fidelity import distribution_config
 
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # every CloudFront distribution's alias target zone
 _ZONES = itertools.count()
@@ -112,18 +113,8 @@ def test_distribution_with_its_own_certificate_is_not_on_the_default_one(
         DomainName="app.cert.test", ValidationMethod="DNS")["CertificateArn"]
     viewer = {"ACMCertificateArn": certificate, "SSLSupportMethod": "sni-only",
               "MinimumProtocolVersion": "TLSv1.2_2021"}
-    config = {
-        "CallerReference": "own-certificate", "Comment": "c", "Enabled": True,
-        "Aliases": {"Quantity": 1, "Items": ["app.cert.test"]},
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": "web", "DomainName": "web.cert.test",
-            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
-                                   "OriginProtocolPolicy": "http-only"}}]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "web", "ViewerProtocolPolicy": "redirect-to-https",
-            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
-        "ViewerCertificate": viewer,
-    }
+    config = {**distribution_config("own-certificate", "web", "web.cert.test", viewer),
+              "Aliases": {"Quantity": 1, "Items": ["app.cert.test"]}}
     distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
     read = cloudfront.get_distribution_config(Id=distribution["Id"])["DistributionConfig"]
     assert read["ViewerCertificate"]["CloudFrontDefaultCertificate"] is False

@@ -21,6 +21,22 @@ def vpc_with_subnets(ec2: Any) -> tuple[str, list[str]]:
     return vpc, subnets
 
 
+def distribution_config(reference: str, origin_id: str, domain: str,
+                        viewer: dict[str, Any]) -> dict[str, Any]:
+    """The smallest DistributionConfig: one HTTP custom origin, CachingDisabled."""
+    return {
+        "CallerReference": reference, "Comment": "c", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": origin_id, "DomainName": domain,
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                   "OriginProtocolPolicy": "http-only"}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": origin_id, "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
+        "ViewerCertificate": viewer,
+    }
+
+
 def test_install_is_idempotent_and_names_every_extension() -> None:
     assert moto_ext.install() == moto_ext.install()
     assert len(moto_ext.install()) == len(moto_ext.EXTENSIONS)
@@ -107,17 +123,8 @@ def test_rule_descriptions_for_group_and_prefix_list_rules(client: Callable[...,
 
 def test_distribution_reads_back_without_unset_blocks(client: Callable[..., Any]) -> None:
     cloudfront = client("cloudfront")
-    config = {
-        "CallerReference": "ref-1", "Comment": "c", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": "alb", "DomainName": "alb.example.com",
-            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
-                                   "OriginProtocolPolicy": "http-only"}}]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
-            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
-        "ViewerCertificate": {"CloudFrontDefaultCertificate": True},
-    }
+    config = distribution_config("ref-1", "alb", "alb.example.com",
+                                 {"CloudFrontDefaultCertificate": True})
     distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
     read = cloudfront.get_distribution(Id=distribution["Id"])["Distribution"]
     behaviour = read["DistributionConfig"]["DefaultCacheBehavior"]
