@@ -2,7 +2,9 @@
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 
@@ -38,41 +40,50 @@ def test_web_acl_is_cloudfront_scoped_in_us_east_1(stacks: dict[str, Synth]) -> 
                                             "sampled_requests_enabled": True}
 
 
+def rules_of(stack: Synth) -> list[dict[str, Any]]:
+    """The web ACL's rules: the WAFv2 API's Rule objects, as JSON (no `rule` blocks)."""
+    acl = web_acl(stack)
+    assert "rule" not in acl
+    rules = json.loads(acl["rule_json"])
+    assert isinstance(rules, list)
+    return rules
+
+
 def test_rules_priorities_and_actions(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
-        rules = web_acl(stack)["rule"]
-        assert [(r["priority"], r["name"]) for r in rules] == list(enumerate([
+        rules = rules_of(stack)
+        assert [(r["Priority"], r["Name"]) for r in rules] == list(enumerate([
             "aws-ip-reputation", "aws-anonymous-ip", "rate-limit-per-ip", "aws-common",
             "aws-known-bad-inputs", "aws-sqli"]))
-        groups = {r["name"]: r["statement"]["managed_rule_group_statement"]
-                  for r in rules if "managed_rule_group_statement" in r["statement"]}
+        groups = {r["Name"]: r["Statement"]["ManagedRuleGroupStatement"]
+                  for r in rules if "ManagedRuleGroupStatement" in r["Statement"]}
         assert groups == {
-            "aws-ip-reputation": {"name": "AWSManagedRulesAmazonIpReputationList",
-                                  "vendor_name": "AWS"},
-            "aws-anonymous-ip": {"name": "AWSManagedRulesAnonymousIpList", "vendor_name": "AWS"},
-            "aws-common": {"name": "AWSManagedRulesCommonRuleSet", "vendor_name": "AWS"},
-            "aws-known-bad-inputs": {"name": "AWSManagedRulesKnownBadInputsRuleSet",
-                                     "vendor_name": "AWS"},
-            "aws-sqli": {"name": "AWSManagedRulesSQLiRuleSet", "vendor_name": "AWS"},
+            "aws-ip-reputation": {"Name": "AWSManagedRulesAmazonIpReputationList",
+                                  "VendorName": "AWS"},
+            "aws-anonymous-ip": {"Name": "AWSManagedRulesAnonymousIpList", "VendorName": "AWS"},
+            "aws-common": {"Name": "AWSManagedRulesCommonRuleSet", "VendorName": "AWS"},
+            "aws-known-bad-inputs": {"Name": "AWSManagedRulesKnownBadInputsRuleSet",
+                                     "VendorName": "AWS"},
+            "aws-sqli": {"Name": "AWSManagedRulesSQLiRuleSet", "VendorName": "AWS"},
         }
-        overrides = {r["name"]: r["override_action"] for r in rules if r["name"] in groups}
-        assert overrides == {name: {"none": {}} for name in groups} | {
-            "aws-anonymous-ip": {ANONYMOUS_IP_ACTION[suffix]: {}}}
-        assert not any("action" in r for r in rules if r["name"] in groups)
+        overrides = {r["Name"]: r["OverrideAction"] for r in rules if r["Name"] in groups}
+        assert overrides == {name: {"None": {}} for name in groups} | {
+            "aws-anonymous-ip": {ANONYMOUS_IP_ACTION[suffix].capitalize(): {}}}
+        assert not any("Action" in r for r in rules if r["Name"] in groups)
         for rule in rules:
-            assert rule["visibility_config"] == {"cloudwatch_metrics_enabled": True,
-                                                 "metric_name": rule["name"],
-                                                 "sampled_requests_enabled": True}
+            assert rule["VisibilityConfig"] == {"CloudWatchMetricsEnabled": True,
+                                                "MetricName": rule["Name"],
+                                                "SampledRequestsEnabled": True}
 
 
 def test_rate_limit_per_client_ip_per_profile(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
-        (rule,) = [r for r in web_acl(stack)["rule"] if r["name"] == "rate-limit-per-ip"]
-        assert rule["action"] == {"block": {}}
-        assert "override_action" not in rule
-        assert rule["statement"] == {"rate_based_statement": {
-            "limit": RATE_LIMIT[suffix], "aggregate_key_type": "IP",
-            "evaluation_window_sec": 300}}
+        (rule,) = [r for r in rules_of(stack) if r["Name"] == "rate-limit-per-ip"]
+        assert rule["Action"] == {"Block": {}}
+        assert "OverrideAction" not in rule
+        assert rule["Statement"] == {"RateBasedStatement": {
+            "Limit": RATE_LIMIT[suffix], "AggregateKeyType": "IP",
+            "EvaluationWindowSec": 300}}
 
 
 def test_waf_logs_to_the_edge_log_bucket_with_redactions(stacks: dict[str, Synth]) -> None:
