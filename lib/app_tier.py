@@ -288,6 +288,10 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
             capacity_provider_strategy=[
                 EcsServiceCapacityProviderStrategy(capacity_provider=name, base=base, weight=weight)
                 for name, base, weight in strategy],
+            # A changed capacity provider strategy (CPU_ARCHITECTURE: ARM64 has no Spot) is
+            # an UpdateService with a new deployment; without this the provider replaces the
+            # service instead (its docs: in place "only if force_new_deployment = true").
+            force_new_deployment=True,
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True,
                                                                           rollback=True),
             # Start new tasks before stopping old ones: never below the desired count.
@@ -358,6 +362,9 @@ class AppTier(Construct):  # pylint: disable=too-many-instance-attributes
         target_group = LbTargetGroup(
             self, "web", name=props.names.target_group, port=settings.container_port,
             protocol="HTTP", target_type="ip", vpc_id=props.network.vpc_id,
+            # A new port is a new group (the port forces it): made and switched to before
+            # the old one, which the listener rule still uses, is deleted.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             deregistration_delay=str(settings.profile.deregistration_delay_seconds),
             health_check=LbTargetGroupHealthCheck(
                 enabled=True, path=settings.health_check_path, protocol="HTTP",

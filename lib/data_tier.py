@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Fn, Token
+from cdktf import Fn, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.elasticache_serverless_cache import (
@@ -238,6 +238,8 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
         parameters = RdsClusterParameterGroup(
             self, "db-params", name=names.db_parameter_group, family=f"{DB_ENGINE}{major}",
             description=f"Aurora of {names.prefix}: TLS only, operator logging",
+            # A major upgrade switches the cluster to a group of the new family, made first.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             parameter=[RdsClusterParameterGroupParameter(name=name, value=value)
                        for name, value in {"rds.force_ssl": "1", **DB_LOG_PARAMETERS}.items()])
         # RDS would create this group itself, unencrypted and kept forever.
@@ -251,6 +253,9 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
             engine=DB_ENGINE,
             engine_mode="provisioned",
             engine_version=settings.db_engine_version,
+            # DB_ENGINE_VERSION to a new major version is an in-place major upgrade, which
+            # RDS refuses without this flag (ModifyDBCluster AllowMajorVersionUpgrade).
+            allow_major_version_upgrade=True,
             database_name=DB_NAME,
             port=DB_PORT,
             master_username=DB_MASTER_USERNAME,

@@ -83,7 +83,9 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         # application tier
         self.alb = name("alb", f"{base}-alb")
         self.vpc_origin = name("vpc_origin", f"{base}-alb")
-        self.target_group = name("target_group", f"{base}-web")
+        # The port is in the name: a port change makes a new group beside the old one
+        # (create_before_destroy), as a name can only be used once.
+        self.target_group = name("target_group", f"{base}-tg{settings.container_port}")
         # S3 may not free a deleted bucket's name for a while, and anyone may take it.
         self.alb_log_bucket_prefix = self._bucket_prefix(suffix, f"{base}-alb-logs-")
         self.ecs_cluster = name("generic", f"{base}-cluster")
@@ -101,7 +103,10 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         self.data_key_alias = name("kms_alias", f"alias/{base}-data")
         self.db_cluster = name("rds", f"{base}-aurora")
         self.db_subnet_group = name("rds", f"{base}-aurora")
-        self.db_parameter_group = name("rds", f"{base}-aurora-pg")
+        # The engine's major version is in the name: a major upgrade needs a group of the new
+        # family beside the one in use (create_before_destroy).
+        self.db_parameter_group = name(
+            "rds", f"{base}-aurora-pg{settings.db_engine_version.split('.', 1)[0]}")
         self.db_security_group = name("generic", f"{base}-aurora")
         self.db_monitoring_role = name("iam_role", f"{base}-rds-monitoring")
         self.cache = name("elasticache_serverless", f"{base}-cache")

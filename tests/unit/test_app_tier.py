@@ -262,8 +262,10 @@ def test_target_group(stacks: dict[str, Synth]) -> None:
     delay = {"pr4892": "5", "dev": "30", "prod": "60"}
     for suffix, stack in stacks.items():
         group = stack.at("aws_lb_target_group", "app/web")
-        assert group["name"] == f"tap-{suffix}-web"
+        assert group["name"] == f"tap-{suffix}-tg80"
         assert (group["target_type"], group["protocol"], group["port"]) == ("ip", "HTTP", 80)
+        # a port change makes the new group first: the listener rule never lacks one
+        assert group["lifecycle"] == {"create_before_destroy": True}
         assert group["vpc_id"] == stack.ref("aws_vpc", "network/vpc")
         assert group["deregistration_delay"] == delay[suffix]
         assert group["health_check"] == {
@@ -275,6 +277,7 @@ def test_target_group(stacks: dict[str, Synth]) -> None:
 def test_target_group_uses_the_configured_port_and_path(variant: Synth) -> None:
     group = variant.at("aws_lb_target_group", "app/web")
     assert group["port"] == 8080 and group["health_check"]["path"] == "/healthz"
+    assert group["name"] == "tap-qa-tg8080"
 
 
 def expected_strategy(suffix: str) -> list[dict[str, Any]]:
@@ -473,6 +476,8 @@ def test_service(stacks: dict[str, Synth]) -> None:
         assert service["task_definition"] == stack.ref("aws_ecs_task_definition", "app/task", "arn")
         assert service["desired_count"] == desired[suffix]
         assert "launch_type" not in service
+        # a new capacity provider strategy (ARM64) is a deployment, not a new service
+        assert service["force_new_deployment"] is True
         assert service["capacity_provider_strategy"] == expected_strategy(suffix)
         assert service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
         assert (service["deployment_minimum_healthy_percent"],

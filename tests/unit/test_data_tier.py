@@ -162,13 +162,16 @@ def test_subnet_group_uses_the_isolated_subnets(dev: Synth) -> None:
 
 def test_parameter_group_forces_tls_and_logs_for_operators(dev: Synth, variant: Synth) -> None:
     group = dev.at("aws_rds_cluster_parameter_group", "data/db-params")
-    assert group["name"] == "tap-dev-aurora-pg"
+    assert group["name"] == "tap-dev-aurora-pg16"
     assert group["family"] == "aurora-postgresql16"
+    # a major upgrade makes the new family's group first, then switches the cluster to it
+    assert group["lifecycle"] == {"create_before_destroy": True}
+    assert dev.at(CLUSTER, "data/aurora")["allow_major_version_upgrade"] is True
     assert {p["name"]: p["value"] for p in group["parameter"]} == {
         "rds.force_ssl": "1", "log_connections": "1", "log_disconnections": "1",
         "log_min_duration_statement": "1000", "log_statement": "ddl", "log_lock_waits": "1"}
-    assert variant.at("aws_rds_cluster_parameter_group", "data/db-params")["family"] == \
-        "aurora-postgresql17"
+    params = variant.at("aws_rds_cluster_parameter_group", "data/db-params")
+    assert (params["family"], params["name"]) == ("aurora-postgresql17", "tap-qa-aurora-pg17")
     assert variant.at(CLUSTER, "data/aurora")["engine_version"] == "17.4"
 
 

@@ -14,7 +14,8 @@ def names_for(suffix: str, region: str = "us-east-1") -> Names:
 def test_names_of_dev() -> None:
     names = names_for("dev")
     assert names.alb == "tap-dev-alb"
-    assert names.target_group == "tap-dev-web"
+    assert names.target_group == "tap-dev-tg80"
+    assert names.db_parameter_group == "tap-dev-aurora-pg16"
     assert names.db_cluster == "tap-dev-aurora"
     assert names.cache == "tap-dev-cache"
     assert names.container_insights_log_group == \
