@@ -30,7 +30,7 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check golden record-plans bootstrap janitor actionlint
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life and the fleet on the emulator"
@@ -43,6 +43,7 @@ help:
 	@echo "make e2e-fleet  pr101, pr102 (in a given network) and qa at once on one emulator"
 	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
 	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
+	@echo "make change-table   copy the dev life's change table (build/e2e/dev) into the README"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 	@echo "make bootstrap REPOSITORY=org/name   the state bucket (TERRAFORM_STATE_BUCKET) and the deploy role's policies"
@@ -179,6 +180,11 @@ record-plans: install
 # fresh synths in one process: after a change of addresses that is intended.
 golden: $(VENV)/.synced
 	$(PY) -m tests.unit.test_addresses
+
+# The README's table "what each change does to a live environment", from the last dev life's run
+# (build/e2e/dev/change-table.md, written by its changes phase: tests/e2e/changes.py).
+change-table: $(VENV)/.synced
+	$(PY) -m tests.e2e.changes --update-readme $(BUILD)/e2e/dev/change-table.md
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the

@@ -8,8 +8,10 @@ so that one run shows what the failure left behind, and ends there.
 
 - standard (e.g. ``dev``, what ``make test`` runs): a first deploy that meets a quota
   fault, the retry, a whole working life (outputs, service writes, integration, lock,
-  empty replan), destroy with data in the buckets, an interrupted redeploy, the
-  redeploy that converges, destroy again; each destroy keeps one final snapshot.
+  empty replan), the plans of setting changes (tests/e2e/changes.py), a refactor that
+  moves a stateful resource (tests/e2e/moves.py), destroy with data in the buckets, an
+  interrupted redeploy, the redeploy that converges, destroy again; each destroy keeps one
+  final snapshot.
 - ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice; with the viewer's own
   domain (tests/e2e/viewer_zone.py): the certificate, its validation and the alias records.
 - production (``prod``): deploy, use, an accidental destroy that prevent_destroy
@@ -26,9 +28,11 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from lib.config import EPHEMERAL, PRODUCTION, STANDARD, profile_name_for
+from tests.e2e.changes import changes
 from tests.e2e.harness import PhaseFailed, Report, Run
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
                                redeploy_interrupted, teardown)
+from tests.e2e.moves import refactor
 from tests.e2e.phases import (deploy, destroy, emulator, integration, leftovers, lock,
                               outputs, replan, synth)
 from tests.e2e.service_writes import service_writes
@@ -61,7 +65,8 @@ _TEARDOWN = _cleanup("teardown", teardown)
 LIVES: dict[str, tuple[Phase, ...]] = {
     STANDARD: (
         *_START, Phase("deploy-fault", deploy_fault), Phase("deploy-retry", deploy_retry),
-        *_USE, Phase("lock", lock), Phase("replan", replan), _DESTROY, _leftovers(1),
+        *_USE, Phase("lock", lock), Phase("replan", replan), Phase("changes", changes),
+        Phase("refactor", refactor), _DESTROY, _leftovers(1),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("replan", replan), _DESTROY, _leftovers(2),
     ),

@@ -9,7 +9,8 @@
   integration  ``pytest tests/integration`` against the emulator (skips carry reasons)
   lock         a real ``terraform apply`` holds the S3 lock file; a second apply is
                refused with a lock error; the state object is unchanged afterwards
-  replan       ``terraform plan -detailed-exitcode`` must find no changes
+  replan       ``terraform plan -detailed-exitcode`` must find no changes, and the plan
+               guard (tools/plan_check.py) must count none in the saved plan
   destroy      ``cdktf destroy``
   leftovers    boto3 lists every resource kind the stack creates: nothing may remain but
                the final DB snapshots destroy keeps on purpose, as many as expected and
@@ -24,12 +25,14 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import (GLOBAL_REGION, STATE_BUCKET, TIMEOUTS, PhaseFailed, Run,
                                errors, junit, stop)
 from tests.e2e.leftovers import find_leftovers, retained
 from tests.e2e.server import Emulator
+from tools import plan_check
 
 CONTRACT_OUTPUTS = (
     "vpc_id", "public_subnet_ids", "private_subnet_ids", "alb_arn", "alb_dns_name",
@@ -185,13 +188,30 @@ def replan(run: Run) -> None:
     """A second plan of the default configuration must find nothing to do."""
     run.allow_destroy = False
     code, text = run.terraform("plan", "plan", "-detailed-exitcode", "-input=false",
-                               "-lock-timeout=60s", check=False)
+                               "-lock-timeout=60s", "-out=replan.tfplan", check=False)
     if code == 2:
         changes = re.findall(r"^\s*# (\S+ (?:will|must) be [^\n]+)", text, re.MULTILINE)
         raise PhaseFailed("replan: the second plan is not empty:\n  "
                           + "\n  ".join(changes or [errors(text)]))
     if code != 0:
         raise PhaseFailed(f"replan: terraform plan exited {code}:\n{errors(text)}")
+    verdict = guard(run, run.stack_dir / "replan.tfplan", "replan")
+    tally = plan_check.counts(verdict.changes)
+    if any(tally.values()) or not verdict.ok:
+        raise PhaseFailed(f"replan: the plan guard counts changes in the empty plan: {tally}")
+
+
+def guard(run: Run, plan_file: Path, name: str) -> plan_check.Verdict:
+    """The plan guard (tools/plan_check.py) on a saved plan (shown with terraform in its
+    directory); its Markdown report goes to the phase's log ``guard-<name>``."""
+    try:
+        verdict = plan_check.judge(plan_check.parse_plan(
+            plan_check.read_plan(str(plan_file), plan_file.parent)), set())
+    except plan_check.PlanError as error:
+        raise PhaseFailed(f"{run.phase}: the plan guard on {plan_file.name}: {error}") from None
+    run.log_path(f"guard-{name}").write_text(plan_check.render_markdown(verdict) + "\n",
+                                             encoding="utf-8")
+    return verdict
 
 
 def destroy(run: Run) -> None:

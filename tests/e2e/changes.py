@@ -1,0 +1,296 @@
+"""What each setting does to a live environment, planned against a deployed one.
+
+  changes   every ``Change`` of CHANGES is synthesized (all in one process:
+            ``python -m tests.e2e.changes OUTDIR``), planned against the live state of the
+            environment (``terraform plan -refresh=false -lock=false`` in a copy of its stack
+            directory, two at a time: nothing is applied, the state and its lock are never
+            touched; the replan before proved the state matches AWS) and judged by the plan
+            guard (tools/plan_check.py). The result is the README's table "What each change
+            does to a live environment" (between the ``change-table`` markers), written to
+            build/e2e/<suffix>/change-table.md; the phase fails when a change's verdict is not
+            the one expected or when the README's table is not the one this run produced
+            (``make change-table`` copies it in).
+
+A change that needs something to exist first (a certificate, a hosted zone) names it in its
+settings as ``{certificate}``, ``{edge_certificate}``, ``{zone}`` or ``{zone_name}``; the phase
+creates those in the emulator (``prerequisites``) and removes them afterwards.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.harness import PhaseFailed, Run, errors
+from tests.e2e.phases import guard
+from tools import plan_check
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+BEGIN, END = "<!-- change-table:begin -->", "<!-- change-table:end -->"
+IN_PLACE, REFUSED, INVALID = "passes", "refuses", "invalid"  # what is expected of a change
+PLAN_JOBS = 2
+
+
+@dataclass(frozen=True)
+class Change:
+    """A setting's new value on a live environment, what must happen and what to do."""
+
+    setting: str  # as the README shows it
+    value: str  # as the README shows it
+    settings: dict[str, str]  # the environment's overrides, with {prerequisite} fields
+    expect: str  # IN_PLACE: the guard passes; REFUSED: it refuses; INVALID: main.py exit 2
+    advice: str
+
+    @property
+    def name(self) -> str:
+        """A directory name for the change."""
+        return re.sub(r"[^a-z0-9]+", "-", f"{self.setting} {self.value}".lower()).strip("-")
+
+
+CONTROL = Change("(none)", "the deployed settings", {}, IN_PLACE,
+                 "nothing: the plan of the deployed settings is empty")
+CHANGES: tuple[Change, ...] = (
+    CONTROL,
+    Change("CONTAINER_IMAGE", "nginx 1.27 to 1.28", {
+        "CONTAINER_IMAGE": "public.ecr.aws/nginx/nginx:1.28-alpine"}, IN_PLACE,
+        "a rolling deployment; the circuit breaker rolls back an image that fails"),
+    Change("CONTAINER_PORT", "80 to 8080", {"CONTAINER_PORT": "8080"}, IN_PLACE,
+           "the new target group is created before the old one goes; the tasks roll"),
+    Change("HEALTH_CHECK_PATH", "/ to /healthz", {"HEALTH_CHECK_PATH": "/healthz"}, IN_PLACE,
+           "deploy the image that answers the new path first"),
+    Change("ALARM_EMAIL", "unset to an address", {"ALARM_EMAIL": "ops@example.com"}, IN_PLACE,
+           "the address must confirm each of the two subscriptions"),
+    Change("CPU_ARCHITECTURE", "X86_64 to ARM64", {"CPU_ARCHITECTURE": "ARM64"}, IN_PLACE,
+           "the image must have an arm64 variant; Spot capacity is dropped (none for ARM64)"),
+    Change("CACHE_ENGINE", "valkey to redis", {"CACHE_ENGINE": "redis"}, REFUSED,
+           "a new cache: its data is lost (a cache); allow the replacement with "
+           "`ALLOW_REPLACE` in a quiet hour"),
+    Change("DB_ENGINE_VERSION", "16.6 to 16.8 (minor)", {"DB_ENGINE_VERSION": "16.8"},
+           IN_PLACE, "applied in the next maintenance window; take a snapshot first"),
+    Change("DB_ENGINE_VERSION", "16.6 to 17.4 (major)", {"DB_ENGINE_VERSION": "17.4"},
+           IN_PLACE, "an in-place major upgrade with downtime: snapshot, rehearse on a "
+           "standard environment, then apply"),
+    Change("VPC_CIDR", "10.0.0.0/16 to 10.1.0.0/16", {"VPC_CIDR": "10.1.0.0/16"}, REFUSED,
+           "a new network under everything: deploy a new environment and move the data "
+           "(snapshot restore), then destroy the old one"),
+    Change("CREATE_NAT_GATEWAY", "profile (1) to false", {"CREATE_NAT_GATEWAY": "false"},
+           IN_PLACE, "the private tasks lose egress: only with VPC endpoints for ECR, S3, "
+                     "Logs and Secrets Manager"),
+    Change("CERTIFICATE_ARN", "unset to a certificate (with DOMAIN_NAMES, "
+           "EDGE_CERTIFICATE_ARN)", {
+               "CERTIFICATE_ARN": "{certificate}", "EDGE_CERTIFICATE_ARN": "{edge_certificate}",
+               "DOMAIN_NAMES": "app.{zone_name}"}, IN_PLACE,
+           "point the names' DNS at the distribution after the apply"),
+    Change("HOSTED_ZONE_ID", "unset to a zone (with DOMAIN_NAMES)", {
+        "HOSTED_ZONE_ID": "{zone}", "DOMAIN_NAMES": "{zone_name},www.{zone_name}"}, IN_PLACE,
+           "the apply waits for the certificate's DNS validation"),
+    Change("REPOSITORY, COMMIT_AUTHOR", "another author", {"COMMIT_AUTHOR": "someone-else"},
+           IN_PLACE, "tags only, on every resource that carries them"),
+    Change("ALLOW_DESTROY", "true", {"ALLOW_DESTROY": "true"}, INVALID,
+           "production only: the teardown's plan updates in place (the production life)"),
+)
+# Settings of the contract table that are not a change of a live environment, and why.
+NOT_LIVE = {
+    "ENVIRONMENT_SUFFIX": "another suffix is another environment",
+    "AWS_REGION": "another region is another environment",
+    "TERRAFORM_STATE_BUCKET": "moves the state, not the resources: `terraform init "
+                              "-migrate-state`",
+    "TERRAFORM_STATE_BUCKET_REGION": "as TERRAFORM_STATE_BUCKET",
+    "DOMAIN_NAMES": "planned with CERTIFICATE_ARN and HOSTED_ZONE_ID, which it needs",
+    "EDGE_CERTIFICATE_ARN": "planned with CERTIFICATE_ARN",
+    "VPC_ID": "into a given network is a new environment, as VPC_CIDR: deploy one there and "
+              "move the data. (Its plan fails here: the given VPC has no "
+              "CloudFront-VPCOrigins-Service-SG before its first VPC origin.)",
+    "PUBLIC_SUBNET_IDS": "with VPC_ID", "PRIVATE_SUBNET_IDS": "with VPC_ID",
+    "ISOLATED_SUBNET_IDS": "with VPC_ID",
+    "TASK_SUBNETS": "only with VPC_ID: the service's network configuration, in place",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the plan of one change does, as the guard sees it (None: main.py refused)."""
+
+    change: Change
+    verdict: plan_check.Verdict | None
+
+    @property
+    def result(self) -> str:
+        """IN_PLACE, REFUSED or INVALID, as measured."""
+        if self.verdict is None:
+            return INVALID
+        return IN_PLACE if self.verdict.ok else REFUSED
+
+
+# -- the phase ----------------------------------------------------------------------------
+
+def changes(run: Run) -> None:
+    """Plan every change against the live environment; check verdicts and the README."""
+    outdir = run.workdir / "changes"
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    made = prerequisites(run)
+    try:
+        _synthesize(run, outdir, {c.name: {k: v.format(**made) for k, v in c.settings.items()}
+                                  for c in CHANGES})
+        with ThreadPoolExecutor(max_workers=PLAN_JOBS) as pool:
+            outcomes = list(pool.map(lambda c: _plan(run, outdir, c), CHANGES))
+    finally:
+        remove_prerequisites(run, made)
+    table = render(outcomes)
+    (run.workdir / "change-table.md").write_text(table + "\n", encoding="utf-8")
+    run.report.plans.update({f"change {o.change.name}": plan_check.counts(o.verdict.changes)
+                             for o in outcomes if o.verdict is not None})
+    wrong = [f"{o.change.setting} {o.change.value}: expected {o.change.expect}, measured "
+             f"{o.result}" for o in outcomes if o.result != o.change.expect]
+    control = outcomes[CHANGES.index(CONTROL)].verdict
+    if control is None or any(plan_check.counts(control.changes).values()):
+        wrong.append("the deployed settings did not plan empty: the synth of the changes "
+                     "differs from the deployed one")
+    if wrong:
+        raise PhaseFailed("changes: " + "; ".join(wrong) + f"\n{table}")
+    if readme_table(README.read_text(encoding="utf-8")) != table:
+        raise PhaseFailed(f"changes: the README's change table is not what this run measured; "
+                          f"the run's is {run.workdir / 'change-table.md'} (make change-table "
+                          f"copies it into the README)")
+    run.report.notes.append(f"changes: {len(outcomes)} changes planned against the live "
+                            "environment; verdicts as expected; the README's table is this run's")
+
+
+def prerequisites(run: Run) -> dict[str, str]:
+    """What the changes name: two ACM certificates and a public zone."""
+    zone_name = f"{run.suffix}-changes.tap-e2e.example"
+    acm, edge = run.client("acm"), run.client("acm", "us-east-1")
+    zone = run.client("route53").create_hosted_zone(
+        Name=zone_name, CallerReference=f"tap-e2e-changes-{run.suffix}",
+        HostedZoneConfig={"Comment": "e2e: change scenarios", "PrivateZone": False})
+    made = {
+        "certificate": acm.request_certificate(DomainName=f"app.{zone_name}",
+                                               ValidationMethod="DNS")["CertificateArn"],
+        "edge_certificate": edge.request_certificate(DomainName=f"app.{zone_name}",
+                                                     ValidationMethod="DNS")["CertificateArn"],
+        "zone": zone["HostedZone"]["Id"].rsplit("/", 1)[-1], "zone_name": zone_name,
+    }
+    return made
+
+
+def remove_prerequisites(run: Run, made: dict[str, str]) -> None:
+    """Delete what ``prerequisites`` made."""
+    run.client("acm").delete_certificate(CertificateArn=made["certificate"])
+    run.client("acm", "us-east-1").delete_certificate(CertificateArn=made["edge_certificate"])
+    run.client("route53").delete_hosted_zone(Id=made["zone"])
+
+
+def _synthesize(run: Run, outdir: Path, overrides: dict[str, dict[str, str]]) -> None:
+    outdir.mkdir(parents=True)
+    (outdir / "changes.json").write_text(json.dumps(overrides, indent=2), encoding="utf-8")
+    run.sh("synth", [sys.executable, "-m", "tests.e2e.changes", str(outdir)], log="synth")
+
+
+def _plan(run: Run, outdir: Path, change: Change) -> Outcome:
+    """Plan one change in a copy of the stack directory; the guard's verdict."""
+    synthesized = outdir / change.name / "stacks" / run.stack
+    if not (synthesized / "cdk.tf.json").exists():  # main.py refused the settings
+        return Outcome(change, None)
+    shutil.copytree(run.stack_dir / ".terraform", synthesized / ".terraform", symlinks=True)
+    shutil.copy2(run.stack_dir / ".terraform.lock.hcl", synthesized)
+    log = f"plan-{change.name}"
+    code, text = run.sh("plan", ["terraform", "plan", "-refresh=false", "-lock=false",
+                                 "-input=false", "-no-color", "-out=change.tfplan"],
+                        cwd=synthesized, log=log, check=False)
+    if code != 0:
+        raise PhaseFailed(f"changes: the plan of {change.setting} {change.value} exited "
+                          f"{code}:\n{errors(text)}")
+    return Outcome(change, guard(run, synthesized / "change.tfplan", change.name))
+
+
+# -- the table ----------------------------------------------------------------------------
+
+def short(address: str) -> str:
+    """A resource address without cdktf's hash suffix: ``aws_lb_target_group.app_web``."""
+    return re.sub(r"_[0-9A-F]{8}$", "", address)
+
+
+def replaced_text(verdict: plan_check.Verdict, most: int = 3) -> str:
+    """The replaced resources with their forcing attributes; stateful ones in bold and
+    always listed, the others up to ``most`` and then counted."""
+    replaced = [c for c in verdict.changes if c.action == "replace"]
+    stateful = [c for c in replaced if c.stateful]
+    others = [c for c in replaced if not c.stateful]
+
+    def one(change: plan_check.Change) -> str:
+        text = f"`{short(change.address)}` ({', '.join(change.forcing) or change.reason})"
+        return f"**{text}**" if change.stateful else text
+
+    shown = [one(c) for c in stateful] + [one(c) for c in others[:most]]
+    if len(others) > most:
+        shown.append(f"and {len(others) - most} more")
+    return "; ".join(shown) or "-"
+
+
+def render(outcomes: list[Outcome]) -> str:
+    """The README's table: one row per change, in CHANGES' order."""
+    lines = ["| setting | change on a live `dev` | create | update | replace | delete "
+             "| replaced (forcing attributes) | plan guard | what to do |",
+             "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
+    for outcome in outcomes:
+        change = outcome.change
+        if outcome.verdict is None:
+            cells = ["-"] * 5 + ["refused by `main.py` (exit 2)"]
+        else:
+            tally = plan_check.counts(outcome.verdict.changes)
+            blocked = len(outcome.verdict.blocked)
+            cells = [str(tally[k]) for k in ("create", "update", "replace", "delete")]
+            cells += [replaced_text(outcome.verdict),
+                      f"refuses ({blocked} stateful)" if blocked else "passes"]
+        lines.append("| " + " | ".join([f"`{change.setting}`", change.value, *cells,
+                                        change.advice]).replace("\n", " ") + " |")
+    return "\n".join(lines)
+
+
+def readme_table(text: str) -> str:
+    """The table between the change-table markers of the README ('' when absent)."""
+    if BEGIN not in text or END not in text:
+        return ""
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+
+
+def update_readme(table_file: Path, readme: Path = README) -> None:
+    """Put the table of a run between the README's markers."""
+    text = readme.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    table = table_file.read_text(encoding="utf-8").strip()
+    readme.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}", encoding="utf-8")
+
+
+# -- the synth process --------------------------------------------------------------------
+
+def synthesize(outdir: Path) -> int:
+    """Every change of outdir/changes.json into outdir/<name>, in one process (the provider
+    bindings load once); a change main.py refuses leaves its directory without a stack."""
+    import main  # pylint: disable=import-outside-toplevel  # starts jsii: only here
+
+    overrides: dict[str, dict[str, str]] = json.loads(
+        (outdir / "changes.json").read_text(encoding="utf-8"))
+    for name, settings in overrides.items():
+        environ: dict[str, Any] = {**os.environ, **settings, "CDKTF_OUTDIR": str(outdir / name)}
+        code = main.main(environ)
+        print(f"{name}: main.py exit {code}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--update-readme"]:
+        update_readme(Path(sys.argv[2]))
+        sys.exit(0)
+    sys.exit(synthesize(Path(sys.argv[1])))
