@@ -15,7 +15,9 @@ the harness's phases (tests/e2e/phases.py):
                   outputs, integration
   quota           the region holds 3 VPCs: qa's was the last that fits; one more is
                   refused with VpcLimitExceeded (the given-network environments took none)
-  destroy-one     pr101: destroy, leftovers
+  destroy-one     the nightly janitor (tools/janitor.py --apply) with only pr102's pull
+                  request open: it finds pr101 stale and destroys it through its own
+                  state, keeps pr102 (open) and qa (standard); then pr101's leftovers
   others-intact   qa and pr102: state objects byte for byte as before, empty replan,
                   integration again
   destroy-all     the others (and any not yet destroyed after a failure): destroy,
@@ -42,7 +44,8 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from tests.e2e.harness import GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Report, Run
+from tests.e2e.harness import BUILD, CDKTF, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, \
+    Report, Run
 from tests.e2e.lives import Phase, life_of, run_phases
 from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.phases import deploy, destroy, emulator, integration, leftovers, outputs, \
@@ -55,6 +58,10 @@ VPC_QUOTA = 3  # the default VPC, the platform network, qa's own VPC
 SNAPSHOTS = {"pr101": 0, "pr102": 0, "qa": 1}  # final DB snapshots destroy keeps, per env
 GIVEN_NETWORK = {"pr101": "public", "pr102": "private"}  # suffix -> TASK_SUBNETS
 DESTROYED_FIRST = "pr101"
+# How the janitor destroys an environment here: its own state, through the stack the e2e
+# synthesized in its workdir (make destroy would synthesize into cdktf.out at the root).
+JANITOR_DESTROY = (f"{CDKTF} destroy TapStack{{suffix}} --skip-synth --auto-approve "
+                   f"--output {BUILD}/{{suffix}}/cdktf.out --no-color")
 
 
 @dataclass
@@ -169,8 +176,31 @@ def destroy_first(fleet: Fleet, run: Run) -> None:
     others = [suffix for suffix in fleet.runs if suffix != DESTROYED_FIRST]
     fleet.states_before = {suffix: fleet.runs[suffix].state_bytes() for suffix in others}
     fleet.destroyed.add(DESTROYED_FIRST)
-    fleet.each([DESTROYED_FIRST], DESTROY)
-    run.report.notes.append(f"{DESTROYED_FIRST} destroyed while {', '.join(others)} lived")
+    fleet.each([DESTROYED_FIRST], (Phase("janitor", janitor), Phase("leftovers", own_leftovers)))
+    run.report.notes.append(f"the janitor destroyed {DESTROYED_FIRST} while "
+                            f"{', '.join(others)} lived")
+
+
+def janitor(run: Run) -> None:
+    """``tools/janitor.py --apply`` with the open pull requests of the other ephemeral
+    environments: it must destroy this one (no open pull request) through its own state,
+    with one command, and keep every other one."""
+    open_prs = [suffix.removeprefix("pr") for suffix in run.neighbours if suffix.startswith("pr")]
+    _, text = run.sh("destroy", [sys.executable, "tools/janitor.py", "--open-prs",
+                                 ",".join(open_prs), "--bucket", STATE_BUCKET, "--apply",
+                                 "--destroy-command", JANITOR_DESTROY], log="janitor")
+    verdicts = {line.split()[0]: line for line in text.splitlines()
+                if line.split() and line.split()[0] in (run.suffix, *run.neighbours)}
+    commands = [line for line in text.splitlines() if line.startswith("$ ")]
+    wrong = [suffix for suffix in run.neighbours if "keep:" not in verdicts.get(suffix, "")]
+    if ("destroy: no open pull request" not in verdicts.get(run.suffix, "") or wrong
+            or len(commands) != 1 or f"TapStack{run.suffix} " not in commands[0]):
+        raise PhaseFailed(f"janitor: expected to destroy {run.suffix} alone and keep "
+                          f"{', '.join(run.neighbours)}:\n{text}")
+    run.check_state_unlocked()
+    run.report.notes.append(f"janitor: destroyed {run.suffix} (no open pull request); kept "
+                            + "; ".join(f"{s} ({verdicts[s].split('keep: ', 1)[1]})"
+                                        for s in run.neighbours))
 
 
 def others_intact(fleet: Fleet, run: Run) -> None:
