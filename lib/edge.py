@@ -225,8 +225,8 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             scope="CLOUDFRONT",
             default_action=Wafv2WebAclDefaultAction(allow={}),
             # The rules as the API's JSON, not `rule` blocks: the provider's schema for those
-            # blocks (statements nested to many levels) costs Terraform ~20 s of CPU in every
-            # plan, apply and destroy of the stack (hashicorp/terraform-provider-aws#14062).
+            # blocks (statements nested to many levels) cost a plan that changes the stack
+            # ~16-20 s of Terraform CPU here (hashicorp/terraform-provider-aws#14062).
             # The price: the provider does not read rule_json back, so hand-made changes to
             # the rules are not planned away; the integration suite compares the live rules
             # with these (tests/integration/test_edge_live.py).
