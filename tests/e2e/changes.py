@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import PhaseFailed, Run, errors
-from tests.e2e.phases import guard
+from tests.e2e.phases import guard, share_init
 from tools import plan_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,8 +199,7 @@ def _plan(run: Run, outdir: Path, change: Change) -> Outcome:
     synthesized = outdir / change.name / "stacks" / run.stack
     if not (synthesized / "cdk.tf.json").exists():  # main.py refused the settings
         return Outcome(change, None)
-    shutil.copytree(run.stack_dir / ".terraform", synthesized / ".terraform", symlinks=True)
-    shutil.copy2(run.stack_dir / ".terraform.lock.hcl", synthesized)
+    share_init(run, synthesized)
     log = f"plan-{change.name}"
     code, text = run.sh("plan", ["terraform", "plan", "-refresh=false", "-lock=false",
                                  "-input=false", "-no-color", "-out=change.tfplan"],

@@ -22,11 +22,11 @@ from typing import Any
 
 from lib.config import profile_name_for
 from tests.e2e.harness import PhaseFailed, Run, errors
-from tests.e2e.phases import guard
+from tests.e2e.phases import guard, share_init
 from tools import plan_check
 
 MOVED_TYPE = "aws_cloudwatch_log_group"
-MOVED_PATH = ("app", "task-logs")  # construct path under the stack, before the refactor
+TIER = "app"  # the construct the log group is in
 OLD_ID, NEW_ID = "task-logs", "service-logs"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def refactor(run: Run) -> None:
     tally = plan_check.counts(verdict.changes)
     shown = [c for c in verdict.changes if c.shown]
     if (not verdict.ok or tally != {**dict.fromkeys(plan_check.COUNTED, 0), "move": 1}
-            or not shown[0].address.startswith(f"{MOVED_TYPE}.app_{NEW_ID}_")):
+            or not shown[0].address.startswith(f"{MOVED_TYPE}.{TIER}_{NEW_ID}_")):
         raise PhaseFailed(f"refactor: the plan should move the log group and nothing else: "
                           f"{tally}; {plan_check.verdict_line(verdict)}")
     run.sh("deploy", ["terraform", "apply", "-input=false", "-lock-timeout=60s", "-no-color",
@@ -69,8 +69,7 @@ def _synthesize(run: Run, name: str, *flags: str) -> Path:
     run.sh("synth", [sys.executable, "-m", "tests.e2e.moves", str(outdir), *flags],
            log=f"synth-{name}")
     stack_dir = outdir / "stacks" / run.stack
-    shutil.copytree(run.stack_dir / ".terraform", stack_dir / ".terraform", symlinks=True)
-    shutil.copy2(run.stack_dir / ".terraform.lock.hcl", stack_dir)
+    share_init(run, stack_dir)
     return stack_dir
 
 
@@ -108,7 +107,7 @@ def synthesize(outdir: Path, move: bool) -> int:
         stack = TapStack(app, load_settings(os.environ))
     finally:
         app_tier.CloudwatchLogGroup = base  # type: ignore[misc]
-    resource = stack.node.find_child(MOVED_PATH[0]).node.find_child(NEW_ID)
+    resource = stack.node.find_child(TIER).node.find_child(NEW_ID)
     old = old_address(stack.settings.environment_suffix)
     if move:
         resource.move_from_id(old)
@@ -124,7 +123,7 @@ def old_address(suffix: str) -> str:
         profile_name_for(suffix)]
     lines = (ROOT / "tests" / "unit" / "addresses" / f"{profile}.txt").read_text(
         encoding="utf-8").splitlines()
-    (address,) = [line for line in lines if line.startswith(f"{MOVED_TYPE}.app_{OLD_ID}_")]
+    (address,) = [line for line in lines if line.startswith(f"{MOVED_TYPE}.{TIER}_{OLD_ID}_")]
     return address
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -199,6 +200,14 @@ def replan(run: Run) -> None:
     tally = plan_check.counts(verdict.changes)
     if any(tally.values()) or not verdict.ok:
         raise PhaseFailed(f"replan: the plan guard counts changes in the empty plan: {tally}")
+
+
+def share_init(run: Run, stack_dir: Path) -> None:
+    """Give a stack synthesized elsewhere the live stack's ``terraform init`` (providers,
+    lock file, backend settings: the same state object), so that it plans against the live
+    state without an init of its own."""
+    shutil.copytree(run.stack_dir / ".terraform", stack_dir / ".terraform", symlinks=True)
+    shutil.copy2(run.stack_dir / ".terraform.lock.hcl", stack_dir)
 
 
 def guard(run: Run, plan_file: Path, name: str) -> plan_check.Verdict:
