@@ -11,14 +11,15 @@ from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_tags,
                                 cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
                                 ecs_service, elasticache_serverless, elbv2_access_logs,
                                 elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
-                                rds_cluster, s3_owner, s3_secure_transport,
-                                secretsmanager_scheduled_deletion)
+                                rds_cluster, rds_parameter_group_in_use, s3_owner,
+                                s3_secure_transport, secretsmanager_scheduled_deletion)
 
 EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_service,
               cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner,
               elbv2_deletion_protection, elbv2_access_logs, s3_secure_transport,
               secretsmanager_scheduled_deletion, cloudfront_vpc_origin, acm_dns_validation,
-              cloudfront_custom_certificate, ec2_vpc_quota, elbv2_idempotent_create)
+              cloudfront_custom_certificate, ec2_vpc_quota, elbv2_idempotent_create,
+              rds_parameter_group_in_use)
 _INSTALLED: list[str] = []
 
 
