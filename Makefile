@@ -189,11 +189,13 @@ change-table: $(VENV)/.synced
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the
-# one the integration suite reads.
-deploy: install
-	$(CDKTF) deploy TapStack$(ENVIRONMENT_SUFFIX) --auto-approve --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
-destroy: install
-	$(CDKTF) destroy TapStack$(ENVIRONMENT_SUFFIX) --auto-approve
+# one the integration suite reads. Terraform runs through tools/terraform_apply.py, not
+# `cdktf deploy`, whose Ctrl-C kills Terraform before it saves the state and frees the lock.
+STACK_DIR = cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)
+deploy: synth
+	$(PY) tools/terraform_apply.py $(STACK_DIR) --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
+destroy: synth
+	$(PY) tools/terraform_apply.py $(STACK_DIR) --destroy
 
 # Bootstrap (tools/bootstrap.py): the state bucket TERRAFORM_STATE_BUCKET in
 # TERRAFORM_STATE_BUCKET_REGION, made safe idempotently, then the deploy role's permission

@@ -44,7 +44,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from tests.e2e.harness import BUILD, CDKTF, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, \
+from tests.e2e.harness import BUILD, GLOBAL_REGION, ROOT, STATE_BUCKET, PhaseFailed, \
     Report, Run
 from tests.e2e.lives import Phase, life_of, run_phases
 from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
@@ -58,10 +58,11 @@ VPC_QUOTA = 3  # the default VPC, the platform network, qa's own VPC
 SNAPSHOTS = {"pr101": 0, "pr102": 0, "qa": 1}  # final DB snapshots destroy keeps, per env
 GIVEN_NETWORK = {"pr101": "public", "pr102": "private"}  # suffix -> TASK_SUBNETS
 DESTROYED_FIRST = "pr101"
-# How the janitor destroys an environment here: its own state, through the stack the e2e
-# synthesized in its workdir (make destroy would synthesize into cdktf.out at the root).
-JANITOR_DESTROY = (f"{CDKTF} destroy TapStack{{suffix}} --skip-synth --auto-approve "
-                   f"--output {BUILD}/{{suffix}}/cdktf.out --no-color")
+# How the janitor destroys an environment here: make destroy's tool on its own state,
+# through the stack the e2e synthesized in its workdir (make destroy would synthesize into
+# cdktf.out at the root).
+JANITOR_DESTROY = (f"{sys.executable} {ROOT}/tools/terraform_apply.py "
+                   f"{BUILD}/{{suffix}}/cdktf.out/stacks/TapStack{{suffix}} --destroy --no-color")
 
 
 @dataclass

@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
         self.stack = f"TapStack{self.suffix}"
         self.workdir = BUILD / self.suffix
         self.outputs_file = self.workdir / "flat-outputs.json"
+        self.deploy_outputs_file = self.workdir / "deploy-outputs.json"
         self.emulator: Emulator | None = None
         self.region = os.environ.get("AWS_REGION") or "us-east-1"
         self.allow_destroy = False  # which configuration the commands use
@@ -195,6 +197,19 @@ class Run:  # pylint: disable=too-many-instance-attributes
         """``cdktf <command>`` for the configuration in use."""
         kind = "outputs" if command == "output" else command
         return self.sh(kind, [*self.cdktf_args(command), *args], log=command, check=check)
+
+    def apply_args(self, destroy: bool = False) -> list[str]:
+        """``make deploy`` / ``make destroy``: tools/terraform_apply.py on the stack of the
+        configuration in use (a deploy also writes ``deploy-outputs.json``)."""
+        args = [sys.executable, str(ROOT / "tools" / "terraform_apply.py"), str(self.stack_dir),
+                "--no-color"]
+        return [*args, "--destroy"] if destroy else [
+            *args, "--outputs-file", str(self.deploy_outputs_file)]
+
+    def apply(self, destroy: bool = False, check: bool = True) -> tuple[int, str]:
+        """Deploy (or destroy) the synthesized configuration in use as ``make deploy`` does."""
+        kind = "destroy" if destroy else "deploy"
+        return self.sh(kind, self.apply_args(destroy), log=kind, check=check)
 
     def terraform(self, kind: str, *args: str, check: bool = True) -> tuple[int, str]:
         """``terraform <args>`` in the stack directory of the configuration in use."""

@@ -1,14 +1,14 @@
 """The phases where something goes wrong on purpose, as it does on AWS.
 
   deploy-fault          AWS refuses one call (a fault armed through tests/e2e/faults.py):
-                        ``cdktf deploy`` fails with that error, the state object is
+                        ``make deploy`` fails with that error, the state object is
                         saved and parses, no lock object is left
   deploy-retry          the plan after the failure only creates what is missing (some,
                         not all); that saved plan is applied
   redeploy-interrupted  Ctrl-C (SIGINT to the process group) while a delayed call is in
-                        flight: ``terraform apply`` exits non-zero in time, no lock is
-                        left, the state object parses (why not ``cdktf deploy``: below)
-  accidental-destroy    ``cdktf destroy`` of production without ALLOW_DESTROY: refused at
+                        flight: ``make deploy`` passes one interrupt to Terraform, which
+                        exits non-zero in time; no lock is left, the state object parses
+  accidental-destroy    ``make destroy`` of production without ALLOW_DESTROY: refused at
                         plan by prevent_destroy, nothing touched (state byte-identical)
   teardown              production's deliberate way down: the ALLOW_DESTROY=true
                         configuration is applied first, updating in place only (lifting
@@ -48,12 +48,12 @@ def deploy_fault(run: Run) -> None:
     run.synth()
     faults.arm(run.url, FAULT_ACTION, code=FAULT_CODE, message=FAULT_MESSAGE, times=1)
     try:
-        code, text = run.cdktf("deploy", check=False)
+        code, text = run.apply(check=False)
         fired = [f for f in faults.fired(run.url) if f.get("action") == FAULT_ACTION]
     finally:
         faults.clear(run.url)
     if code == 0 or FAULT_CODE not in text:
-        raise PhaseFailed(f"deploy-fault: cdktf deploy exited {code} without {FAULT_CODE} "
+        raise PhaseFailed(f"deploy-fault: the deploy exited {code} without {FAULT_CODE} "
                           f"(fault fired {len(fired)} times):\n{errors(text)}")
     state = run.check_state_unlocked()
     run.report.notes.append(f"deploy-fault: {FAULT_ACTION} failed with {FAULT_CODE}; "
@@ -90,14 +90,15 @@ def deploy_retry(run: Run) -> None:
 
 
 def redeploy_interrupted(run: Run) -> None:
-    """Ctrl-C during a redeploy, while a delayed call is in flight: Terraform stops in
-    time, saves what it created, releases the lock, and the state parses.
+    """Ctrl-C during a redeploy (``make deploy``: tools/terraform_apply.py), while a
+    delayed call is in flight: Terraform gets one interrupt, stops in time, saves what it
+    created, releases the lock, and the state parses.
 
-    The redeploy is ``terraform apply`` in the synthesized stack, not ``cdktf deploy``:
-    cdktf 0.21.0 answers Ctrl-C by aborting its Terraform child at once (a second signal
-    on top of the terminal's SIGINT), so Terraform exits without saving the state of the
-    calls in flight or releasing the lock (seen here: the lock left, and the next deploy
-    failing with WAFDuplicateItem for a web ACL created but never recorded)."""
+    Not ``cdktf deploy``: cdktf 0.21.0 answers Ctrl-C by aborting its Terraform child at
+    once (a second signal on top of the terminal's SIGINT), so Terraform exits without
+    saving the state of the calls in flight or releasing the lock (seen here: the lock
+    left, and the next deploy failing with WAFDuplicateItem for a web ACL created but never
+    recorded)."""
     run.allow_destroy = False
     run.synth()
     faults.arm(run.url, DELAY_ACTION, service=DELAY_SERVICE, delay_seconds=DELAY_SECONDS,
@@ -106,8 +107,7 @@ def redeploy_interrupted(run: Run) -> None:
     try:
         with open(path, "w", encoding="utf-8") as out:
             process = subprocess.Popen(  # pylint: disable=consider-using-with
-                ["terraform", "apply", "-auto-approve", "-input=false", "-no-color"],
-                cwd=run.stack_dir, env=run.env(), stdout=out, stderr=subprocess.STDOUT,
+                run.apply_args(), env=run.env(), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             _interrupt_when_fired(run, process)
@@ -116,10 +116,10 @@ def redeploy_interrupted(run: Run) -> None:
     finally:
         faults.clear(run.url)
     text = path.read_text(encoding="utf-8", errors="replace")
-    if process.returncode == 0 or "Interrupt received" not in text:
-        raise PhaseFailed(f"redeploy-interrupted: terraform apply exited {process.returncode} "
-                          f"after Ctrl-C, {'with' if 'Interrupt received' in text else 'without'}"
-                          f" 'Interrupt received' (see {path})")
+    if process.returncode == 0 or text.count("Interrupt received") != 1 \
+            or "Two interrupts received" in text:
+        raise PhaseFailed(f"redeploy-interrupted: the deploy exited {process.returncode} after "
+                          f"Ctrl-C; Terraform must report exactly one interrupt (see {path})")
     state = run.check_state_unlocked()
     run.report.notes.append(
         f"redeploy-interrupted: Ctrl-C during a delayed {DELAY_ACTION}: exit "
@@ -142,7 +142,8 @@ def _interrupt_when_fired(run: Run, process: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         raise PhaseFailed(f"redeploy-interrupted: the deploy still ran "
                           f"{TIMEOUTS['interrupt']}s after Ctrl-C") from None
-    # Terraform, in the same group, may outlive the cdktf CLI while it saves the state.
+    # Nothing of the deploy's group may outlive it (Terraform runs in a session of its
+    # own, and the deploy waits for it).
     while time.monotonic() - started < TIMEOUTS["interrupt"]:
         try:
             os.killpg(process.pid, 0)
@@ -157,13 +158,13 @@ def _interrupt_when_fired(run: Run, process: subprocess.Popen[Any]) -> None:
 
 
 def accidental_destroy(run: Run) -> None:
-    """``cdktf destroy`` without ALLOW_DESTROY is refused before anything is touched."""
+    """``make destroy`` without ALLOW_DESTROY is refused before anything is touched."""
     run.allow_destroy = False
     before = run.state_bytes()
-    code, text = run.cdktf("destroy", check=False)
+    code, text = run.apply(destroy=True, check=False)
     after = run.state_bytes()
     if code == 0 or PREVENT_DESTROY_ERROR not in text:
-        raise PhaseFailed(f"accidental-destroy: cdktf destroy exited {code} without "
+        raise PhaseFailed(f"accidental-destroy: the destroy exited {code} without "
                           f"{PREVENT_DESTROY_ERROR!r}:\n{errors(text)}")
     counts = managed_resources(json.loads(before)), managed_resources(json.loads(after))
     if after != before or counts[0] != counts[1]:
@@ -189,6 +190,6 @@ def teardown(run: Run) -> None:
 
 
 def redeploy(run: Run) -> None:
-    """``cdktf deploy`` again, after a destroy or an interrupted deploy."""
+    """``make deploy`` again, after a destroy or an interrupted deploy."""
     deploy(run)
     run.check_state_unlocked()

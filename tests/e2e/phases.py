@@ -4,14 +4,16 @@
   emulator     moto (tests/e2e/server.py, with tests/e2e/moto_ext) on a free loopback
                port; the Terraform state bucket is created in it
   synth        ``cdktf synth`` (TERRAFORM_STATE_BUCKET set: the S3 backend, use_lockfile)
-  deploy       ``cdktf deploy`` (Terraform + the AWS provider from the local mirror)
-  outputs      ``cdktf output --outputs-file build/e2e/<suffix>/flat-outputs.json``, checked
+  deploy       ``make deploy``'s tools/terraform_apply.py (Terraform + the AWS provider from
+               the local mirror), which also writes the outputs file
+  outputs      ``cdktf output --outputs-file build/e2e/<suffix>/flat-outputs.json``, checked,
+               and the same as the file the deploy wrote
   integration  ``pytest tests/integration`` against the emulator (skips carry reasons)
   lock         a real ``terraform apply`` holds the S3 lock file; a second apply is
                refused with a lock error; the state object is unchanged afterwards
   replan       ``terraform plan -detailed-exitcode`` must find no changes, and the plan
                guard (tools/plan_check.py) must count none in the saved plan
-  destroy      ``cdktf destroy``
+  destroy      ``make destroy``'s tools/terraform_apply.py --destroy
   leftovers    boto3 lists every resource kind the stack creates: nothing may remain but
                the final DB snapshots destroy keeps on purpose, as many as expected and
                each with its own name
@@ -66,10 +68,10 @@ def synth(run: Run) -> None:
 
 
 def deploy(run: Run) -> None:
-    """``cdktf deploy`` of the default configuration (synthesized once per life)."""
+    """``make deploy`` of the default configuration (synthesized once per life)."""
     run.allow_destroy = False
     run.synth()
-    run.cdktf("deploy")
+    run.apply()
 
 
 def outputs(run: Run) -> None:
@@ -80,6 +82,10 @@ def outputs(run: Run) -> None:
     if list(document) != [run.stack]:
         raise PhaseFailed(f"outputs: {run.outputs_file} holds {list(document)}, not "
                           f"{{{run.stack!r}: ...}}")
+    deployed = json.loads(run.deploy_outputs_file.read_text(encoding="utf-8"))
+    if deployed != document:
+        raise PhaseFailed(f"outputs: {run.deploy_outputs_file} (written by the deploy) differs "
+                          f"from cdktf's {run.outputs_file}")
     values = document[run.stack]
     missing = [name for name in CONTRACT_OUTPUTS if values.get(name) in (None, "", [])]
     if missing:
@@ -224,8 +230,8 @@ def guard(run: Run, plan_file: Path, name: str) -> plan_check.Verdict:
 
 
 def destroy(run: Run) -> None:
-    """``cdktf destroy`` with the configuration in use (production: after teardown)."""
-    run.cdktf("destroy")
+    """``make destroy`` with the configuration in use (production: after teardown)."""
+    run.apply(destroy=True)
     run.check_state_unlocked()
 
 

@@ -1,0 +1,142 @@
+#!/usr/bin/env python
+"""Apply (or destroy) one synthesized stack with Terraform, so that Ctrl-C stops it cleanly.
+
+Usage: ``tools/terraform_apply.py STACK_DIR [--destroy] [--outputs-file FILE]
+[--include-sensitive] [--no-color]``; ``make deploy`` and ``make destroy`` run it after ``make synth``, on
+``cdktf.out/stacks/TapStack<suffix>``.
+
+Why not ``cdktf deploy``: cdktf-cli 0.21.0 answers Ctrl-C by killing its Terraform child at
+once. Seen on the emulator: the S3 lock was left behind, and a web ACL created in that second
+was never recorded, so the next deploy failed with ``WAFDuplicateItem``. Terraform itself, on
+one interrupt, starts no new operation, waits for the ones in flight, writes the state and
+releases the lock; a second interrupt makes it exit at once, and it warns that data may be
+lost (hashicorp/terraform: ``Meta.RunOperation`` in internal/command/meta.go stops the
+operation on the first interrupt and cancels it on the second; the messages ``Interrupt
+received`` and ``Two interrupts received`` are in internal/command/views/operation.go). So here:
+
+- Terraform runs in a session of its own, so the terminal's Ctrl-C reaches only this tool.
+  The tool passes one SIGINT to Terraform for each SIGINT or SIGTERM (a CI cancel) it gets:
+  the first stops Terraform cleanly, and a second Ctrl-C is still Terraform's "exit now". The
+  tool never kills Terraform, and it waits for Terraform to exit.
+- It runs ``terraform init -input=false``, then ``terraform apply -auto-approve -input=false``
+  (with ``-destroy`` under ``--destroy``). Terraform's output is shown as it comes.
+- After a successful apply, ``--outputs-file`` gets ``terraform output -json`` in the shape
+  ``cdktf deploy --outputs-file`` writes: ``{"<stack>": {"<output>": value, ...}}``. The stack
+  is the directory's name. Sensitive outputs are left out unless ``--include-sensitive``.
+
+Exit code: Terraform's, unless it exited 0 after an interrupt, which gives 130. An interrupted
+apply exits 1 after saving what it did. No later step runs after a failure or an interrupt.
+Bad input exits 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable, Mapping, Sequence
+
+INTERRUPTED_EXIT = 130
+FORWARDED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Terraform:
+    """Runs ``terraform`` commands in one directory and passes interrupts on, one by one."""
+
+    def __init__(self, directory: Path, color: bool = True) -> None:
+        self.directory = directory
+        self.color = color
+        self.interrupts = 0
+
+    def run(self, *args: str, stdout: int | None = None) -> tuple[int, bytes]:
+        """Run ``terraform <args>`` to its end; its exit code and (``stdout=PIPE``) output."""
+        command = ["terraform", *args, *([] if self.color else ["-no-color"])]
+        with subprocess.Popen(command, cwd=self.directory, stdout=stdout,
+                              start_new_session=True) as process:
+
+            def forward(signum: int, _frame: FrameType | None) -> None:
+                self.interrupts += 1
+                print(f"terraform_apply: {signal.Signals(signum).name} received: one SIGINT "
+                      "passed to Terraform, which finishes the operations in flight, saves "
+                      "the state and releases the lock", file=sys.stderr, flush=True)
+                try:
+                    process.send_signal(signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+
+            previous = {number: signal.signal(number, forward) for number in FORWARDED}
+            try:
+                output, _ = process.communicate()
+            finally:
+                for number, handler in previous.items():
+                    signal.signal(number, handler)
+        return process.returncode, output or b""
+
+
+def outputs_document(stack: str, outputs: Mapping[str, Mapping[str, Any]],
+                     include_sensitive: bool = False) -> dict[str, dict[str, Any]]:
+    """``terraform output -json`` as ``cdktf deploy --outputs-file`` writes it."""
+    return {stack: {name: output["value"] for name, output in outputs.items()
+                    if include_sensitive or not output.get("sensitive", False)}}
+
+
+def apply(terraform: Terraform, destroy: bool = False) -> int:
+    """``init`` then ``apply`` (``-destroy``); the exit code of the first that failed."""
+    steps: list[Sequence[str]] = [
+        ("init", "-input=false"),
+        ("apply", "-auto-approve", "-input=false", *(["-destroy"] if destroy else []))]
+    for step in steps:
+        code, _ = terraform.run(*step)
+        if terraform.interrupts:
+            return code or INTERRUPTED_EXIT
+        if code != 0:
+            return code
+    return 0
+
+
+def write_outputs(terraform: Terraform, path: Path, include_sensitive: bool) -> int:
+    """Write the outputs file from ``terraform output -json``; the command's exit code."""
+    code, text = terraform.run("output", "-json", stdout=subprocess.PIPE)
+    if terraform.interrupts:
+        return code or INTERRUPTED_EXIT
+    if code != 0:
+        return code
+    document = outputs_document(terraform.directory.name, json.loads(text), include_sensitive)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"terraform_apply: {len(document[terraform.directory.name])} outputs written to {path}",
+          flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None,
+         make_terraform: Callable[[Path, bool], Terraform] = Terraform) -> int:
+    """Command line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("stack_dir", type=Path, help="cdktf.out/stacks/<stack>")
+    parser.add_argument("--destroy", action="store_true", help="terraform apply -destroy")
+    parser.add_argument("--outputs-file", type=Path,
+                        help="write the outputs here after a successful apply")
+    parser.add_argument("--include-sensitive", action="store_true",
+                        help="keep sensitive outputs in the outputs file")
+    parser.add_argument("--no-color", action="store_true", help="terraform -no-color")
+    args = parser.parse_args(argv)
+    if not (args.stack_dir / "cdk.tf.json").is_file():
+        print(f"terraform_apply: no synthesized stack in {args.stack_dir} (run make synth)",
+              file=sys.stderr)
+        return 2
+    if args.destroy and args.outputs_file:
+        print("terraform_apply: --outputs-file does not go with --destroy", file=sys.stderr)
+        return 2
+    terraform = make_terraform(args.stack_dir, not args.no_color)
+    code = apply(terraform, args.destroy)
+    if code == 0 and args.outputs_file:
+        code = write_outputs(terraform, args.outputs_file, args.include_sensitive)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
