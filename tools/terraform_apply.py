@@ -15,7 +15,8 @@ operation on the first interrupt and cancels it on the second; the messages ``In
 received`` and ``Two interrupts received`` are in internal/command/views/operation.go). So here:
 
 - Terraform runs in a session of its own, so the terminal's Ctrl-C reaches only this tool.
-  The tool passes one SIGINT to Terraform for each SIGINT or SIGTERM (a CI cancel) it gets:
+  The tool passes one SIGINT to Terraform for each SIGINT or SIGTERM (a CI cancel) it gets
+  from its start to its end (between two Terraform commands, an interrupt stops the rest):
   the first stops Terraform cleanly, and a second Ctrl-C is still Terraform's "exit now". The
   tool never kills Terraform, and it waits for Terraform to exit.
 - It runs ``terraform init -input=false``, then ``terraform apply -auto-approve -input=false``
@@ -31,49 +32,68 @@ Bad input exits 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 INTERRUPTED_EXIT = 130
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 
 
 class Terraform:
-    """Runs ``terraform`` commands in one directory and passes interrupts on, one by one."""
+    """Runs ``terraform`` commands in one directory, one at a time; ``forward`` is the
+    handler that passes an interrupt on to the one running."""
 
     def __init__(self, directory: Path, color: bool = True) -> None:
         self.directory = directory
         self.color = color
         self.interrupts = 0
+        self._running: subprocess.Popen[bytes] | None = None
+
+    def forward(self, signum: int, _frame: FrameType | None) -> None:
+        """Count the interrupt and pass one SIGINT to the running Terraform, if any."""
+        self.interrupts += 1
+        name = signal.Signals(signum).name
+        process = self._running
+        if process is None or process.poll() is not None:
+            print(f"terraform_apply: {name} received between Terraform commands: nothing "
+                  "more runs", file=sys.stderr, flush=True)
+            return
+        print(f"terraform_apply: {name} received: one SIGINT passed to Terraform, which "
+              "finishes the operations in flight, saves the state and releases the lock",
+              file=sys.stderr, flush=True)
+        try:
+            process.send_signal(signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
     def run(self, *args: str, stdout: int | None = None) -> tuple[int, bytes]:
         """Run ``terraform <args>`` to its end; its exit code and (``stdout=PIPE``) output."""
         command = ["terraform", *args, *([] if self.color else ["-no-color"])]
         with subprocess.Popen(command, cwd=self.directory, stdout=stdout,
                               start_new_session=True) as process:
-
-            def forward(signum: int, _frame: FrameType | None) -> None:
-                self.interrupts += 1
-                print(f"terraform_apply: {signal.Signals(signum).name} received: one SIGINT "
-                      "passed to Terraform, which finishes the operations in flight, saves "
-                      "the state and releases the lock", file=sys.stderr, flush=True)
-                try:
-                    process.send_signal(signal.SIGINT)
-                except ProcessLookupError:
-                    pass
-
-            previous = {number: signal.signal(number, forward) for number in FORWARDED}
+            self._running = process
             try:
                 output, _ = process.communicate()
             finally:
-                for number, handler in previous.items():
-                    signal.signal(number, handler)
+                self._running = None
         return process.returncode, output or b""
+
+
+@contextlib.contextmanager
+def interrupts_passed_to(terraform: Terraform) -> Iterator[None]:
+    """SIGINT and SIGTERM go to ``terraform.forward`` for as long as the block runs."""
+    previous = {number: signal.signal(number, terraform.forward) for number in FORWARDED}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def outputs_document(stack: str, outputs: Mapping[str, Mapping[str, Any]],
@@ -132,9 +152,10 @@ def main(argv: Sequence[str] | None = None,
         print("terraform_apply: --outputs-file does not go with --destroy", file=sys.stderr)
         return 2
     terraform = make_terraform(args.stack_dir, not args.no_color)
-    code = apply(terraform, args.destroy)
-    if code == 0 and args.outputs_file:
-        code = write_outputs(terraform, args.outputs_file, args.include_sensitive)
+    with interrupts_passed_to(terraform):
+        code = apply(terraform, args.destroy)
+        if code == 0 and args.outputs_file:
+            code = write_outputs(terraform, args.outputs_file, args.include_sensitive)
     return code
 
 

@@ -223,3 +223,16 @@ def test_bad_input_exits_2(stack_dir: Path, tmp_path: Path, args: list[str], mes
     directory = stack_dir if args else tmp_path / "missing"
     assert terraform_apply.main([str(directory), *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_interrupt_between_commands_is_counted_and_stops_the_rest(
+        stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    terraform = terraform_apply.Terraform(stack_dir)
+    with terraform_apply.interrupts_passed_to(terraform):
+        handler = signal.getsignal(signal.SIGTERM)
+        assert getattr(handler, "__self__", None) is terraform
+        terraform.forward(signal.SIGTERM, None)
+    assert getattr(signal.getsignal(signal.SIGTERM), "__self__", None) is not terraform
+    assert terraform.interrupts == 1
+    assert "SIGTERM received between Terraform commands: nothing more runs" in \
+        capsys.readouterr().err
