@@ -6,11 +6,12 @@ before it serves the first request. Each module's docstring names the gap it fil
 """
 from __future__ import annotations
 
-from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_tags,
+from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_policy_alarms, autoscaling_tags,
                                 cloudfront_custom_certificate, cloudfront_fidelity,
                                 cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
                                 ecs_service, elasticache_serverless, elbv2_access_logs,
                                 elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
+                                elbv2_target_group_load_balancers,
                                 rds_cluster, rds_parameter_group_in_use, s3_owner,
                                 s3_secure_transport, secretsmanager_scheduled_deletion)
 
@@ -19,7 +20,8 @@ EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_servic
               elbv2_deletion_protection, elbv2_access_logs, s3_secure_transport,
               secretsmanager_scheduled_deletion, cloudfront_vpc_origin, acm_dns_validation,
               cloudfront_custom_certificate, ec2_vpc_quota, elbv2_idempotent_create,
-              rds_parameter_group_in_use)
+              rds_parameter_group_in_use, elbv2_target_group_load_balancers,
+              autoscaling_policy_alarms)
 _INSTALLED: list[str] = []
 
 
