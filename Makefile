@@ -30,7 +30,7 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
@@ -161,6 +161,14 @@ e2e-all: install e2e-moto
 E2E_FLEET_ARGS ?=
 e2e-fleet: install e2e-moto
 	$(PY) -m tests.e2e.fleet $(E2E_FLEET_ARGS)
+# The upgrade of a live environment (tests/e2e/upgrade.py): the stack at UPGRADE_FROM (a git
+# revision; CI passes the pull request's base) deployed first, then this version planned (the
+# plan guard must pass: nothing stateful deleted or replaced), applied, replanned empty, used,
+# destroyed. The default is ae74664, the last main before the target group and the parameter
+# group got versioned names. Not part of `make test`: a CI job of its own.
+UPGRADE_FROM ?= ae74664
+e2e-upgrade: install e2e-moto
+	UPGRADE_FROM=$(UPGRADE_FROM) $(PY) -m tests.e2e.upgrade
 
 # Plan guard (tools/plan_check.py): counts, forcing attributes and a verdict for a saved plan
 # (`terraform show -json` output, or the binary plan with PLAN_DIR, its stack directory);

@@ -162,12 +162,12 @@ class Run:  # pylint: disable=too-many-instance-attributes
         return self.workdir / f"{self.log_stem}{'-' + name if name else ''}.log"
 
     def sh(self, kind: str, args: list[str], *, cwd: Path = ROOT, log: str = "",
-           check: bool = True) -> tuple[int, str]:
-        """Run a command (``kind`` picks its timeout) with the toolchain's environment;
-        returns its exit code and output (also in the phase's log)."""
+           check: bool = True, env: dict[str, str] | None = None) -> tuple[int, str]:
+        """Run a command (``kind`` picks its timeout) with the toolchain's environment (or
+        ``env``); returns its exit code and output (also in the phase's log)."""
         path = self.log_path(log)
         with open(path, "w", encoding="utf-8") as out:
-            process = subprocess.Popen(args, cwd=cwd, env=self.env(), stdout=out,  # pylint: disable=consider-using-with
+            process = subprocess.Popen(args, cwd=cwd, env=env or self.env(), stdout=out,  # pylint: disable=consider-using-with
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
             try:
