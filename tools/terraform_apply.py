@@ -15,10 +15,14 @@ operation on the first interrupt and cancels it on the second; the messages ``In
 received`` and ``Two interrupts received`` are in internal/command/views/operation.go). So here:
 
 - Terraform runs in a session of its own, so the terminal's Ctrl-C reaches only this tool.
-  The tool passes one SIGINT to Terraform for each SIGINT or SIGTERM (a CI cancel) it gets
+  The tool passes one SIGINT to Terraform for each SIGINT or SIGTERM (``kill``) it gets
   from its start to its end (between two Terraform commands, an interrupt stops the rest):
   the first stops Terraform cleanly, and a second Ctrl-C is still Terraform's "exit now". The
-  tool never kills Terraform, and it waits for Terraform to exit.
+  tool never kills Terraform, and it waits for Terraform to exit. A GitHub Actions cancel is
+  no clean stop: the runner sends SIGINT to the step's shell, SIGTERM 7.5 s later, and kills
+  the whole process tree 2.5 s after that
+  (https://docs.github.com/en/actions/reference/workflow-cancellation-reference); the deploy
+  jobs' concurrency groups therefore never cancel a run in progress.
 - It runs ``terraform init -input=false``, then ``terraform apply -auto-approve -input=false``
   (with ``-destroy`` under ``--destroy``). Terraform's output is shown as it comes.
 - After a successful apply, ``--outputs-file`` gets ``terraform output -json`` in the shape
