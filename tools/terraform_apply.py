@@ -107,27 +107,31 @@ def outputs_document(stack: str, outputs: Mapping[str, Mapping[str, Any]],
                     if include_sensitive or not output.get("sensitive", False)}}
 
 
+def stop_code(terraform: Terraform, code: int) -> int | None:
+    """The exit code to stop with after a Terraform command, or None to go on."""
+    if terraform.interrupts:
+        return code or INTERRUPTED_EXIT
+    return code or None
+
+
 def apply(terraform: Terraform, destroy: bool = False) -> int:
     """``init`` then ``apply`` (``-destroy``); the exit code of the first that failed."""
     steps: list[Sequence[str]] = [
         ("init", "-input=false"),
         ("apply", "-auto-approve", "-input=false", *(["-destroy"] if destroy else []))]
     for step in steps:
-        code, _ = terraform.run(*step)
-        if terraform.interrupts:
-            return code or INTERRUPTED_EXIT
-        if code != 0:
-            return code
+        stop = stop_code(terraform, terraform.run(*step)[0])
+        if stop is not None:
+            return stop
     return 0
 
 
 def write_outputs(terraform: Terraform, path: Path, include_sensitive: bool) -> int:
     """Write the outputs file from ``terraform output -json``; the command's exit code."""
     code, text = terraform.run("output", "-json", stdout=subprocess.PIPE)
-    if terraform.interrupts:
-        return code or INTERRUPTED_EXIT
-    if code != 0:
-        return code
+    stop = stop_code(terraform, code)
+    if stop is not None:
+        return stop
     document = outputs_document(terraform.directory.name, json.loads(text), include_sensitive)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

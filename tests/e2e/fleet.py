@@ -35,6 +35,7 @@ import argparse
 import functools
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -44,8 +45,8 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
-from tests.e2e.harness import BUILD, GLOBAL_REGION, ROOT, STATE_BUCKET, PhaseFailed, \
-    Report, Run
+from tests.e2e.harness import BUILD, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Report, \
+    Run, apply_command
 from tests.e2e.lives import Phase, life_of, run_phases
 from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.phases import deploy, destroy, emulator, integration, leftovers, outputs, \
@@ -61,8 +62,8 @@ DESTROYED_FIRST = "pr101"
 # How the janitor destroys an environment here: make destroy's tool on its own state,
 # through the stack the e2e synthesized in its workdir (make destroy would synthesize into
 # cdktf.out at the root).
-JANITOR_DESTROY = (f"{sys.executable} {ROOT}/tools/terraform_apply.py "
-                   f"{BUILD}/{{suffix}}/cdktf.out/stacks/TapStack{{suffix}} --destroy --no-color")
+JANITOR_DESTROY = shlex.join(apply_command(
+    f"{BUILD}/{{suffix}}/cdktf.out/stacks/TapStack{{suffix}}", "--destroy"))
 
 
 @dataclass

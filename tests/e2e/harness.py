@@ -199,12 +199,10 @@ class Run:  # pylint: disable=too-many-instance-attributes
         return self.sh(kind, [*self.cdktf_args(command), *args], log=command, check=check)
 
     def apply_args(self, destroy: bool = False) -> list[str]:
-        """``make deploy`` / ``make destroy``: tools/terraform_apply.py on the stack of the
-        configuration in use (a deploy also writes ``deploy-outputs.json``)."""
-        args = [sys.executable, str(ROOT / "tools" / "terraform_apply.py"), str(self.stack_dir),
-                "--no-color"]
-        return [*args, "--destroy"] if destroy else [
-            *args, "--outputs-file", str(self.deploy_outputs_file)]
+        """``make deploy`` / ``make destroy`` on the stack of the configuration in use (a
+        deploy also writes ``deploy-outputs.json``)."""
+        return apply_command(self.stack_dir, "--destroy") if destroy else apply_command(
+            self.stack_dir, "--outputs-file", str(self.deploy_outputs_file))
 
     def apply(self, destroy: bool = False, check: bool = True) -> tuple[int, str]:
         """Deploy (or destroy) the synthesized configuration in use as ``make deploy`` does."""
@@ -247,6 +245,13 @@ class Run:  # pylint: disable=too-many-instance-attributes
         if left:
             raise PhaseFailed(f"{self.phase}: {lock_key} is left in the state bucket")
         return dict(state)
+
+
+def apply_command(stack_dir: Path | str, *options: str) -> list[str]:
+    """What ``make deploy`` / ``make destroy`` run: tools/terraform_apply.py on a
+    synthesized stack, without colours (the logs are read)."""
+    return [sys.executable, str(ROOT / "tools" / "terraform_apply.py"), str(stack_dir),
+            "--no-color", *options]
 
 
 def managed_resources(state: dict[str, Any]) -> int:

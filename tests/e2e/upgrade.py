@@ -36,7 +36,7 @@ import tarfile
 from dataclasses import asdict
 from pathlib import Path
 
-from tests.e2e.harness import ROOT, PhaseFailed, Report, Run
+from tests.e2e.harness import ROOT, PhaseFailed, Report, Run, apply_command
 from tests.e2e.lives import Phase, run_phases
 from tests.e2e.mishaps import apply_plan, saved_plan
 from tests.e2e.phases import (destroy, emulator, guard, integration, leftovers, outputs,
@@ -76,6 +76,7 @@ def base_synth(run: Run, revision: str) -> None:
     shutil.rmtree(target, ignore_errors=True)
     with tarfile.open(fileobj=io.BytesIO(git("archive", "--format=tar", commit))) as archive:
         archive.extractall(target, filter="data")
+    # This process's lib put its own jsii preload in NODE_OPTIONS; REV's lib adds its own.
     env = {key: value for key, value in run.env().items() if key != "NODE_OPTIONS"}
     env["CDKTF_OUTDIR"] = str(base_stack_dir(run).parents[1])
     run.sh("synth", [sys.executable, "main.py"], cwd=target, log="main", env=env)
@@ -84,8 +85,7 @@ def base_synth(run: Run, revision: str) -> None:
 
 def base_deploy(run: Run) -> None:
     """Deploy REV's stack as ``make deploy`` does (the same state object)."""
-    run.sh("deploy", [sys.executable, str(ROOT / "tools" / "terraform_apply.py"),
-                      str(base_stack_dir(run)), "--no-color"], log="terraform-apply")
+    run.sh("deploy", apply_command(base_stack_dir(run)), log="terraform-apply")
     run.check_state_unlocked()
 
 
