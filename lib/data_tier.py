@@ -16,26 +16,22 @@ Creates
   log exports to a retention-bound, encrypted log group, enhanced monitoring where the
   profile asks for it, backup/maintenance windows, deletion protection and final
   snapshot per profile, and the writer plus readers spread over the AZs.
-- one ElastiCache Serverless cache (``settings.cache_engine``, Valkey by default: the
+- one ElastiCache Serverless cache (``CacheProps.engine``, Valkey by default: the
   same protocol and clients as Redis OSS 7.2, an open-source licence, and a lower price
   and 100 MB minimum on serverless) with its major version pinned, in the private
   subnets, encrypted with the data key, usage limits and snapshots per profile.
-- security groups admitting only the tasks' security group (5432 to the database,
-  6379-6380 to the cache, 6380 being the serverless reader endpoint), and the matching
-  egress rules on the tasks' group; all rules are separate resources.
+- the database's and the cache's security groups, empty: their rules (only the tasks, on
+  5432 and 6379-6380, 6380 being the serverless reader endpoint) are in lib/firewall.py.
 - a Secrets Manager secret with the cache's connection JSON, built by Terraform at apply
   from the cache's real endpoints (never a placeholder).
 
-Exposes ``db_cluster_identifier``, ``db_endpoint``, ``db_reader_endpoint``, ``db_port``,
-``db_name``, ``db_secret_arn``, ``cache_name``, ``cache_endpoint``,
-``cache_reader_endpoint``, ``cache_port``, ``cache_secret_arn``, ``key_arn`` and, for the
-task definition, ``container_environment``, ``container_secrets``, ``secret_arns`` (what
-the execution role reads) and ``key_arns`` (what it decrypts with).
+Exposes ``exports`` (``DataExports``: endpoints, ports, names, the master secret, the
+cache's connection secret, the data key and the two security groups, as tokens).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -62,14 +58,10 @@ from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import (
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from lib.config import Profile, Settings
 from lib.kms import CustomerKey, KeyProps
 from lib.naming import SNAPSHOT_UNIQUE_CHARS, Names
-from lib.network import Network
 from lib.policies import service_trust, statement
 
 DB_ENGINE = "aurora-postgresql"
@@ -102,29 +94,85 @@ AUTO_PAUSE_RANGE = (300, 86400)  # seconds, the range RDS accepts
 
 
 @dataclass(frozen=True, kw_only=True)
-class DataTierProps:
+class DatabaseProps:  # pylint: disable=too-many-instance-attributes
+    """The Aurora cluster's settings (one profile's, with ALLOW_DESTROY applied)."""
+
+    engine_version: str  # MAJOR.MINOR, validated by lib.config
+    min_acu: float  # 0: scales to 0 and auto-pauses after ``auto_pause_seconds``
+    max_acu: float
+    auto_pause_seconds: int  # 0: never pauses (needs min_acu > 0)
+    instance_count: int  # the writer and its readers, 1-16
+    backup_retention_days: int
+    deletion_protection: bool
+    skip_final_snapshot: bool
+    performance_insights: bool
+    monitoring_interval_seconds: int  # enhanced monitoring; 0: off
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheProps:
+    """The serverless cache's settings."""
+
+    engine: str  # valkey or redis
+    max_storage_gb: int
+    max_ecpu_per_second: int
+    snapshot_retention_days: int  # 0: no snapshots
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataTierProps:  # pylint: disable=too-many-instance-attributes
     """Inputs of the data tier."""
 
-    settings: Settings
     names: Names
     account_id: str  # token of aws_caller_identity
-    network: Network  # subnets, the tasks' security group, the logs key
+    region: str
+    vpc_id: str
+    isolated_subnet_ids: Sequence[str]  # the database
+    private_subnet_ids: Sequence[str]  # the cache
+    availability_zones: Sequence[str]  # of the isolated subnets, for the instances
+    logs_key_arn: str  # the database's log group
+    database: DatabaseProps
+    cache: CacheProps
+    log_retention_days: int
+    kms_deletion_window_days: int
+    secret_recovery_window_days: int  # the cache's connection secret
 
 
-def check_profile(profile: Profile) -> None:
-    """Raise ``ValueError`` for data-tier values that cannot work together."""
-    if not 0 <= profile.db_min_acu <= profile.db_max_acu:
+@dataclass(frozen=True, kw_only=True)
+class DataExports:  # pylint: disable=too-many-instance-attributes
+    """What the other tiers read of the data tier (tokens)."""
+
+    db_cluster_identifier: str
+    db_endpoint: str
+    db_reader_endpoint: str
+    db_port: int
+    db_name: str
+    # RDS creates and rotates this secret; its JSON holds "username" and "password".
+    db_secret_arn: str
+    db_security_group_id: str
+    cache_name: str
+    cache_endpoint: str
+    cache_reader_endpoint: str
+    cache_port: str  # a string token: it goes into environment values as is
+    cache_secret_arn: str
+    cache_security_group_id: str
+    key_arn: str  # the data key: storage, the master secret, the cache, its secret
+
+
+def check_database(database: DatabaseProps) -> None:
+    """Raise ``ValueError`` for database values that cannot work together."""
+    if not 0 <= database.min_acu <= database.max_acu:
         raise ValueError(f"db ACU range must satisfy 0 <= min <= max, got "
-                         f"{profile.db_min_acu}-{profile.db_max_acu}")
+                         f"{database.min_acu}-{database.max_acu}")
     low, high = AUTO_PAUSE_RANGE
-    if profile.db_min_acu == 0 and not low <= profile.db_auto_pause_seconds <= high:
+    if database.min_acu == 0 and not low <= database.auto_pause_seconds <= high:
         raise ValueError(f"a 0 ACU minimum needs db_auto_pause_seconds in {low}-{high}, "
-                         f"got {profile.db_auto_pause_seconds}")
-    if profile.db_min_acu > 0 and profile.db_auto_pause_seconds:
+                         f"got {database.auto_pause_seconds}")
+    if database.min_acu > 0 and database.auto_pause_seconds:
         raise ValueError("db_auto_pause_seconds needs db_min_acu = 0 (only an instance "
                          "that scales to 0 ACU pauses)")
-    if not 1 <= profile.db_instance_count <= 16:
-        raise ValueError(f"db_instance_count must be 1-16, got {profile.db_instance_count}")
+    if not 1 <= database.instance_count <= 16:
+        raise ValueError(f"db_instance_count must be 1-16, got {database.instance_count}")
 
 
 def data_key_statement(account_id: str, region: str) -> dict[str, Any]:
@@ -150,90 +198,55 @@ def final_snapshot_identifier(names: Names, key_id: str) -> str:
     return f"{names.db_final_snapshot_prefix}{Fn.substr(key_id, 0, SNAPSHOT_UNIQUE_CHARS)}"
 
 
-class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
+class DataTier(Construct):
     """The stateful part of the platform and what the service needs to reach it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DataTierProps) -> None:
         super().__init__(scope, construct_id)
-        settings, names = props.settings, props.names
-        check_profile(settings.profile)
+        names = props.names
+        check_database(props.database)
         key = CustomerKey(self, "key", props=KeyProps(
             alias=names.data_key_alias,
             description=f"Data tier of {names.prefix}: Aurora, its credentials, the cache",
             account_id=props.account_id,
-            deletion_window_days=settings.profile.kms_deletion_window_days,
-            service_statements=[data_key_statement(props.account_id, settings.aws_region)],
+            deletion_window_days=props.kms_deletion_window_days,
+            service_statements=[data_key_statement(props.account_id, props.region)],
         ))
-        self.key_arn: str = key.arn
-
-        db_sg = self._reachable_from_tasks(
-            "db", names.db_security_group, f"Aurora of {names.prefix}: tasks in",
-            props, DB_PORT, DB_PORT)
-        cache_sg = self._reachable_from_tasks(
-            "cache", names.cache_security_group, f"Cache of {names.prefix}: tasks in",
-            props, CACHE_PORTS[0], CACHE_PORTS[-1])
-
+        db_sg = self._security_group("db", names.db_security_group,
+                                     f"Aurora of {names.prefix}: tasks in", props.vpc_id)
+        cache_sg = self._security_group("cache", names.cache_security_group,
+                                        f"Cache of {names.prefix}: tasks in", props.vpc_id)
         cluster = self._aurora(props, key, db_sg)
-        self.db_cluster_identifier: str = cluster.cluster_identifier
-        self.db_endpoint: str = cluster.endpoint
-        self.db_reader_endpoint: str = cluster.reader_endpoint
-        self.db_port: int = DB_PORT
-        self.db_name: str = DB_NAME
-        # RDS creates and rotates this secret; its JSON holds "username" and "password".
-        self.db_secret_arn: str = cluster.master_user_secret.get(0).secret_arn
-
         cache = self._cache(props, key.arn, cache_sg)
         endpoint, reader = cache.endpoint.get(0), cache.reader_endpoint.get(0)
-        self.cache_name: str = cache.name
-        self.cache_endpoint: str = endpoint.address
-        self.cache_reader_endpoint: str = reader.address
-        # A string token: it goes into environment values as is.
-        self.cache_port: str = Token.as_string(endpoint.port)
-        self.cache_secret_arn: str = self._cache_secret(props, key.arn, endpoint, reader)
+        self.exports = DataExports(
+            db_cluster_identifier=cluster.cluster_identifier,
+            db_endpoint=cluster.endpoint,
+            db_reader_endpoint=cluster.reader_endpoint,
+            db_port=DB_PORT,
+            db_name=DB_NAME,
+            db_secret_arn=cluster.master_user_secret.get(0).secret_arn,
+            db_security_group_id=db_sg,
+            cache_name=cache.name,
+            cache_endpoint=endpoint.address,
+            cache_reader_endpoint=reader.address,
+            cache_port=Token.as_string(endpoint.port),
+            cache_secret_arn=self._cache_secret(props, key.arn, endpoint, reader),
+            cache_security_group_id=cache_sg,
+            key_arn=key.arn)
 
-        self.container_environment: dict[str, str] = {
-            "DB_HOST": self.db_endpoint,
-            "DB_PORT": str(DB_PORT),
-            "DB_NAME": DB_NAME,
-            "REDIS_HOST": self.cache_endpoint,
-            "REDIS_PORT": self.cache_port,
-            # Serverless caches accept TLS connections only.
-            "REDIS_TLS": "true",
-        }
-        self.container_secrets: dict[str, str] = {
-            "DB_USERNAME": f"{self.db_secret_arn}:username::",
-            "DB_PASSWORD": f"{self.db_secret_arn}:password::",
-        }
-        # The task reads only the database credentials; the cache needs no credentials
-        # and its connection details arrive as plain environment values.
-        self.secret_arns: list[str] = [self.db_secret_arn]
-        self.key_arns: list[str] = [self.key_arn]
-
-    def _reachable_from_tasks(self, key: str, name: str, description: str,
-                              props: DataTierProps, from_port: int, to_port: int) -> str:
-        """A security group admitting the tasks on the ports, and the tasks' egress to it."""
-        tasks = props.network.task_security_group_id
-        group = SecurityGroup(self, f"{key}-sg", name=name, vpc_id=props.network.vpc_id,
-                              description=description, tags={"Name": name})
-        ports = f"{from_port}" if from_port == to_port else f"{from_port}-{to_port}"
-        VpcSecurityGroupIngressRule(
-            self, f"{key}-from-tasks", security_group_id=group.id,
-            referenced_security_group_id=tasks, ip_protocol="tcp", from_port=from_port,
-            to_port=to_port, description=f"ECS tasks to {key} on {ports}")
-        VpcSecurityGroupEgressRule(
-            self, f"tasks-to-{key}", security_group_id=tasks,
-            referenced_security_group_id=group.id, ip_protocol="tcp", from_port=from_port,
-            to_port=to_port, description=f"ECS tasks to {key} on {ports}")
-        return group.id
+    def _security_group(self, key: str, name: str, description: str, vpc_id: str) -> str:
+        """An empty security group (its rules: lib/firewall.py); returns its id."""
+        return SecurityGroup(self, f"{key}-sg", name=name, vpc_id=vpc_id,
+                             description=description, tags={"Name": name}).id
 
     def _aurora(self, props: DataTierProps, key: CustomerKey, security_group_id: str
                 ) -> RdsCluster:
-        settings, names = props.settings, props.names
+        names, database = props.names, props.database
         key_arn = key.arn
-        profile = settings.profile
-        major = settings.db_engine_version.split(".", 1)[0]
+        major = database.engine_version.split(".", 1)[0]
         subnets = DbSubnetGroup(self, "db-subnets", name=names.db_subnet_group,
-                                subnet_ids=props.network.isolated_subnet_ids,
+                                subnet_ids=props.isolated_subnet_ids,
                                 description=f"Isolated subnets of {names.prefix}")
         parameters = RdsClusterParameterGroup(
             self, "db-params", name=names.db_parameter_group, family=f"{DB_ENGINE}{major}",
@@ -245,14 +258,14 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
         # RDS would create this group itself, unencrypted and kept forever.
         log_group = CloudwatchLogGroup(
             self, "db-logs", name=f"/aws/rds/cluster/{names.db_cluster}/postgresql",
-            retention_in_days=profile.log_retention_days, kms_key_id=props.network.logs_key_arn)
-        pauses = profile.db_min_acu == 0
+            retention_in_days=props.log_retention_days, kms_key_id=props.logs_key_arn)
+        pauses = database.min_acu == 0
         cluster = RdsCluster(
             self, "aurora",
             cluster_identifier=names.db_cluster,
             engine=DB_ENGINE,
             engine_mode="provisioned",
-            engine_version=settings.db_engine_version,
+            engine_version=database.engine_version,
             # DB_ENGINE_VERSION to a new major version is an in-place major upgrade, which
             # RDS refuses without this flag (ModifyDBCluster AllowMajorVersionUpgrade).
             allow_major_version_upgrade=True,
@@ -269,15 +282,15 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
             db_cluster_parameter_group_name=parameters.name,
             enabled_cloudwatch_logs_exports=["postgresql"],
             serverlessv2_scaling_configuration=RdsClusterServerlessv2ScalingConfiguration(
-                min_capacity=profile.db_min_acu, max_capacity=profile.db_max_acu,
-                seconds_until_auto_pause=profile.db_auto_pause_seconds if pauses else None),
-            backup_retention_period=profile.db_backup_retention_days,
+                min_capacity=database.min_acu, max_capacity=database.max_acu,
+                seconds_until_auto_pause=database.auto_pause_seconds if pauses else None),
+            backup_retention_period=database.backup_retention_days,
             preferred_backup_window=BACKUP_WINDOW,
             preferred_maintenance_window=MAINTENANCE_WINDOW,
             copy_tags_to_snapshot=True,
-            deletion_protection=settings.db_deletion_protection,
-            skip_final_snapshot=profile.skip_final_snapshot,
-            final_snapshot_identifier=(None if profile.skip_final_snapshot
+            deletion_protection=database.deletion_protection,
+            skip_final_snapshot=database.skip_final_snapshot,
+            final_snapshot_identifier=(None if database.skip_final_snapshot
                                        else final_snapshot_identifier(names, key.key_id)),
             depends_on=[log_group],
         )
@@ -286,12 +299,11 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
 
     def _instances(self, props: DataTierProps, cluster: RdsCluster, key_arn: str) -> None:
         """The writer (first) and readers, one per AZ in turn; all are failover targets."""
-        settings, names = props.settings, props.names
-        profile = settings.profile
-        zones = props.network.availability_zones
+        names, database = props.names, props.database
+        zones = props.availability_zones
         monitoring_role_arn = self._monitoring_role(props)
-        insights = profile.performance_insights
-        for index in range(profile.db_instance_count):
+        insights = database.performance_insights
+        for index in range(database.instance_count):
             RdsClusterInstance(
                 self, f"aurora-{index}",
                 identifier=f"{names.db_cluster}-{index}",
@@ -313,13 +325,13 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
                 performance_insights_kms_key_id=key_arn if insights else None,
                 performance_insights_retention_period=(
                     PERFORMANCE_INSIGHTS_RETENTION_DAYS if insights else None),
-                monitoring_interval=profile.monitoring_interval_seconds,
+                monitoring_interval=database.monitoring_interval_seconds,
                 monitoring_role_arn=monitoring_role_arn,
             )
 
     def _monitoring_role(self, props: DataTierProps) -> str | None:
         """The enhanced-monitoring role, when the profile monitors at all."""
-        if props.settings.profile.monitoring_interval_seconds == 0:
+        if props.database.monitoring_interval_seconds == 0:
             return None
         role = IamRole(self, "monitoring-role", name=props.names.db_monitoring_role,
                        assume_role_policy=service_trust("monitoring.rds.amazonaws.com",
@@ -330,25 +342,24 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
 
     def _cache(self, props: DataTierProps, key_arn: str,
                security_group_id: str) -> ElasticacheServerlessCache:
-        settings, names = props.settings, props.names
-        profile = settings.profile
-        snapshots = profile.cache_snapshot_retention_days > 0
+        names, cache = props.names, props.cache
+        snapshots = cache.snapshot_retention_days > 0
         return ElasticacheServerlessCache(
             self, "cache",
             name=names.cache,
-            engine=settings.cache_engine,
-            major_engine_version=CACHE_MAJOR_VERSIONS[settings.cache_engine],
+            engine=cache.engine,
+            major_engine_version=CACHE_MAJOR_VERSIONS[cache.engine],
             description=f"Cache of {names.prefix}",
             kms_key_id=key_arn,
             security_group_ids=[security_group_id],
-            subnet_ids=props.network.private_subnet_ids,
+            subnet_ids=props.private_subnet_ids,
             cache_usage_limits=[ElasticacheServerlessCacheCacheUsageLimits(
                 data_storage=[ElasticacheServerlessCacheCacheUsageLimitsDataStorage(
-                    maximum=profile.cache_max_storage_gb, unit="GB")],
+                    maximum=cache.max_storage_gb, unit="GB")],
                 ecpu_per_second=[ElasticacheServerlessCacheCacheUsageLimitsEcpuPerSecond(
-                    maximum=profile.cache_max_ecpu_per_second)],
+                    maximum=cache.max_ecpu_per_second)],
             )],
-            snapshot_retention_limit=profile.cache_snapshot_retention_days,
+            snapshot_retention_limit=cache.snapshot_retention_days,
             daily_snapshot_time=CACHE_SNAPSHOT_TIME if snapshots else None,
         )
 
@@ -356,16 +367,16 @@ class DataTier(Construct):  # pylint: disable=too-many-instance-attributes
                       endpoint: ElasticacheServerlessCacheEndpointOutputReference,
                       reader: ElasticacheServerlessCacheReaderEndpointOutputReference) -> str:
         """The cache's connection JSON, which Terraform fills from the real endpoints."""
-        settings, names = props.settings, props.names
+        names = props.names
         secret = SecretsmanagerSecret(
             self, "cache-secret", name_prefix=names.cache_secret_prefix, kms_key_id=key_arn,
             description=f"Connection details of the cache of {names.prefix} (TLS only)",
-            recovery_window_in_days=settings.profile.secret_recovery_window_days)
+            recovery_window_in_days=props.secret_recovery_window_days)
         port = Token.as_string(endpoint.port)
         SecretsmanagerSecretVersion(
             self, "cache-secret-value", secret_id=secret.id,
             secret_string=Fn.jsonencode({
-                "engine": settings.cache_engine,
+                "engine": props.cache.engine,
                 "host": endpoint.address,
                 "port": endpoint.port,
                 "reader_host": reader.address,

@@ -1,10 +1,17 @@
 """Edge tier: CloudFront in front of the load balancer, protected by a WAFv2 web ACL.
 
 Everything here is created through the aliased ``us-east-1`` provider (``aws.global``):
-a ``CLOUDFRONT``-scoped web ACL must live there, CloudFront's metrics and certificates
-live there, and keeping the whole tier on one provider keeps it in one place.
+a ``CLOUDFRONT``-scoped web ACL must live there, CloudFront's metrics, certificates and VPC
+origins live there, and keeping the whole tier on one provider keeps it in one place. Only
+its reads of the VPC (CloudFront's security group in it, CloudFront's prefix list) use the
+stack's own provider: they are where the VPC is.
 
 Creates:
+- where the load balancer is internal, its CloudFront VPC origin (protocol and ports of the
+  load balancer's origin listener, TLS 1.2), and reads the security group CloudFront creates
+  in the VPC for the interfaces of its VPC origins; elsewhere it reads CloudFront's
+  origin-facing prefix list. Either is where the load balancer must admit CloudFront from
+  (the rule: lib/firewall.py);
 - a WAFv2 web ACL (scope ``CLOUDFRONT``, default action allow) with, in priority order,
   the AWS managed groups Amazon IP reputation and Anonymous IP list, a rate-based rule
   per client IP (limit from the profile, per 5 minutes), and the managed groups Common,
@@ -52,13 +59,15 @@ race the rollout.
 
 Exposes ``distribution_id``, ``distribution_arn``, ``distribution_domain_name``,
 ``distribution_hosted_zone_id``, ``web_acl_arn``, ``web_acl_name``, ``web_acl_id``,
-``log_bucket_name``.
+``log_bucket_name``, ``viewer_url``, ``viewer_certificate_arn``, ``vpc_origin_id`` (None
+without a VPC origin) and ``origin_security_group_id`` / ``origin_prefix_list_id`` (the one
+that applies).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from cdktf import TerraformProvider
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
@@ -74,10 +83,18 @@ from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistributionRestrictionsGeoRestriction,
     CloudfrontDistributionViewerCertificate,
 )
+from cdktf_cdktf_provider_aws.cloudfront_vpc_origin import (
+    CloudfrontVpcOrigin,
+    CloudfrontVpcOriginTimeouts,
+    CloudfrontVpcOriginVpcOriginEndpointConfig,
+    CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols,
+)
 from cdktf_cdktf_provider_aws.data_aws_canonical_user_id import DataAwsCanonicalUserId
 from cdktf_cdktf_provider_aws.data_aws_cloudfront_log_delivery_canonical_user_id import (
     DataAwsCloudfrontLogDeliveryCanonicalUserId,
 )
+from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
+from cdktf_cdktf_provider_aws.data_aws_security_group import DataAwsSecurityGroup
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_acl import (
     S3BucketAcl,
@@ -98,7 +115,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 from constructs import Construct
 
-from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER, Settings
+from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER
 from lib.kms import CustomerKey, KeyProps
 from lib.log_bucket import LogBucket, LogBucketProps
 from lib.log_bucket import log_bucket as create_log_bucket
@@ -120,6 +137,13 @@ ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 CACHED_METHODS = ["GET", "HEAD"]
 ORIGIN_PROTOCOLS = {"http": "http-only", "https": "https-only"}
+ORIGIN_HTTP_PORT = 80
+ORIGIN_HTTPS_PORT = 443
+CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
+# The security group CloudFront creates in a VPC for the interfaces of its VPC origins.
+VPC_ORIGINS_SERVICE_GROUP = "CloudFront-VPCOrigins-Service-SG"
+# Creating or updating a VPC origin deploys it to CloudFront's network: allow for it.
+VPC_ORIGIN_TIMEOUTS = {"create": "30m", "update": "30m", "delete": "30m"}
 # Origin request policies (default behaviour, /static/*) by origin protocol. Over HTTP the
 # load balancer gets its own name as Host. Over HTTPS CloudFront sends the Host header as
 # SNI and checks the load balancer's certificate against it; no certificate can name
@@ -144,18 +168,35 @@ ORIGIN_KEEPALIVE_TIMEOUT = 30
 
 
 @dataclass(frozen=True, kw_only=True)
-class EdgeProps:
+class Origin:
+    """The load balancer as CloudFront's origin."""
+
+    domain_name: str  # the load balancer's DNS name (a token)
+    verify_value: str  # the origin-verify secret (a token, never a literal)
+    protocol: str = "http"  # "http" (port 80) or "https" (443, TLS 1.2 only)
+    # An internal load balancer: reached through a CloudFront VPC origin of this ARN, in this
+    # VPC. None: an internet-facing load balancer, reached directly.
+    load_balancer_arn: str | None = None
+    vpc_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeProps:  # pylint: disable=too-many-instance-attributes
     """Inputs of the edge tier."""
 
-    settings: Settings
     names: Names
     account_id: str  # token of aws_caller_identity
     provider: TerraformProvider  # the aliased us-east-1 provider
-    origin_domain_name: str  # the load balancer's DNS name (a token)
-    origin_verify_value: str  # the origin-verify secret (a token, never a literal)
-    origin_protocol: str = "http"  # "http" (port 80) or "https" (443, TLS 1.2 only)
-    # The load balancer's CloudFront VPC origin (internal ALB); None: internet-facing ALB.
-    vpc_origin_id: str | None = None
+    origin: Origin
+    price_class: str
+    waf_rate_limit: int  # requests per 5 minutes per client IP
+    waf_anonymous_ip_count_only: bool
+    access_log_expiration_days: int
+    force_destroy_logs: bool
+    kms_deletion_window_days: int
+    domain_names: Sequence[str] = ()  # the viewer's names (aliases)
+    hosted_zone_id: str | None = None  # the stack makes the certificate and the records
+    edge_certificate_arn: str | None = None  # the viewer certificate, given
 
 
 def waf_delivery_statements(bucket_arn: str, account: str) -> list[dict[str, Any]]:
@@ -180,9 +221,18 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
 
     def __init__(self, scope: Construct, construct_id: str, *, props: EdgeProps) -> None:
         super().__init__(scope, construct_id)
-        if props.origin_protocol not in ORIGIN_PROTOCOLS:
-            raise ValueError(f"origin_protocol must be one of {sorted(ORIGIN_PROTOCOLS)}, "
-                             f"got {props.origin_protocol!r}")
+        origin = props.origin
+        if origin.protocol not in ORIGIN_PROTOCOLS:
+            raise ValueError(f"origin protocol must be one of {sorted(ORIGIN_PROTOCOLS)}, "
+                             f"got {origin.protocol!r}")
+        self.vpc_origin_id: str | None = None
+        self.origin_security_group_id: str | None = None
+        self.origin_prefix_list_id: str | None = None
+        if origin.load_balancer_arn is not None:
+            self._vpc_origin(props)
+        else:
+            self.origin_prefix_list_id = DataAwsEc2ManagedPrefixList(
+                self, "cloudfront-origin-facing", name=CLOUDFRONT_ORIGIN_FACING).id
         web_acl = self._web_acl(props)
         self.web_acl_arn: str = web_acl.arn
         self.web_acl_name: str = web_acl.name
@@ -194,7 +244,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self._waf_logging(props, web_acl, logs)
         domain = self._viewer_domain(props)
         self.viewer_certificate_arn: str | None = (
-            domain.certificate_arn if domain else props.settings.edge_certificate_arn)
+            domain.certificate_arn if domain else props.edge_certificate_arn)
         distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
         self.distribution_id: str = distribution.id
         self.distribution_arn: str = distribution.arn
@@ -202,22 +252,38 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self.distribution_hosted_zone_id: str = distribution.hosted_zone_id
         if domain:
             domain.alias_records(distribution.domain_name, distribution.hosted_zone_id)
-        viewer_host = (props.settings.domain_names[0] if props.settings.domain_names
-                       else distribution.domain_name)
+        viewer_host = props.domain_names[0] if props.domain_names else distribution.domain_name
         self.viewer_url: str = f"https://{viewer_host}/"
+
+    def _vpc_origin(self, props: EdgeProps) -> None:
+        """The CloudFront VPC origin of the internal load balancer, and the security group
+        CloudFront creates in the VPC for its interfaces."""
+        origin = props.origin
+        vpc_origin = CloudfrontVpcOrigin(
+            self, "vpc-origin", provider=props.provider,
+            vpc_origin_endpoint_config=[CloudfrontVpcOriginVpcOriginEndpointConfig(
+                name=props.names.vpc_origin, arn=origin.load_balancer_arn,
+                http_port=ORIGIN_HTTP_PORT, https_port=ORIGIN_HTTPS_PORT,
+                origin_protocol_policy=ORIGIN_PROTOCOLS[origin.protocol],
+                origin_ssl_protocols=[CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols(
+                    items=["TLSv1.2"], quantity=1)])],
+            timeouts=CloudfrontVpcOriginTimeouts(**VPC_ORIGIN_TIMEOUTS))
+        self.vpc_origin_id = vpc_origin.id
+        self.origin_security_group_id = DataAwsSecurityGroup(
+            self, "vpc-origins-sg", vpc_id=origin.vpc_id, name=VPC_ORIGINS_SERVICE_GROUP,
+            depends_on=[vpc_origin]).id  # CloudFront creates it with the VPC's first VPC origin
 
     def _viewer_domain(self, props: EdgeProps) -> ViewerDomain | None:
         """The certificate and records of DOMAIN_NAMES in HOSTED_ZONE_ID, when given."""
-        settings = props.settings
-        if settings.hosted_zone_id is None:
+        if props.hosted_zone_id is None:
             return None
         return ViewerDomain(self, "viewer-domain",
-                            props=ViewerDomainProps(zone_id=settings.hosted_zone_id,
-                                                    domain_names=settings.domain_names,
+                            props=ViewerDomainProps(zone_id=props.hosted_zone_id,
+                                                    domain_names=tuple(props.domain_names),
                                                     provider=props.provider))
 
     def _web_acl(self, props: EdgeProps) -> Wafv2WebAcl:
-        profile, names = props.settings.profile, props.names
+        names = props.names
         web_acl = Wafv2WebAcl(
             self, "web-acl",
             name=names.web_acl,
@@ -230,8 +296,8 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             # The price: the provider does not read rule_json back, so hand-made changes to
             # the rules are not planned away; the integration suite compares the live rules
             # with these (tests/integration/test_edge_live.py).
-            rule_json=json.dumps(web_acl_rules(profile.waf_anonymous_ip_count_only,
-                                               profile.waf_rate_limit)),
+            rule_json=json.dumps(web_acl_rules(props.waf_anonymous_ip_count_only,
+                                               props.waf_rate_limit)),
             visibility_config=Wafv2WebAclVisibilityConfig(
                 cloudwatch_metrics_enabled=True, metric_name=names.web_acl,
                 sampled_requests_enabled=True),
@@ -257,7 +323,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             alias=props.names.edge_key_alias,
             description=f"WAF and CloudFront logs of {props.names.prefix} ({GLOBAL_REGION})",
             account_id=props.account_id,
-            deletion_window_days=props.settings.profile.kms_deletion_window_days,
+            deletion_window_days=props.kms_deletion_window_days,
             service_statements=self._key_statements(props.account_id),
             provider=props.provider,
         ))
@@ -282,11 +348,11 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
     def _log_bucket(self, props: EdgeProps, key_arn: str) -> tuple[LogBucket, S3BucketAcl]:
         """The edge log bucket: CloudFront standard logs through the ACL they need, WAF
         logs through the bucket policy (vended log delivery)."""
-        settings, names, provider = props.settings, props.names, props.provider
+        names, provider = props.names, props.provider
         logs = create_log_bucket(self, "log-bucket", props=LogBucketProps(
             name_prefix=names.edge_log_bucket_prefix,
-            force_destroy=settings.force_destroy_buckets,
-            expiration_days=settings.profile.access_log_expiration_days,
+            force_destroy=props.force_destroy_logs,
+            expiration_days=props.access_log_expiration_days,
             # Standard logging delivers through the bucket ACL (below), which needs ACLs on.
             object_ownership="BucketOwnerPreferred",
             kms_key_arn=key_arn,
@@ -312,26 +378,26 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
 
     def _distribution(self, props: EdgeProps, web_acl: Wafv2WebAcl, log_bucket: S3Bucket,
                       log_bucket_acl: S3BucketAcl) -> CloudfrontDistribution:
-        settings, names = props.settings, props.names
-        dynamic_requests, static_requests = ORIGIN_REQUEST_POLICIES[props.origin_protocol]
+        names, given = props.names, props.origin
+        dynamic_requests, static_requests = ORIGIN_REQUEST_POLICIES[given.protocol]
         origin = CloudfrontDistributionOrigin(
             origin_id=ORIGIN_ID,
-            domain_name=props.origin_domain_name,
+            domain_name=given.domain_name,
             connection_attempts=ORIGIN_CONNECTION_ATTEMPTS,
             connection_timeout=ORIGIN_CONNECTION_TIMEOUT,
             custom_header=[CloudfrontDistributionOriginCustomHeader(
-                name=ORIGIN_VERIFY_HEADER, value=props.origin_verify_value)],
-            # Protocol, ports and TLS of a VPC origin are the VPC origin's (lib/app_tier.py).
-            custom_origin_config=None if props.vpc_origin_id else (
+                name=ORIGIN_VERIFY_HEADER, value=given.verify_value)],
+            # Protocol, ports and TLS of a VPC origin are the VPC origin's (above).
+            custom_origin_config=None if self.vpc_origin_id else (
                 CloudfrontDistributionOriginCustomOriginConfig(
-                    http_port=80, https_port=443,
-                    origin_protocol_policy=ORIGIN_PROTOCOLS[props.origin_protocol],
+                    http_port=ORIGIN_HTTP_PORT, https_port=ORIGIN_HTTPS_PORT,
+                    origin_protocol_policy=ORIGIN_PROTOCOLS[given.protocol],
                     origin_ssl_protocols=["TLSv1.2"],
                     origin_read_timeout=ORIGIN_READ_TIMEOUT,
                     origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT)),
             vpc_origin_config=CloudfrontDistributionOriginVpcOriginConfig(
-                vpc_origin_id=props.vpc_origin_id, origin_read_timeout=ORIGIN_READ_TIMEOUT,
-                origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT) if props.vpc_origin_id else None,
+                vpc_origin_id=self.vpc_origin_id, origin_read_timeout=ORIGIN_READ_TIMEOUT,
+                origin_keepalive_timeout=ORIGIN_KEEPALIVE_TIMEOUT) if self.vpc_origin_id else None,
         )
         if self.viewer_certificate_arn:
             certificate = CloudfrontDistributionViewerCertificate(
@@ -344,7 +410,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             self, "distribution",
             enabled=True,
             comment=f"{names.prefix} web",
-            aliases=list(settings.domain_names) or None,
+            aliases=list(props.domain_names) or None,
             origin=[origin],
             default_cache_behavior=CloudfrontDistributionDefaultCacheBehavior(
                 target_origin_id=ORIGIN_ID,
@@ -366,7 +432,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                 compress=True)],
             http_version="http2and3",
             is_ipv6_enabled=True,
-            price_class=settings.profile.price_class,
+            price_class=props.price_class,
             viewer_certificate=certificate,
             restrictions=CloudfrontDistributionRestrictions(
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(

@@ -34,7 +34,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from lib.config import GLOBAL_REGION, Profile, Settings
+from lib.config import GLOBAL_REGION
 from lib.kms import CustomerKey, KeyProps
 from lib.naming import Names
 from lib.policies import document, statement
@@ -56,13 +56,33 @@ _BYTES_PER_GB = 10 ** 9  # ElastiCache's data-storage limit is in decimal GB
 
 
 @dataclass(frozen=True, kw_only=True)
-class MonitoringProps:
-    """Inputs of monitoring: settings and the other tiers' dimension values (tokens)."""
+class Thresholds:  # pylint: disable=too-many-instance-attributes
+    """Where the alarms fire (the profile's values) and the limits they are a share of."""
 
-    settings: Settings
+    errors_5xx: int  # load balancer or target 5XX responses per 5 minutes
+    p90_latency_seconds: float  # target response time, p90 over a minute
+    cpu_percent: int  # ECS service and Aurora, sustained 5 minutes
+    memory_percent: int  # ECS service, sustained 5 minutes
+    db_freeable_memory_mib: int  # Aurora freeable memory below this
+    capacity_percent: int  # of a configured limit: max ACU, connections, ECPU/s, storage
+    edge_5xx_percent: float  # CloudFront 5xxErrorRate
+    waf_blocked_count: int  # WAF blocked requests per 5 minutes (a spike)
+    db_max_acu: float  # the database's limit
+    cache_max_storage_gb: int  # the cache's limits
+    cache_max_ecpu_per_second: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringProps:  # pylint: disable=too-many-instance-attributes
+    """Inputs of monitoring: thresholds and the other tiers' dimension values (tokens)."""
+
     names: Names
     account_id: str  # token of aws_caller_identity
+    region: str
     provider: TerraformProvider  # the aliased us-east-1 provider (CloudFront and WAF metrics)
+    thresholds: Thresholds
+    kms_deletion_window_days: int  # the topics' keys
+    alarm_email: str | None  # an email subscription on both topics
     alb_arn_suffix: str  # LoadBalancer dimension: app/<name>/<id>
     target_group_arn_suffix: str  # TargetGroup dimension: targetgroup/<name>/<id>
     cluster_name: str  # ECS cluster (Container Insights on)
@@ -106,17 +126,17 @@ class Alarm:  # pylint: disable=too-many-instance-attributes
         return f"{self.meaning} Action: {self.action}"
 
 
-def db_connections_threshold(profile: Profile) -> int:
+def db_connections_threshold(thresholds: Thresholds) -> int:
     """Alarm level for DatabaseConnections: a share of the estimated max_connections."""
-    memory = profile.db_max_acu * _BYTES_PER_ACU * _INSTANCE_MEMORY_SHARE
+    memory = thresholds.db_max_acu * _BYTES_PER_ACU * _INSTANCE_MEMORY_SHARE
     max_connections = min(memory / _BYTES_PER_CONNECTION, _MAX_CONNECTIONS_CAP)
-    return int(max_connections * profile.alarm_capacity_percent / 100)
+    return int(max_connections * thresholds.capacity_percent / 100)
 
 
 def alarm_table(props: MonitoringProps) -> list[Alarm]:
     """Every alarm of the stack, in dashboard order."""
-    profile = props.settings.profile
-    capacity = profile.alarm_capacity_percent
+    levels = props.thresholds
+    capacity = levels.capacity_percent
     alb = {"LoadBalancer": props.alb_arn_suffix}
     target = {"LoadBalancer": props.alb_arn_suffix, "TargetGroup": props.target_group_arn_suffix}
     service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}
@@ -128,20 +148,20 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
         # Load balancer. No requests means no 5XX and no latency datapoints: not breaching.
         Alarm(key="alb-5xx", tier="load balancer", missing=NOT_BREACHING,
               metrics={"m": Metric(elb, "HTTPCode_ELB_5XX_Count", alb, "Sum")},
-              threshold=profile.alarm_5xx_count, period=300, evaluation_periods=1, datapoints=1,
+              threshold=levels.errors_5xx, period=300, evaluation_periods=1, datapoints=1,
               meaning="The load balancer itself answered with 5XX (502/503/504: no healthy "
                       "target, target reset or timeout).",
               action="Check the service's running tasks and target health, then the task "
                      "logs for crashes; 504s point to slow requests (see target latency)."),
         Alarm(key="target-5xx", tier="load balancer", missing=NOT_BREACHING,
               metrics={"m": Metric(elb, "HTTPCode_Target_5XX_Count", target, "Sum")},
-              threshold=profile.alarm_5xx_count, period=300, evaluation_periods=1, datapoints=1,
+              threshold=levels.errors_5xx, period=300, evaluation_periods=1, datapoints=1,
               meaning="The application returned 5XX responses.",
               action="Read the task logs for the failing requests; check the database and "
                      "cache alarms; roll back the last deployment if it started then."),
         Alarm(key="target-p90-latency", tier="load balancer", missing=NOT_BREACHING,
               metrics={"m": Metric(elb, "TargetResponseTime", target, "p90")},
-              threshold=profile.alarm_p90_latency_seconds, evaluation_periods=5, datapoints=3,
+              threshold=levels.p90_latency_seconds, evaluation_periods=5, datapoints=3,
               meaning="One request in ten takes longer than the profile's latency target "
                       "(3 of 5 minutes).",
               action="Check service CPU/memory and database CPU/connections on the dashboard; "
@@ -157,14 +177,14 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
         # Service. No datapoints means no running task, which running-tasks reports.
         Alarm(key="ecs-cpu", tier="service", missing=NOT_BREACHING,
               metrics={"m": Metric(ecs, "CPUUtilization", service, "Average")},
-              threshold=profile.alarm_cpu_percent,
+              threshold=levels.cpu_percent,
               meaning="The service's average CPU stayed above the threshold for 5 minutes, "
                       "above the auto scaling target.",
               action="Check whether auto scaling is at max capacity; raise max capacity or the "
                      "task size, or find the hot code path."),
         Alarm(key="ecs-memory", tier="service", missing=NOT_BREACHING,
               metrics={"m": Metric(ecs, "MemoryUtilization", service, "Average")},
-              threshold=profile.alarm_memory_percent,
+              threshold=levels.memory_percent,
               meaning="The service's average memory stayed above the threshold for 5 minutes; "
                       "tasks risk being killed out of memory.",
               action="Look for OOM-killed stopped tasks and a leak since the last deployment; "
@@ -182,20 +202,20 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
         # Database. The ephemeral profile pauses at 0 ACU and then publishes nothing.
         Alarm(key="aurora-cpu", tier="database", missing=NOT_BREACHING,
               metrics={"m": Metric(rds, "CPUUtilization", db, "Average")},
-              threshold=profile.alarm_cpu_percent,
+              threshold=levels.cpu_percent,
               meaning="Aurora CPU stayed above the threshold for 5 minutes.",
               action="Find the expensive queries in Performance Insights; check that "
                      "ACU utilization is not at its maximum."),
         Alarm(key="aurora-freeable-memory", tier="database", missing=NOT_BREACHING,
               metrics={"m": Metric(rds, "FreeableMemory", db, "Minimum")},
-              threshold=profile.alarm_db_freeable_memory_mib * 1024 * 1024, comparison=LESS,
+              threshold=levels.db_freeable_memory_mib * 1024 * 1024, comparison=LESS,
               meaning="An Aurora instance has less freeable memory than the threshold for 5 "
                       "minutes.",
               action="Check ACU utilization and connections; raise the max ACU or cut "
                      "connection count and memory-hungry queries."),
         Alarm(key="aurora-connections", tier="database", missing=NOT_BREACHING,
               metrics={"m": Metric(rds, "DatabaseConnections", db, "Maximum")},
-              threshold=db_connections_threshold(profile),
+              threshold=db_connections_threshold(levels),
               meaning=f"Connections passed {capacity}% of the estimated max_connections at "
                       "max ACU for 5 minutes.",
               action="Check the tasks' connection pools and task count; raise the max ACU or "
@@ -210,7 +230,7 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
         # Cache. An idle cache may publish nothing.
         Alarm(key="cache-ecpu", tier="cache", missing=NOT_BREACHING,
               metrics={"m": Metric(redis, "ElastiCacheProcessingUnits", cache, "Sum")},
-              threshold=profile.cache_max_ecpu_per_second * 60 * capacity // 100,
+              threshold=levels.cache_max_ecpu_per_second * 60 * capacity // 100,
               meaning=f"The cache used more than {capacity}% of its ECPU-per-second limit for 5 "
                       "minutes; beyond the limit commands are throttled.",
               action="Raise the profile's cache ECPU limit or find the hot keys and "
@@ -224,7 +244,7 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
                      "the load (client retries with backoff)."),
         Alarm(key="cache-storage", tier="cache", missing=NOT_BREACHING,
               metrics={"m": Metric(redis, "BytesUsedForCache", cache, "Maximum")},
-              threshold=profile.cache_max_storage_gb * _BYTES_PER_GB * capacity // 100,
+              threshold=levels.cache_max_storage_gb * _BYTES_PER_GB * capacity // 100,
               period=300, evaluation_periods=1, datapoints=1,
               meaning=f"Data stored passed {capacity}% of the cache's storage limit; at the "
                       "limit writes fail.",
@@ -234,7 +254,7 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
               metrics={"m": Metric("AWS/CloudFront", "5xxErrorRate",
                                    {"DistributionId": props.distribution_id, "Region": "Global"},
                                    "Average")},
-              threshold=profile.alarm_edge_5xx_percent, evaluation_periods=5, datapoints=3,
+              threshold=levels.edge_5xx_percent, evaluation_periods=5, datapoints=3,
               meaning="More viewer requests than the threshold percentage got 5XX from "
                       "CloudFront (3 of 5 minutes).",
               action="If the load balancer 5XX alarms fire too, follow them; otherwise check "
@@ -242,7 +262,7 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
         Alarm(key="waf-blocked-spike", tier="edge", missing=NOT_BREACHING, in_global_region=True,
               metrics={"m": Metric("AWS/WAFV2", "BlockedRequests",
                                    {"WebACL": props.web_acl_name, "Rule": "ALL"}, "Sum")},
-              threshold=profile.alarm_waf_blocked_count, period=300, evaluation_periods=1,
+              threshold=levels.waf_blocked_count, period=300, evaluation_periods=1,
               datapoints=1,
               meaning="The web ACL blocked more requests in 5 minutes than the threshold: an "
                       "attack, a scanner, or a rule blocking real users.",
@@ -258,9 +278,9 @@ class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: MonitoringProps) -> None:
         super().__init__(scope, construct_id)
         _check(props)
-        settings, names = props.settings, props.names
+        names = props.names
         self.topic_arn = self._topic("alarms", props, names.alarm_topic, names.alarms_key_alias,
-                                     settings.aws_region, None)
+                                     props.region, None)
         self.global_topic_arn = self._topic("global-alarms", props, names.global_alarm_topic,
                                             names.global_alarms_key_alias, GLOBAL_REGION,
                                             props.provider)
@@ -279,7 +299,7 @@ class Monitoring(Construct):
             alias=alias,
             description=f"Alarm notifications ({name})",
             account_id=props.account_id,
-            deletion_window_days=props.settings.profile.kms_deletion_window_days,
+            deletion_window_days=props.kms_deletion_window_days,
             service_statements=[statement(
                 sid="CloudWatchAlarms", principal={"Service": "cloudwatch.amazonaws.com"},
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources="*")],
@@ -297,9 +317,9 @@ class Monitoring(Construct):
                                "ArnLike": {"aws:SourceArn":
                                            f"arn:aws:cloudwatch:{region}:{props.account_id}:alarm:*"},
                            })))
-        if props.settings.alarm_email is not None:
+        if props.alarm_email is not None:
             SnsTopicSubscription(self, f"{construct_id}-email", topic_arn=topic.arn,
-                                 protocol="email", endpoint=props.settings.alarm_email,
+                                 protocol="email", endpoint=props.alarm_email,
                                  provider=provider)
         return topic.arn
 
@@ -376,7 +396,7 @@ def dashboard_body(table: list[Alarm], alarm_arns: list[str], props: MonitoringP
         tiers.setdefault(alarm.tier, []).append(alarm)
     for alarms in tiers.values():
         rows.append((6, [_graph(alarm, GLOBAL_REGION if alarm.in_global_region
-                                else props.settings.aws_region) for alarm in alarms]))
+                                else props.region) for alarm in alarms]))
     widgets, y = [], 0
     for height, row in rows:  # the grid is 24 columns wide
         width = 24 // len(row)

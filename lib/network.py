@@ -8,8 +8,8 @@ code), the internet gateway, NAT gateways per the settings' NAT layout with rout
 through a least-privilege role, and the default security group stripped of all rules.
 
 It also creates the two empty workload security groups (load balancer and tasks) so
-that the data tier can admit the tasks before the application tier exists; the rules
-are separate resources owned by the tiers that need them.
+that the data tier can admit the tasks before the service exists; their rules are
+separate resources, all in lib/firewall.py.
 
 Without NAT (the ephemeral profile) nothing in the private subnets reaches the
 internet, so ``workload_subnet_ids`` are the public subnets and the tasks get public
@@ -17,24 +17,21 @@ IPs; their security group admits only the load balancer. This path is used inste
 of interface endpoints because the default image lives on ECR Public, which no VPC
 endpoint serves, and it costs nothing while the environment is idle.
 
-With VPC_ID and the three subnet lists (``settings.existing_network``) it creates none
+With VPC_ID and the three subnet lists (``NetworkProps.existing``) it creates none
 of that: it reads the VPC and each subnet through data sources, whose postconditions
 fail the plan, naming the subnet and the problem, when a subnet is not in the VPC or a
 tier does not span two AZs; the tasks run where TASK_SUBNETS says (private by default,
 relying on the network owner's NAT or endpoints). The logs key and the two security
 groups are created in either mode.
 
-Exposes ``vpc_id``, ``public_subnet_ids``, ``private_subnet_ids``,
-``isolated_subnet_ids``, ``workload_subnet_ids``, ``assign_public_ip``,
-``alb_security_group_id``, ``task_security_group_id``, ``logs_key_arn``,
-``nat_gateway_count``, ``availability_zones`` (one per isolated subnet, for the
-database instances) and ``alb_subnet_ids`` (private where CloudFront reaches the load
-balancer through a VPC origin, public elsewhere).
+Exposes ``refs`` (``NetworkRefs``: the ids the other tiers use, never the construct) and
+``nat_gateway_count``.
 """
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import Sequence
 
 from cdktf import Fn, Op, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -58,7 +55,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from lib.config import (NAT_NONE, NAT_PER_AZ, NAT_SINGLE, SUBNET_LIST_VARIABLES,
-                        VPC_ORIGIN_UNAVAILABLE_AZ_IDS, ExistingNetwork, Settings)
+                        VPC_ORIGIN_UNAVAILABLE_AZ_IDS, ExistingNetwork)
 from lib.kms import CustomerKey, KeyProps, logs_service_statement
 from lib.naming import Names
 from lib.policies import document, service_trust, statement
@@ -81,12 +78,41 @@ def subnet_cidrs(vpc_cidr: str, az_count: int) -> dict[str, list[str]]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NetworkProps:
+class NetworkProps:  # pylint: disable=too-many-instance-attributes
     """Inputs of the network tier."""
 
-    settings: Settings
     names: Names
     account_id: str  # token of aws_caller_identity
+    region: str
+    az_count: int  # availability zones to spread over (2 or 3)
+    nat_mode: str  # NAT_NONE, NAT_SINGLE or NAT_PER_AZ
+    # CloudFront reaches an internal load balancer through a VPC origin: its private subnets
+    # must avoid the AZs where VPC origins are not offered.
+    private_origin: bool
+    tasks_in_public_subnets: bool  # tasks in the public subnets with public IPs
+    log_retention_days: int  # flow logs
+    kms_deletion_window_days: int  # the logs key
+    vpc_cidr: str = "10.0.0.0/16"  # the VPC the stack creates
+    existing: ExistingNetwork | None = None  # a given network: nothing of the above is made
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkRefs:  # pylint: disable=too-many-instance-attributes
+    """The ids of the network that the other tiers use (tokens)."""
+
+    vpc_id: str
+    public_subnet_ids: Sequence[str]
+    private_subnet_ids: Sequence[str]
+    isolated_subnet_ids: Sequence[str]
+    # where the tasks run: private, or public with public IPs (``assign_public_ip``)
+    workload_subnet_ids: Sequence[str]
+    assign_public_ip: bool
+    # private where CloudFront reaches the load balancer through a VPC origin, else public
+    alb_subnet_ids: Sequence[str]
+    availability_zones: Sequence[str]  # one per isolated subnet, for the database instances
+    alb_security_group_id: str
+    task_security_group_id: str
+    logs_key_arn: str  # the key of every CloudWatch log group of the environment
 
 
 def _vpc_origin_zone_check(subnet_id: str, variable: str) -> Postcondition:
@@ -104,44 +130,51 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
 
     def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps) -> None:
         super().__init__(scope, construct_id)
-        settings, names = props.settings, props.names
+        names = props.names
         self._prefix = names.prefix
         self.logs_key_arn: str = self._logs_key(props)
-        if settings.existing_network is None:
+        if props.existing is None:
             self._own_vpc(props)
         else:
-            self._existing(settings.existing_network, settings.private_origin)
-        # An internal load balancer (behind a CloudFront VPC origin) in the private subnets.
-        self.alb_subnet_ids = (self.private_subnet_ids if settings.private_origin
-                               else self.public_subnet_ids)
-        self.assign_public_ip = settings.tasks_in_public_subnets
-        self.workload_subnet_ids = (self.public_subnet_ids if self.assign_public_ip
-                                    else self.private_subnet_ids)
-
-        self.alb_security_group_id: str = SecurityGroup(
+            self._existing(props.existing, props.private_origin)
+        alb_security_group_id: str = SecurityGroup(
             self, "alb-sg", name=names.alb_security_group, vpc_id=self.vpc_id,
             description=f"Load balancer of {names.prefix}: CloudFront in, tasks out",
             tags={"Name": names.alb_security_group},
         ).id
-        self.task_security_group_id: str = SecurityGroup(
+        task_security_group_id: str = SecurityGroup(
             self, "task-sg", name=names.task_security_group, vpc_id=self.vpc_id,
             description=f"ECS tasks of {names.prefix}: load balancer in",
             tags={"Name": names.task_security_group},
         ).id
+        public = props.tasks_in_public_subnets
+        self.refs = NetworkRefs(
+            vpc_id=self.vpc_id, public_subnet_ids=self.public_subnet_ids,
+            private_subnet_ids=self.private_subnet_ids,
+            isolated_subnet_ids=self.isolated_subnet_ids,
+            workload_subnet_ids=self.public_subnet_ids if public else self.private_subnet_ids,
+            assign_public_ip=public,
+            # An internal load balancer (behind a CloudFront VPC origin) in the private subnets.
+            alb_subnet_ids=(self.private_subnet_ids if props.private_origin
+                            else self.public_subnet_ids),
+            availability_zones=self.availability_zones,
+            alb_security_group_id=alb_security_group_id,
+            task_security_group_id=task_security_group_id,
+            logs_key_arn=self.logs_key_arn)
 
     def _own_vpc(self, props: NetworkProps) -> None:
         """The VPC, its subnets, gateways, routes, S3 endpoint and flow logs."""
-        settings, names = props.settings, props.names
-        az_count = settings.az_count
-        cidrs = subnet_cidrs(settings.vpc_cidr, az_count)
+        names = props.names
+        az_count = props.az_count
+        cidrs = subnet_cidrs(props.vpc_cidr, az_count)
         # Where CloudFront cannot place a VPC origin's interfaces, the subnets don't go.
-        excluded = list(VPC_ORIGIN_UNAVAILABLE_AZ_IDS) if settings.private_origin else None
+        excluded = list(VPC_ORIGIN_UNAVAILABLE_AZ_IDS) if props.private_origin else None
         zones = DataAwsAvailabilityZones(self, "zones", state="available",
                                          exclude_zone_ids=excluded)
         self.availability_zones: list[str] = [Fn.element(zones.names, index)
                                               for index in range(az_count)]
 
-        vpc = Vpc(self, "vpc", cidr_block=settings.vpc_cidr, enable_dns_support=True,
+        vpc = Vpc(self, "vpc", cidr_block=props.vpc_cidr, enable_dns_support=True,
                   enable_dns_hostnames=True, tags={"Name": names.vpc})
         self.vpc_id: str = vpc.id
         DefaultSecurityGroup(self, "default-sg", vpc_id=vpc.id,
@@ -165,13 +198,13 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         Route(self, "public-default", route_table_id=public_rt.id,
               destination_cidr_block=ANYWHERE, gateway_id=igw.id)
 
-        nat_ids = self._nat_gateways(settings.nat_mode, subnets["public"], igw, names.prefix)
+        nat_ids = self._nat_gateways(props.nat_mode, subnets["public"], igw, names.prefix)
         self.nat_gateway_count = len(nat_ids)
         private_tables = self._private_route_tables(vpc.id, subnets["private"], nat_ids)
         isolated_rt = self._route_table("isolated", vpc.id, subnets["isolated"])
 
         VpcEndpoint(self, "s3-endpoint", vpc_id=vpc.id,
-                    service_name=f"com.amazonaws.{settings.aws_region}.s3",
+                    service_name=f"com.amazonaws.{props.region}.s3",
                     vpc_endpoint_type="Gateway",
                     route_table_ids=[public_rt.id, isolated_rt.id,
                                      *[table.id for table in private_tables]],
@@ -255,26 +288,26 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
 
     def _logs_key(self, props: NetworkProps) -> str:
         """The key of the environment's CloudWatch log groups; returns its ARN."""
-        settings, names = props.settings, props.names
+        names = props.names
         return CustomerKey(self, "logs-key", props=KeyProps(
             alias=names.logs_key_alias,
             description=f"CloudWatch log groups of {names.prefix}",
             account_id=props.account_id,
-            deletion_window_days=settings.profile.kms_deletion_window_days,
-            service_statements=[logs_service_statement(props.account_id, settings.aws_region)],
+            deletion_window_days=props.kms_deletion_window_days,
+            service_statements=[logs_service_statement(props.account_id, props.region)],
         )).arn
 
     def _flow_logs(self, props: NetworkProps, vpc_id: str) -> None:
         """Flow logs of all traffic to a KMS-encrypted log group."""
-        settings, names = props.settings, props.names
+        names = props.names
         group = CloudwatchLogGroup(self, "flow-logs", name=names.flow_log_group,
-                                   retention_in_days=settings.profile.log_retention_days,
+                                   retention_in_days=props.log_retention_days,
                                    kms_key_id=self.logs_key_arn)
         role = IamRole(
             self, "flow-logs-role", name=names.flow_log_role,
             assume_role_policy=service_trust(
                 "vpc-flow-logs.amazonaws.com", props.account_id,
-                f"arn:aws:ec2:{settings.aws_region}:{props.account_id}:vpc-flow-log/*"),
+                f"arn:aws:ec2:{props.region}:{props.account_id}:vpc-flow-log/*"),
         )
         IamRolePolicy(self, "flow-logs-policy", role=role.id, name="write-flow-logs",
                       policy=document(statement(

@@ -3,8 +3,11 @@
 Configures the providers (the stack's region, plus an aliased ``us-east-1`` provider
 for global resources), tags, the backend (S3 with native locking when a state bucket
 is configured, local otherwise), composes the tiers, wires them together and declares
-the contract's outputs. Dependencies flow one way: network -> data -> app -> edge ->
-monitoring; only this module wires constructs together.
+the outputs of ``lib.outputs``. It translates the settings into each tier's own props,
+once: no construct sees the settings. Dependencies flow one way: network -> data -> load
+balancer -> service -> edge -> firewall -> monitoring; only this module wires constructs
+together (security-group rules: lib/firewall.py; the container's environment and secrets:
+lib/container.py).
 """
 from __future__ import annotations
 
@@ -13,20 +16,52 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from lib.app_tier import AppTier, AppTierProps
-from lib.config import GLOBAL_REGION, Settings
-from lib.data_tier import DataTier, DataTierProps
-from lib.edge import Edge, EdgeProps
+from lib.config import GLOBAL_REGION, Profile, Settings
+from lib.container import platform_container
+from lib.data_tier import CacheProps, DatabaseProps, DataTier, DataTierProps
+from lib.edge import Edge, EdgeProps, Origin
+from lib.firewall import Firewall, FirewallProps
 from lib.lifecycle import protect
-from lib.monitoring import Monitoring, MonitoringProps
+from lib.load_balancer import LoadBalancer, LoadBalancerProps
+from lib.monitoring import Monitoring, MonitoringProps, Thresholds
+from lib.moves import carry_moves
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
+from lib.outputs import OUTPUTS
+from lib.service import Capacity, Service, ServiceProps
 
 GLOBAL_PROVIDER_ALIAS = "global"
 REQUIRED_TERRAFORM = ">= 1.10"  # use_lockfile (native S3 state locking) needs 1.10
 
 
-class TapStack(TerraformStack):
+def database_props(settings: Settings) -> DatabaseProps:
+    """The Aurora cluster's props: the profile's values, with ALLOW_DESTROY applied."""
+    profile = settings.profile
+    return DatabaseProps(
+        engine_version=settings.db_engine_version, min_acu=profile.db_min_acu,
+        max_acu=profile.db_max_acu, auto_pause_seconds=profile.db_auto_pause_seconds,
+        instance_count=profile.db_instance_count,
+        backup_retention_days=profile.db_backup_retention_days,
+        deletion_protection=settings.db_deletion_protection,
+        skip_final_snapshot=profile.skip_final_snapshot,
+        performance_insights=profile.performance_insights,
+        monitoring_interval_seconds=profile.monitoring_interval_seconds)
+
+
+def alarm_thresholds(profile: Profile) -> Thresholds:
+    """The alarms' thresholds and the limits they are a share of, from a profile."""
+    return Thresholds(
+        errors_5xx=profile.alarm_5xx_count, p90_latency_seconds=profile.alarm_p90_latency_seconds,
+        cpu_percent=profile.alarm_cpu_percent, memory_percent=profile.alarm_memory_percent,
+        db_freeable_memory_mib=profile.alarm_db_freeable_memory_mib,
+        capacity_percent=profile.alarm_capacity_percent,
+        edge_5xx_percent=profile.alarm_edge_5xx_percent,
+        waf_blocked_count=profile.alarm_waf_blocked_count, db_max_acu=profile.db_max_acu,
+        cache_max_storage_gb=profile.cache_max_storage_gb,
+        cache_max_ecpu_per_second=profile.cache_max_ecpu_per_second)
+
+
+class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
     """The whole web platform of one environment."""
 
     def __init__(self, scope: Construct, settings: Settings) -> None:
@@ -47,104 +82,156 @@ class TapStack(TerraformStack):
                                            alias=GLOBAL_PROVIDER_ALIAS, default_tags=[tags])
         self._backend(settings)
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
+        self.account_id = DataAwsCallerIdentity(self, "caller").account_id
 
-        account_id = DataAwsCallerIdentity(self, "caller").account_id
-        network = Network(self, "network", props=NetworkProps(
-            settings=settings, names=names, account_id=account_id))
-        self.network = network
-
-        # -- data tier: lib/data_tier.py --
-        data = DataTier(self, "data", props=DataTierProps(
-            settings=settings, names=names, account_id=account_id, network=network))
-        self.data = data
-
-        # -- application tier: lib/app_tier.py --
-        self.app = AppTier(self, "app", props=AppTierProps(
-            settings=settings, names=names, account_id=account_id, network=network,
-            container_environment=data.container_environment,
-            container_secrets=data.container_secrets,
-            readable_secret_arns=data.secret_arns, decrypt_key_arns=data.key_arns,
-            secret_key_arn=data.key_arn, global_provider=self.global_provider))
-
-        # -- edge: lib/edge.py --
-        self.edge = Edge(self, "edge", props=EdgeProps(
-            settings=settings, names=names, account_id=account_id,
-            provider=self.global_provider, origin_domain_name=self.app.alb_dns_name,
-            origin_verify_value=self.app.origin_verify_value,
-            origin_protocol=self.app.origin_protocol, vpc_origin_id=self.app.vpc_origin_id))
-
-        # -- monitoring: lib/monitoring.py --
-        self.monitoring = Monitoring(self, "monitoring", props=MonitoringProps(
-            settings=settings, names=names, account_id=account_id,
-            provider=self.global_provider,
-            alb_arn_suffix=self.app.alb_arn_suffix,
-            target_group_arn_suffix=self.app.target_group_arn_suffix,
-            cluster_name=self.app.cluster_name, service_name=self.app.service_name,
-            db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
-            distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name))
+        self.network = Network(self, "network", props=self._network_props())
+        net = self.network.refs
+        self.data = DataTier(self, "data", props=self._data_props())
+        data = self.data.exports
+        self.load_balancer = LoadBalancer(self, "lb", props=self._load_balancer_props())
+        self.service_container = platform_container(
+            data, image=settings.container_image, port=settings.container_port,
+            health_check_path=settings.health_check_path)
+        self.service = Service(self, "app", props=self._service_props())
+        self.edge = Edge(self, "edge", props=self._edge_props())
+        lb, edge = self.load_balancer, self.edge
+        Firewall(self, "firewall", props=FirewallProps(
+            alb_security_group_id=net.alb_security_group_id,
+            task_security_group_id=net.task_security_group_id,
+            db_security_group_id=data.db_security_group_id,
+            cache_security_group_id=data.cache_security_group_id,
+            origin_port=lb.origin_port, container_port=settings.container_port,
+            origin_security_group_id=edge.origin_security_group_id,
+            origin_prefix_list_id=edge.origin_prefix_list_id))
+        self.monitoring = Monitoring(self, "monitoring", props=self._monitoring_props())
+        self.moves = carry_moves(self)
 
         # -- production: no plan may delete or replace stateful resources (ALLOW_DESTROY lifts it) --
         self.protected = protect(self) if settings.prevent_destroy else []
 
-        # -- outputs --
-        self._output("vpc_id", network.vpc_id, "ID of the VPC")
-        self._output("public_subnet_ids", network.public_subnet_ids,
-                     "Public subnets (load balancer, NAT), one per AZ")
-        self._output("private_subnet_ids", network.private_subnet_ids,
-                     "Private application subnets, one per AZ")
-        self._output("isolated_subnet_ids", network.isolated_subnet_ids,
-                     "Isolated database subnets (no internet route), one per AZ")
-        self._output("alb_arn", self.app.alb_arn, "ARN of the application load balancer")
-        self._output("alb_dns_name", self.app.alb_dns_name,
-                     "DNS name of the load balancer (answers 403 without the origin header)")
-        self._output("target_group_arn", self.app.target_group_arn,
-                     "ARN of the ECS service's target group")
-        self._output("ecs_cluster_name", self.app.cluster_name, "Name of the ECS cluster")
-        self._output("ecs_service_name", self.app.service_name, "Name of the ECS service")
-        self._output("aurora_cluster_identifier", data.db_cluster_identifier,
-                     "Identifier of the Aurora PostgreSQL cluster")
-        self._output("aurora_cluster_endpoint", data.db_endpoint,
-                     "Writer endpoint of the Aurora cluster (port 5432, TLS required)")
-        self._output("aurora_reader_endpoint", data.db_reader_endpoint,
-                     "Reader endpoint of the Aurora cluster")
-        self._output("db_secret_arn", data.db_secret_arn,
-                     "RDS-managed Secrets Manager secret with the master username and password")
-        self._output("redis_cache_name", data.cache_name, "Name of the ElastiCache Serverless cache")
-        self._output("redis_endpoint", data.cache_endpoint,
-                     "Primary endpoint address of the cache (TLS only)")
-        self._output("redis_secret_arn", data.cache_secret_arn,
-                     "Secrets Manager secret with the cache's connection JSON")
-        self._output("origin_verify_secret_arn", self.app.origin_verify_secret_arn,
-                     "Secrets Manager secret with the origin-verify header value (ARN only)")
-        self._output("alb_log_bucket", self.app.log_bucket_name,
-                     "S3 bucket of the load balancer's access logs")
-        self._output("edge_log_bucket", self.edge.log_bucket_name,
-                     "S3 bucket (us-east-1) of the CloudFront standard logs and the WAF logs")
-        self._output("cloudfront_distribution_id", self.edge.distribution_id,
-                     "ID of the CloudFront distribution")
-        self._output("cloudfront_domain_name", self.edge.distribution_domain_name,
-                     "Domain name of the CloudFront distribution (the public entry point)")
-        self._output("waf_web_acl_arn", self.edge.web_acl_arn,
-                     "ARN of the CLOUDFRONT-scoped WAF web ACL (us-east-1)")
-        self._output("alarm_topic_arn", self.monitoring.topic_arn,
-                     "SNS topic (KMS-encrypted) that the regional CloudWatch alarms notify")
-        self._output("global_alarm_topic_arn", self.monitoring.global_topic_arn,
-                     "SNS topic in us-east-1 that the CloudFront and WAF alarms notify")
-        self._output("dashboard_name", self.monitoring.dashboard_name,
-                     "CloudWatch dashboard with a row per tier")
-        self._output("viewer_url", self.edge.viewer_url,
-                     "Where viewers reach the site: https:// and the first of DOMAIN_NAMES, "
-                     "or the distribution's own domain name")
-        self._output("viewer_certificate_arn", self.edge.viewer_certificate_arn or "",
-                     "ACM certificate (us-east-1) of DOMAIN_NAMES: made and validated by the "
-                     "stack with HOSTED_ZONE_ID, or EDGE_CERTIFICATE_ARN; empty with "
-                     "CloudFront's default certificate")
-        self._output("vpc_origin_id", self.app.vpc_origin_id or "",
-                     "CloudFront VPC origin of the internal load balancer; empty where VPC "
-                     "origins are not offered (internet-facing load balancer)")
-        self._output("environment_suffix", settings.environment_suffix,
-                     "Environment suffix this stack was synthesized for")
-        self._output("aws_region", settings.aws_region, "Region of the stack")
+        self._outputs({
+            "vpc_id": net.vpc_id, "public_subnet_ids": net.public_subnet_ids,
+            "private_subnet_ids": net.private_subnet_ids,
+            "isolated_subnet_ids": net.isolated_subnet_ids,
+            "alb_arn": lb.arn, "alb_dns_name": lb.dns_name,
+            "target_group_arn": lb.target_group_arn,
+            "ecs_cluster_name": self.service.cluster_name,
+            "ecs_service_name": self.service.service_name,
+            "aurora_cluster_identifier": data.db_cluster_identifier,
+            "aurora_cluster_endpoint": data.db_endpoint,
+            "aurora_reader_endpoint": data.db_reader_endpoint,
+            "db_secret_arn": data.db_secret_arn,
+            "redis_cache_name": data.cache_name, "redis_endpoint": data.cache_endpoint,
+            "redis_secret_arn": data.cache_secret_arn,
+            "origin_verify_secret_arn": lb.origin_verify_secret_arn,
+            "alb_log_bucket": lb.log_bucket_name, "edge_log_bucket": edge.log_bucket_name,
+            "cloudfront_distribution_id": edge.distribution_id,
+            "cloudfront_domain_name": edge.distribution_domain_name,
+            "waf_web_acl_arn": edge.web_acl_arn,
+            "alarm_topic_arn": self.monitoring.topic_arn,
+            "global_alarm_topic_arn": self.monitoring.global_topic_arn,
+            "dashboard_name": self.monitoring.dashboard_name,
+            "viewer_url": edge.viewer_url,
+            "viewer_certificate_arn": edge.viewer_certificate_arn or "",
+            "vpc_origin_id": edge.vpc_origin_id or "",
+            "environment_suffix": settings.environment_suffix,
+            "aws_region": settings.aws_region,
+        })
+
+    # -- settings -> each tier's props, once ------------------------------------------------
+
+    def _network_props(self) -> NetworkProps:
+        settings = self.settings
+        return NetworkProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            az_count=settings.az_count, nat_mode=settings.nat_mode,
+            private_origin=settings.private_origin,
+            tasks_in_public_subnets=settings.tasks_in_public_subnets,
+            log_retention_days=settings.profile.log_retention_days,
+            kms_deletion_window_days=settings.profile.kms_deletion_window_days,
+            vpc_cidr=settings.vpc_cidr, existing=settings.existing_network)
+
+    def _data_props(self) -> DataTierProps:
+        settings, profile, net = self.settings, self.settings.profile, self.network.refs
+        return DataTierProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            vpc_id=net.vpc_id, isolated_subnet_ids=net.isolated_subnet_ids,
+            private_subnet_ids=net.private_subnet_ids,
+            availability_zones=net.availability_zones, logs_key_arn=net.logs_key_arn,
+            database=database_props(settings),
+            cache=CacheProps(
+                engine=settings.cache_engine, max_storage_gb=profile.cache_max_storage_gb,
+                max_ecpu_per_second=profile.cache_max_ecpu_per_second,
+                snapshot_retention_days=profile.cache_snapshot_retention_days),
+            log_retention_days=profile.log_retention_days,
+            kms_deletion_window_days=profile.kms_deletion_window_days,
+            secret_recovery_window_days=profile.secret_recovery_window_days)
+
+    def _load_balancer_props(self) -> LoadBalancerProps:
+        settings, profile, net = self.settings, self.settings.profile, self.network.refs
+        return LoadBalancerProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            vpc_id=net.vpc_id, subnet_ids=net.alb_subnet_ids,
+            security_group_id=net.alb_security_group_id, internal=settings.private_origin,
+            certificate_arn=settings.certificate_arn, target_port=settings.container_port,
+            health_check_path=settings.health_check_path,
+            deletion_protection=settings.alb_deletion_protection,
+            deregistration_delay_seconds=profile.deregistration_delay_seconds,
+            access_log_expiration_days=profile.access_log_expiration_days,
+            force_destroy_logs=settings.force_destroy_buckets,
+            secret_recovery_window_days=profile.secret_recovery_window_days,
+            secret_key_arn=self.data.exports.key_arn)
+
+    def _service_props(self) -> ServiceProps:
+        settings, profile, net = self.settings, self.settings.profile, self.network.refs
+        lb = self.load_balancer
+        return ServiceProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            subnet_ids=net.workload_subnet_ids, security_group_id=net.task_security_group_id,
+            assign_public_ip=net.assign_public_ip, logs_key_arn=net.logs_key_arn,
+            log_retention_days=profile.log_retention_days,
+            container=self.service_container,
+            capacity=Capacity(
+                task_cpu=profile.task_cpu, task_memory=profile.task_memory,
+                cpu_architecture=settings.cpu_architecture,
+                desired_count=profile.desired_count, min_capacity=profile.min_capacity,
+                max_capacity=profile.max_capacity, fargate_base=profile.fargate_base,
+                fargate_spot_weight=profile.fargate_spot_weight),
+            enable_execute_command=profile.enable_execute_command,
+            target_group_arn=lb.target_group_arn,
+            request_label=f"{lb.arn_suffix}/{lb.target_group_arn_suffix}",
+            depends_on=(lb.forwarding_rule,))
+
+    def _edge_props(self) -> EdgeProps:
+        settings, profile, lb = self.settings, self.settings.profile, self.load_balancer
+        private = settings.private_origin
+        return EdgeProps(
+            names=self.names, account_id=self.account_id, provider=self.global_provider,
+            origin=Origin(domain_name=lb.dns_name, verify_value=lb.origin_verify_value,
+                          protocol=lb.origin_protocol,
+                          load_balancer_arn=lb.arn if private else None,
+                          vpc_id=self.network.refs.vpc_id if private else None),
+            price_class=profile.price_class, waf_rate_limit=profile.waf_rate_limit,
+            waf_anonymous_ip_count_only=profile.waf_anonymous_ip_count_only,
+            access_log_expiration_days=profile.access_log_expiration_days,
+            force_destroy_logs=settings.force_destroy_buckets,
+            kms_deletion_window_days=profile.kms_deletion_window_days,
+            domain_names=settings.domain_names, hosted_zone_id=settings.hosted_zone_id,
+            edge_certificate_arn=settings.edge_certificate_arn)
+
+    def _monitoring_props(self) -> MonitoringProps:
+        settings, profile = self.settings, self.settings.profile
+        data, lb, service = self.data.exports, self.load_balancer, self.service
+        return MonitoringProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            provider=self.global_provider,
+            thresholds=alarm_thresholds(profile),
+            kms_deletion_window_days=profile.kms_deletion_window_days,
+            alarm_email=settings.alarm_email,
+            alb_arn_suffix=lb.arn_suffix, target_group_arn_suffix=lb.target_group_arn_suffix,
+            cluster_name=service.cluster_name, service_name=service.service_name,
+            db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
+            distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name)
 
     def _backend(self, settings: Settings) -> None:
         if settings.state_bucket is None:
@@ -156,10 +243,14 @@ class TapStack(TerraformStack):
         # cdktf 0.21's S3Backend has no use_lockfile field yet; Terraform >= 1.10 reads it.
         self.add_override("terraform.backend.s3.use_lockfile", True)
 
-    def _output(self, name: str, value: object, description: str,
-                sensitive: bool = False) -> TerraformOutput:
-        """An output whose Terraform name is exactly ``name`` (the contract's)."""
-        output = TerraformOutput(self, name, value=value, description=description,
-                                 sensitive=sensitive)
-        output.override_logical_id(name)
-        return output
+    def _outputs(self, values: dict[str, object]) -> None:
+        """Exactly the outputs of ``lib.outputs.OUTPUTS``, each with its Terraform name (the
+        logical id overridden) and description."""
+        names = [spec.name for spec in OUTPUTS]
+        if sorted(values) != sorted(names):
+            raise ValueError(f"outputs without a value: {sorted(set(names) - set(values))}; "
+                             f"values without an output: {sorted(set(values) - set(names))}")
+        for spec in OUTPUTS:
+            output = TerraformOutput(self, spec.name, value=values[spec.name],
+                                     description=spec.description, sensitive=False)
+            output.override_logical_id(spec.name)

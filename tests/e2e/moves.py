@@ -81,32 +81,32 @@ def _guard(run: Run, stack_dir: Path, name: str) -> plan_check.Verdict:
 
 
 def synthesize(outdir: Path, move: bool) -> int:
-    """The stack of the environment in os.environ, refactored, into ``outdir``: the app tier
+    """The stack of the environment in os.environ, refactored, into ``outdir``: the service
     builds the task log group under the construct id ``service-logs`` instead of
-    ``task-logs`` (what a rename in lib/app_tier.py does), and, with ``move``, the new
+    ``task-logs`` (what a rename in lib/service.py does), and, with ``move``, the new
     resource carries ``move_from_id(<its address before>)``."""
     # pylint: disable=import-outside-toplevel  # jsii starts here only
     import lib  # noqa: F401  # pylint: disable=unused-import  # the fast loaders first
     from cdktf import App
 
-    from lib import app_tier
+    from lib import service
     from lib.config import load_settings
     from lib.tap_stack import TapStack
 
-    base = app_tier.CloudwatchLogGroup
+    base = service.CloudwatchLogGroup
 
     class Renamed(base):  # type: ignore[misc,valid-type]  # pylint: disable=too-few-public-methods
-        """The app tier's log groups, with the refactor's new construct id."""
+        """The service's log groups, with the refactor's new construct id."""
 
         def __init__(self, scope: Any, construct_id: str, **kwargs: Any) -> None:
             super().__init__(scope, NEW_ID if construct_id == OLD_ID else construct_id, **kwargs)
 
-    app_tier.CloudwatchLogGroup = Renamed  # type: ignore[misc]
+    service.CloudwatchLogGroup = Renamed  # type: ignore[misc]
     try:
         app = App(outdir=str(outdir))
         stack = TapStack(app, load_settings(os.environ))
     finally:
-        app_tier.CloudwatchLogGroup = base  # type: ignore[misc]
+        service.CloudwatchLogGroup = base  # type: ignore[misc]
     resource = stack.node.find_child(TIER).node.find_child(NEW_ID)
     old = old_address(stack.settings.environment_suffix)
     if move:

@@ -10,29 +10,32 @@ from typing import Any
 import pytest
 import cdktf
 
-from lib.config import EPHEMERAL, PROFILES, ConfigError, load_settings
-from lib.data_tier import check_profile
+from lib.config import load_settings
+from lib.data_tier import check_database
+from lib.tap_stack import database_props
 from tests.unit.synth import Synth
 
 SUFFIXES = ("pr4892", "dev", "prod")
+EPHEMERAL_SETTINGS = load_settings({"ENVIRONMENT_SUFFIX": "pr4892"})
 CLUSTER = "aws_rds_cluster"
 INSTANCE = "aws_rds_cluster_instance"
 CACHE = "aws_elasticache_serverless_cache"
-INGRESS = "aws_vpc_security_group_ingress_rule"
-EGRESS = "aws_vpc_security_group_egress_rule"
 SECRET = "aws_secretsmanager_secret"
 
 
 def exposed(stack: Synth) -> dict[str, Any]:
-    """The data tier's attributes for the app tier, resolved as Terraform sees them."""
+    """The data tier's exports and the container the stack builds from them, resolved as
+    Terraform sees them."""
     assert stack.stack is not None
-    data = stack.stack.data
+    data = stack.stack.data.exports
+    container = stack.stack.service_container
     # What TerraformStack.resolve does in TypeScript (not exposed to Python): the resolver
     # synth applies to every output value.
     return cdktf.Tokenization.resolve({
-        "container_environment": data.container_environment,
-        "container_secrets": data.container_secrets,
-        "secret_arns": data.secret_arns, "key_arns": data.key_arns,
+        "container_environment": dict(container.environment),
+        "container_secrets": dict(container.secrets),
+        "secret_arns": list(container.readable_secret_arns),
+        "key_arns": list(container.decrypt_key_arns),
         "db_port": data.db_port, "db_name": data.db_name, "key_arn": data.key_arn,
         "cache_port": data.cache_port, "cache_reader_endpoint": data.cache_reader_endpoint,
     }, scope=stack.stack, resolver=cdktf.DefaultTokenResolver(cdktf.StringConcat()))
@@ -236,31 +239,6 @@ def test_enhanced_monitoring_role_only_in_production(stacks: dict[str, Synth]) -
         assert "data/monitoring-role" not in paths
 
 
-# -- security groups ---------------------------------------------------------------------
-
-@pytest.mark.parametrize("key,name,ports", [("db", "aurora", (5432, 5432)),
-                                            ("cache", "cache", (6379, 6380))])
-def test_only_the_tasks_reach_the_data_stores(stacks: dict[str, Synth], key: str, name: str,
-                                              ports: tuple[int, int]) -> None:
-    for suffix, stack in stacks.items():
-        group_id = stack.ref("aws_security_group", f"data/{key}-sg")
-        tasks = stack.ref("aws_security_group", "network/task-sg")
-        group = stack.at("aws_security_group", f"data/{key}-sg")
-        assert group["name"] == f"tap-{suffix}-{name}"
-        assert group["vpc_id"] == stack.ref("aws_vpc", "network/vpc")
-        assert "ingress" not in group and "egress" not in group
-        ingress = [r for r in stack.resources(INGRESS).values() if r["security_group_id"] == group_id]
-        assert ingress == [stack.at(INGRESS, f"data/{key}-from-tasks")]
-        (rule,) = ingress
-        assert (rule["referenced_security_group_id"], rule["ip_protocol"]) == (tasks, "tcp")
-        assert (rule["from_port"], rule["to_port"]) == ports
-        assert not [r for r in stack.resources(EGRESS).values() if r["security_group_id"] == group_id]
-        egress = stack.at(EGRESS, f"data/tasks-to-{key}")
-        assert (egress["security_group_id"], egress["referenced_security_group_id"]) == \
-            (tasks, group_id)
-        assert (egress["ip_protocol"], egress["from_port"], egress["to_port"]) == ("tcp", *ports)
-
-
 # -- cache -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix,storage,ecpu,snapshots", [
@@ -315,7 +293,7 @@ def test_cache_secret_json_is_built_from_the_real_endpoints(dev: Synth) -> None:
 
 # -- what the app tier and the outputs get -----------------------------------------------
 
-def test_container_wiring_for_the_app_tier(dev: Synth) -> None:
+def test_container_wiring_for_the_service(dev: Synth) -> None:
     outputs = exposed(dev)
     secret = cluster_ref(dev, "master_user_secret[0].secret_arn")
     assert outputs["container_environment"] == {
@@ -352,31 +330,17 @@ def test_data_outputs(stacks: dict[str, Synth]) -> None:
 # -- validation ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("changes,message", [
-    ({"db_min_acu": 2.0, "db_max_acu": 1.0}, "0 <= min <= max"),
-    ({"db_auto_pause_seconds": 0}, "needs db_auto_pause_seconds in 300-86400"),
-    ({"db_auto_pause_seconds": 100000}, "needs db_auto_pause_seconds in 300-86400"),
-    ({"db_min_acu": 0.5}, "needs db_min_acu = 0"),
-    ({"db_instance_count": 0}, "db_instance_count must be 1-16"),
+    ({"min_acu": 2.0, "max_acu": 1.0}, "0 <= min <= max"),
+    ({"auto_pause_seconds": 0}, "needs db_auto_pause_seconds in 300-86400"),
+    ({"auto_pause_seconds": 100000}, "needs db_auto_pause_seconds in 300-86400"),
+    ({"min_acu": 0.5}, "needs db_min_acu = 0"),
+    ({"instance_count": 0}, "db_instance_count must be 1-16"),
 ])
 def test_impossible_data_profiles_raise(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        check_profile(dataclasses.replace(PROFILES[EPHEMERAL], **changes))
+        check_database(dataclasses.replace(database_props(EPHEMERAL_SETTINGS), **changes))
 
 
 def test_reference_profiles_are_consistent() -> None:
-    for profile in PROFILES.values():
-        check_profile(profile)
-
-
-@pytest.mark.parametrize("version", ["13.15", "14.12", "15.7", "16.3", "16.6", "17.4", "18.1"])
-def test_engine_versions_with_auto_pause_are_accepted(version: str) -> None:
-    assert load_settings({"DB_ENGINE_VERSION": version}).db_engine_version == version
-
-
-@pytest.mark.parametrize("version", ["16.2", "15.6", "14.11", "13.14", "12.22", "11.9"])
-def test_engine_versions_without_auto_pause_are_refused(version: str) -> None:
-    with pytest.raises(ConfigError) as raised:
-        load_settings({"DB_ENGINE_VERSION": version})
-    assert raised.value.variable == "DB_ENGINE_VERSION"
-    assert str(raised.value).startswith(f"DB_ENGINE_VERSION={version!r} is invalid: ")
-    assert "16.3+" in str(raised.value)
+    for suffix in SUFFIXES:
+        check_database(database_props(load_settings({"ENVIRONMENT_SUFFIX": suffix})))

@@ -148,25 +148,28 @@ def test_every_edge_block_uses_the_us_east_1_provider(stacks: dict[str, Synth]) 
                   for blocks_of_type in stack.json[kind].values()
                   for lid, block in blocks_of_type.items()
                   if stack.paths[lid].startswith("edge/")]
-        assert len(blocks) == 14  # 12 resources, 2 data sources
+        # 13 resources (the VPC origin among them), 3 data sources; the one that reads the
+        # VPC's security group reads it where the VPC is: the stack's region.
+        regional = stack.logical_id("aws_security_group", "edge/vpc-origins-sg", "data")
+        assert len(blocks) == 16
         assert {lid: block.get("provider") for lid, block in blocks} == \
-            {lid: GLOBAL for lid, _ in blocks}
+            {lid: None if lid == regional else GLOBAL for lid, _ in blocks}
 
 
 def test_origin_is_the_load_balancer_with_the_secret_header(dev: Synth) -> None:
     (origin,) = distribution(dev)["origin"]
     assert origin["origin_id"] == "alb"
-    assert origin["domain_name"] == dev.ref("aws_lb", "app/alb", "dns_name")
+    assert origin["domain_name"] == dev.ref("aws_lb", "lb/alb", "dns_name")
     (header,) = origin["custom_header"]
     assert header["name"] == "X-Origin-Verify"
     assert TOKEN.match(header["value"])  # resolved by Terraform at apply, never a literal
     assert header["value"] == dev.ref("aws_secretsmanager_secret_version",
-                                      "app/origin-verify-version", "secret_string")
+                                      "lb/origin-verify-version", "secret_string")
     assert (origin["connection_attempts"], origin["connection_timeout"]) == (3, 5)
     # Through the internal load balancer's VPC origin; protocol and ports are the origin's.
     assert "custom_origin_config" not in origin
     assert origin["vpc_origin_config"] == {
-        "vpc_origin_id": dev.ref("aws_cloudfront_vpc_origin", "app/vpc-origin"),
+        "vpc_origin_id": dev.ref("aws_cloudfront_vpc_origin", "edge/vpc-origin"),
         "origin_read_timeout": 30, "origin_keepalive_timeout": 30}
 
 
@@ -220,8 +223,8 @@ def test_custom_certificate_aliases_and_https_origin(variant: Synth) -> None:
                                           "minimum_protocol_version": "TLSv1.2_2021"}
     (origin,) = dist["origin"]
     assert origin["vpc_origin_config"]["vpc_origin_id"] == variant.ref(
-        "aws_cloudfront_vpc_origin", "app/vpc-origin")
-    (endpoint,) = variant.at("aws_cloudfront_vpc_origin", "app/vpc-origin")[
+        "aws_cloudfront_vpc_origin", "edge/vpc-origin")
+    (endpoint,) = variant.at("aws_cloudfront_vpc_origin", "edge/vpc-origin")[
         "vpc_origin_endpoint_config"]
     assert endpoint["origin_protocol_policy"] == "https-only"
     assert endpoint["origin_ssl_protocols"] == [{"items": ["TLSv1.2"], "quantity": 1}]
@@ -291,15 +294,18 @@ def test_unknown_origin_protocol_is_rejected() -> None:
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     from lib.config import load_settings
-    from lib.edge import Edge, EdgeProps
+    from lib.edge import Edge, EdgeProps, Origin
     from lib.naming import Names
     settings = load_settings({"ENVIRONMENT_SUFFIX": "dev"})
     stack = TerraformStack(Testing.app(), "edge-only")
-    props = EdgeProps(settings=settings, names=Names(settings), account_id="123456789012",
+    props = EdgeProps(names=Names(settings), account_id="123456789012",
                       provider=AwsProvider(stack, "aws", region="us-east-1"),
-                      origin_domain_name="alb.example.com", origin_verify_value="x",
-                      origin_protocol="tcp")
-    with pytest.raises(ValueError, match="origin_protocol must be one of"):
+                      origin=Origin(domain_name="alb.example.com", verify_value="x",
+                                    protocol="tcp"),
+                      price_class="PriceClass_100", waf_rate_limit=1000,
+                      waf_anonymous_ip_count_only=True, access_log_expiration_days=7,
+                      force_destroy_logs=True, kms_deletion_window_days=7)
+    with pytest.raises(ValueError, match="origin protocol must be one of"):
         Edge(stack, "edge", props=props)
 
 
@@ -314,3 +320,21 @@ def test_edge_outputs(stacks: dict[str, Synth]) -> None:
             stack.ref("aws_wafv2_web_acl", "edge/web-acl", "arn")
         for name in ("cloudfront_distribution_id", "cloudfront_domain_name", "waf_web_acl_arn"):
             assert outputs[name]["description"]
+
+
+def test_vpc_origin_of_the_internal_load_balancer(stacks: dict[str, Synth]) -> None:
+    for suffix, stack in stacks.items():
+        origin = stack.at("aws_cloudfront_vpc_origin", "edge/vpc-origin")
+        assert origin["provider"] == "aws.global"
+        assert origin["vpc_origin_endpoint_config"] == [{
+            "name": f"tap-{suffix}-alb", "arn": stack.ref("aws_lb", "lb/alb", "arn"),
+            "http_port": 80, "https_port": 443, "origin_protocol_policy": "http-only",
+            "origin_ssl_protocols": [{"items": ["TLSv1.2"], "quantity": 1}]}]
+        assert origin["timeouts"] == {"create": "30m", "update": "30m", "delete": "30m"}
+        # CloudFront creates this group with the VPC's first VPC origin: read after it.
+        origin_id = stack.logical_id("aws_cloudfront_vpc_origin", "edge/vpc-origin")
+        group = stack.data("aws_security_group")[stack.logical_id(
+            "aws_security_group", "edge/vpc-origins-sg", "data")]
+        assert group == {"name": "CloudFront-VPCOrigins-Service-SG",
+                         "vpc_id": stack.ref("aws_vpc", "network/vpc"),
+                         "depends_on": [f"aws_cloudfront_vpc_origin.{origin_id}"]}

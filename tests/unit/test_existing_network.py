@@ -149,12 +149,12 @@ def test_everything_lands_in_the_given_subnets(given: dict[str, Synth], suffix: 
         assert stack.outputs[f"{tier}_subnet_ids"]["value"] == subnet_refs(stack, tier)
     assert {group["vpc_id"] for group in stack.resources("aws_security_group").values()} == \
         {vpc_id}
-    assert stack.at("aws_lb", "app/alb")["subnets"] == subnet_refs(stack, "private")
+    assert stack.at("aws_lb", "lb/alb")["subnets"] == subnet_refs(stack, "private")
     assert stack.at("aws_db_subnet_group", "data/db-subnets")["subnet_ids"] == \
         subnet_refs(stack, "isolated")
     assert stack.at("aws_elasticache_serverless_cache", "data/cache")["subnet_ids"] == \
         subnet_refs(stack, "private")
-    assert stack.at("aws_lb_target_group", "app/web")["vpc_id"] == vpc_id
+    assert stack.at("aws_lb_target_group", "lb/web")["vpc_id"] == vpc_id
     public = suffix == "pr4892"  # TASK_SUBNETS=public
     network = stack.at("aws_ecs_service", "app/service")["network_configuration"]
     assert network["subnets"] == subnet_refs(stack, "public" if public else "private")

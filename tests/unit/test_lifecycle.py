@@ -32,9 +32,9 @@ PROTECTED_IN_PRODUCTION = {
     ("aws_rds_cluster", "data/aurora"),
     ("aws_rds_cluster_instance", "data/aurora-0"),
     ("aws_rds_cluster_instance", "data/aurora-1"),
-    ("aws_s3_bucket", "app/alb-logs"),
+    ("aws_s3_bucket", "lb/alb-logs"),
     ("aws_s3_bucket", "edge/log-bucket"),
-    ("aws_secretsmanager_secret", "app/origin-verify"),
+    ("aws_secretsmanager_secret", "lb/origin-verify"),
     ("aws_secretsmanager_secret", "data/cache-secret"),
 }
 
@@ -53,8 +53,8 @@ def test_production_prevents_destroy_of_every_stateful_resource(prod: Synth) -> 
                 if rtype in STATEFUL_TYPES for name in blocks}
     assert stateful == expected
     assert prod.at("aws_rds_cluster", "data/aurora")["deletion_protection"] is True
-    assert prod.at("aws_lb", "app/alb")["enable_deletion_protection"] is True
-    assert prod.at("aws_s3_bucket", "app/alb-logs")["force_destroy"] is False
+    assert prod.at("aws_lb", "lb/alb")["enable_deletion_protection"] is True
+    assert prod.at("aws_s3_bucket", "lb/alb-logs")["force_destroy"] is False
 
 
 @pytest.mark.parametrize("suffix", ["dev", "pr4892"])
@@ -62,8 +62,8 @@ def test_standard_and_ephemeral_destroy_freely(stacks: dict[str, Synth], suffix:
     stack = stacks[suffix]
     assert not prevented(stack)
     assert stack.at("aws_rds_cluster", "data/aurora")["deletion_protection"] is False
-    assert stack.at("aws_lb", "app/alb")["enable_deletion_protection"] is False
-    assert stack.at("aws_s3_bucket", "app/alb-logs")["force_destroy"] is True
+    assert stack.at("aws_lb", "lb/alb")["enable_deletion_protection"] is False
+    assert stack.at("aws_s3_bucket", "lb/alb-logs")["force_destroy"] is True
     assert stack.at("aws_s3_bucket", "edge/log-bucket")["force_destroy"] is True
 
 
@@ -86,8 +86,8 @@ def _without_teardown_switches(stack: Synth) -> dict[str, Any]:
 def test_teardown_lifts_exactly_the_protections(prod: Synth, teardown: Synth) -> None:
     assert not prevented(teardown)
     assert teardown.at("aws_rds_cluster", "data/aurora")["deletion_protection"] is False
-    assert teardown.at("aws_lb", "app/alb")["enable_deletion_protection"] is False
-    assert teardown.at("aws_s3_bucket", "app/alb-logs")["force_destroy"] is True
+    assert teardown.at("aws_lb", "lb/alb")["enable_deletion_protection"] is False
+    assert teardown.at("aws_s3_bucket", "lb/alb-logs")["force_destroy"] is True
     assert teardown.at("aws_s3_bucket", "edge/log-bucket")["force_destroy"] is True
     # The final snapshot is still taken, under its unique name.
     cluster = teardown.at("aws_rds_cluster", "data/aurora")

@@ -14,10 +14,11 @@ import pytest
 from cdktf import TerraformProvider, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from lib.app_tier import CPU_TARGET_PERCENT, MEMORY_TARGET_PERCENT
 from lib.config import PROFILES, Settings, load_settings
 from lib.monitoring import Monitoring, MonitoringProps, db_connections_threshold
 from lib.naming import Names
+from lib.service import CPU_TARGET_PERCENT, MEMORY_TARGET_PERCENT
+from lib.tap_stack import alarm_thresholds
 from tests.unit.synth import Synth
 from tests.unit.variants import ALARM_EMAIL, VARIANT_REGION
 
@@ -35,8 +36,8 @@ def alarm(stack: Synth, key: str) -> dict:
 
 def dimensions(stack: Synth) -> dict[str, dict[str, str]]:
     """The dimensions each metric must carry: tokens of the other tiers' resources."""
-    alb = {"LoadBalancer": stack.ref("aws_lb", "app/alb", "arn_suffix")}
-    target = {**alb, "TargetGroup": stack.ref("aws_lb_target_group", "app/web", "arn_suffix")}
+    alb = {"LoadBalancer": stack.ref("aws_lb", "lb/alb", "arn_suffix")}
+    target = {**alb, "TargetGroup": stack.ref("aws_lb_target_group", "lb/web", "arn_suffix")}
     return {
         "alb": alb, "target": target,
         "service": {"ClusterName": stack.ref("aws_ecs_cluster", "app/cluster", "name"),
@@ -211,7 +212,7 @@ def test_service_alarms_fire_only_above_the_scaling_targets() -> None:
 
 def test_connections_threshold_is_capped_by_postgres_maximum() -> None:
     profile = replace(load_settings({}).profile, db_max_acu=256.0, alarm_capacity_percent=80)
-    assert db_connections_threshold(profile) == 4000
+    assert db_connections_threshold(alarm_thresholds(profile)) == 4000
 
 
 def test_dashboard_has_alarm_status_and_a_row_per_tier(stacks: dict[str, Synth]) -> None:
@@ -258,8 +259,11 @@ def props_for(settings: Settings, provider: TerraformProvider, **overrides: str)
     values = {"alb_arn_suffix": "app/a/1", "target_group_arn_suffix": "targetgroup/t/2",
               "cluster_name": "c", "service_name": "s", "db_cluster_identifier": "d",
               "cache_name": "k", "distribution_id": "E1", "web_acl_name": "w", **overrides}
-    return MonitoringProps(settings=settings, names=Names(settings), account_id="111122223333",
-                           provider=provider, **values)
+    return MonitoringProps(names=Names(settings), account_id="111122223333",
+                           region=settings.aws_region, provider=provider,
+                           thresholds=alarm_thresholds(settings.profile),
+                           kms_deletion_window_days=settings.profile.kms_deletion_window_days,
+                           alarm_email=settings.alarm_email, **values)
 
 
 def test_construct_exposes_alarm_names_and_tokens() -> None:

@@ -26,9 +26,9 @@ SECRET_ATTRIBUTES = (".secret_string", ".password", ".master_password", ".auth_t
 # output -> (resource type, construct path, attribute) of the value's token
 RESOURCE_OUTPUTS = {
     "vpc_id": ("aws_vpc", "network/vpc", "id"),
-    "alb_arn": ("aws_lb", "app/alb", "arn"),
-    "alb_dns_name": ("aws_lb", "app/alb", "dns_name"),
-    "target_group_arn": ("aws_lb_target_group", "app/web", "arn"),
+    "alb_arn": ("aws_lb", "lb/alb", "arn"),
+    "alb_dns_name": ("aws_lb", "lb/alb", "dns_name"),
+    "target_group_arn": ("aws_lb_target_group", "lb/web", "arn"),
     "ecs_cluster_name": ("aws_ecs_cluster", "app/cluster", "name"),
     "ecs_service_name": ("aws_ecs_service", "app/service", "name"),
     "cloudfront_distribution_id": ("aws_cloudfront_distribution", "edge/distribution", "id"),
@@ -43,8 +43,8 @@ RESOURCE_OUTPUTS = {
     "alarm_topic_arn": ("aws_sns_topic", "monitoring/alarms", "arn"),
     "global_alarm_topic_arn": ("aws_sns_topic", "monitoring/global-alarms", "arn"),
     "dashboard_name": ("aws_cloudwatch_dashboard", "monitoring/dashboard", "dashboard_name"),
-    "origin_verify_secret_arn": ("aws_secretsmanager_secret", "app/origin-verify", "arn"),
-    "alb_log_bucket": ("aws_s3_bucket", "app/alb-logs", "id"),
+    "origin_verify_secret_arn": ("aws_secretsmanager_secret", "lb/origin-verify", "arn"),
+    "alb_log_bucket": ("aws_s3_bucket", "lb/alb-logs", "id"),
     "edge_log_bucket": ("aws_s3_bucket", "edge/log-bucket", "bucket"),
 }
 

@@ -36,14 +36,14 @@ def test_own_network_avoids_the_zones_without_vpc_origins(stacks: dict[str, Synt
 def test_outputs_of_the_private_origin(stacks: dict[str, Synth]) -> None:
     for stack in stacks.values():
         outputs = {name: output["value"] for name, output in stack.outputs.items()}
-        assert outputs["vpc_origin_id"] == stack.ref("aws_cloudfront_vpc_origin", "app/vpc-origin")
+        assert outputs["vpc_origin_id"] == stack.ref("aws_cloudfront_vpc_origin", "edge/vpc-origin")
         assert outputs["viewer_url"] == "https://" + stack.ref(
             "aws_cloudfront_distribution", "edge/distribution", "domain_name") + "/"
         assert outputs["viewer_certificate_arn"] == ""  # CloudFront's default certificate
 
 
 def test_fallback_is_internet_facing_and_https_only(fallback: Synth) -> None:
-    alb = fallback.at("aws_lb", "app/alb")
+    alb = fallback.at("aws_lb", "lb/alb")
     assert alb["internal"] is False
     assert alb["subnets"] == [fallback.ref("aws_subnet", f"network/public-{i}") for i in range(3)]
     assert "aws_cloudfront_vpc_origin" not in fallback.json["resource"]
@@ -52,9 +52,9 @@ def test_fallback_is_internet_facing_and_https_only(fallback: Synth) -> None:
         "aws_availability_zones", "network/zones", kind="data")]
     assert "exclude_zone_ids" not in zones
     # Only CloudFront's origin-facing servers reach it, over HTTPS with TLS 1.2.
-    rule = fallback.at("aws_vpc_security_group_ingress_rule", "app/alb-from-cloudfront")
+    rule = fallback.at("aws_vpc_security_group_ingress_rule", "firewall/alb-from-cloudfront")
     assert rule["prefix_list_id"] == fallback.ref(
-        "aws_ec2_managed_prefix_list", "app/cloudfront-origin-facing", kind="data")
+        "aws_ec2_managed_prefix_list", "edge/cloudfront-origin-facing", kind="data")
     assert (rule["from_port"], rule["to_port"]) == (443, 443)
     (distribution,) = fallback.resources("aws_cloudfront_distribution").values()
     (origin,) = distribution["origin"]

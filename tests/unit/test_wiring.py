@@ -38,5 +38,5 @@ def test_task_gets_data_endpoints_as_environment_and_credentials_as_secrets(
 
 def test_origin_verify_secret_uses_the_data_key(stacks: dict[str, Synth]) -> None:
     for stack in stacks.values():
-        secret = stack.at("aws_secretsmanager_secret", "app/origin-verify")
+        secret = stack.at("aws_secretsmanager_secret", "lb/origin-verify")
         assert secret["kms_key_id"] == stack.ref("aws_kms_key", "data/key/key", "arn")

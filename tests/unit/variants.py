@@ -8,7 +8,8 @@ HTTPS origin with CloudFront aliases, ARM64 tasks from a private ECR image on a 
 port and health-check path, Redis OSS, Aurora PostgreSQL 17, alarm e-mail, tags from the
 CI, and the S3 state backend.
 
-``WIRED`` is for the app tier built alone (tests/unit/test_app_tier.py): a region opened
+``WIRED`` is for the load balancer and the service built alone (tests/unit/test_load_balancer.py,
+tests/unit/test_service.py): a region opened
 after August 2022 (ALB log delivery by service principal), HTTPS.
 """
 from __future__ import annotations

@@ -1,0 +1,114 @@
+"""Every security-group rule of the environment, grouped by the security group it is on.
+
+The groups themselves are made empty by the tiers that own what they protect (the network:
+the load balancer's and the tasks'; the data tier: the database's and the cache's); their
+rules live here and only here, so one file says who may talk to whom:
+
+- load balancer: in, the origin port (80, or 443 with a certificate) from CloudFront only
+  (the security group CloudFront creates for VPC origins in the VPC, or CloudFront's
+  origin-facing prefix list where the load balancer is internet-facing: one rule, as the
+  prefix list counts as ~55 rules against the group's quota of 60); out, the container port
+  to the tasks;
+- tasks: in, the container port from the load balancer; out, HTTPS (443) anywhere for image
+  pulls and AWS APIs, 5432 to the database, 6379-6380 to the cache;
+- database: in, 5432 from the tasks; cache: in, 6379-6380 from the tasks (6380 is the
+  serverless cache's reader endpoint).
+
+Every rule is a separate ``aws_vpc_security_group_*_rule`` resource with a description.
+Exposes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from lib.data_tier import CACHE_PORTS, DB_PORT
+from lib.network import ANYWHERE
+
+HTTPS_PORT = 443  # image pulls and AWS APIs
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirewallProps:  # pylint: disable=too-many-instance-attributes
+    """The security groups and the ports between them."""
+
+    alb_security_group_id: str
+    task_security_group_id: str
+    db_security_group_id: str
+    cache_security_group_id: str
+    origin_port: int  # the load balancer's port that CloudFront uses
+    container_port: int
+    # Where CloudFront's requests come from: exactly one of the two.
+    origin_security_group_id: str | None = None  # CloudFront's VPC-origin group in the VPC
+    origin_prefix_list_id: str | None = None  # CloudFront's origin-facing servers
+
+    def __post_init__(self) -> None:
+        if (self.origin_security_group_id is None) == (self.origin_prefix_list_id is None):
+            raise ValueError("FirewallProps needs exactly one origin source: CloudFront's "
+                             "VPC-origin security group or its origin-facing prefix list")
+
+
+class Firewall(Construct):
+    """The security-group rules between CloudFront, the load balancer, tasks and data."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: FirewallProps) -> None:
+        super().__init__(scope, construct_id)
+        self._load_balancer(props)
+        self._tasks(props)
+        self._data(props)
+
+    def _load_balancer(self, props: FirewallProps) -> None:
+        port = props.origin_port
+        if props.origin_security_group_id is not None:
+            VpcSecurityGroupIngressRule(
+                self, "alb-from-vpc-origin", security_group_id=props.alb_security_group_id,
+                referenced_security_group_id=props.origin_security_group_id,
+                ip_protocol="tcp", from_port=port, to_port=port,
+                description="CloudFront VPC origin interfaces")
+        else:
+            VpcSecurityGroupIngressRule(
+                self, "alb-from-cloudfront", security_group_id=props.alb_security_group_id,
+                prefix_list_id=props.origin_prefix_list_id, ip_protocol="tcp", from_port=port,
+                to_port=port, description="CloudFront origin-facing servers")
+        VpcSecurityGroupEgressRule(
+            self, "alb-to-tasks", security_group_id=props.alb_security_group_id,
+            referenced_security_group_id=props.task_security_group_id, ip_protocol="tcp",
+            from_port=props.container_port, to_port=props.container_port,
+            description="Forward to the ECS tasks")
+
+    def _tasks(self, props: FirewallProps) -> None:
+        tasks = props.task_security_group_id
+        VpcSecurityGroupIngressRule(
+            self, "tasks-from-alb", security_group_id=tasks,
+            referenced_security_group_id=props.alb_security_group_id, ip_protocol="tcp",
+            from_port=props.container_port, to_port=props.container_port,
+            description="Requests from the load balancer")
+        VpcSecurityGroupEgressRule(
+            self, "tasks-https-out", security_group_id=tasks, cidr_ipv4=ANYWHERE,
+            ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+            description="HTTPS out: image pulls and AWS APIs")
+        for key, group, (low, high) in self._data_ports(props):
+            VpcSecurityGroupEgressRule(
+                self, f"tasks-to-{key}", security_group_id=tasks,
+                referenced_security_group_id=group, ip_protocol="tcp", from_port=low,
+                to_port=high, description=f"ECS tasks to {key} on {_ports(low, high)}")
+
+    def _data(self, props: FirewallProps) -> None:
+        for key, group, (low, high) in self._data_ports(props):
+            VpcSecurityGroupIngressRule(
+                self, f"{key}-from-tasks", security_group_id=group,
+                referenced_security_group_id=props.task_security_group_id, ip_protocol="tcp",
+                from_port=low, to_port=high, description=f"ECS tasks to {key} on "
+                                                         f"{_ports(low, high)}")
+
+    @staticmethod
+    def _data_ports(props: FirewallProps) -> tuple[tuple[str, str, tuple[int, int]], ...]:
+        return (("db", props.db_security_group_id, (DB_PORT, DB_PORT)),
+                ("cache", props.cache_security_group_id, (CACHE_PORTS[0], CACHE_PORTS[-1])))
+
+
+def _ports(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low}-{high}"

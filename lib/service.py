@@ -1,0 +1,308 @@
+"""The service: the ECS cluster, the task definition, the service, its IAM and scaling.
+
+Creates
+- an ECS cluster (Container Insights, FARGATE and FARGATE_SPOT) with its Container Insights
+  log group, created by the stack so that destroy removes it too;
+- the task definition (awsvpc, CPU/memory as given, awslogs to a KMS-encrypted log group)
+  with the one container of a ``ContainerSpec`` (lib/container.py);
+- the service (capacity provider strategy, circuit breaker with rollback, rolling
+  deployment at full capacity) behind the load balancer's target group, and
+  target-tracking auto scaling on CPU, memory and requests per target;
+- the execution role (image pull, its log group, exactly the secrets and keys the container
+  spec names) and the task role (ECS Exec channels only where exec is enabled).
+
+Its security group's rules are in lib/firewall.py. Exposes ``cluster_name``,
+``service_name``, ``task_definition_arn``, ``log_group_name``, ``execution_role_arn`` and
+``task_role_arn``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicy,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification
+    as PredefinedMetric,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster, EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import (
+    EcsClusterCapacityProviders,
+    EcsClusterCapacityProvidersDefaultCapacityProviderStrategy,
+)
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceCapacityProviderStrategy,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from lib.container import CONTAINER_NAME, ContainerSpec, ecr_repository_arn, is_nginx_alpine
+from lib.naming import Names
+from lib.policies import document, service_trust, statement
+
+# Covers image start plus the load balancer's two healthy checks, so ECS does not replace a
+# task that the load balancer has not yet had the chance to mark healthy.
+HEALTH_CHECK_GRACE_SECONDS = 60
+# Target tracking: CPU and memory averages (%) and requests per target per minute.
+CPU_TARGET_PERCENT = 60
+MEMORY_TARGET_PERCENT = 75
+REQUESTS_PER_TARGET = 1000
+SCALE_OUT_COOLDOWN_SECONDS = 60  # add tasks quickly under load
+SCALE_IN_COOLDOWN_SECONDS = 300  # remove them slowly, so the service does not flap
+ECS_EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchGetImage")
+NGINX_WRITABLE_PATHS = {"nginx-cache": "/var/cache/nginx", "nginx-run": "/var/run"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Capacity:  # pylint: disable=too-many-instance-attributes
+    """How big the tasks are, how many run, and on which capacity."""
+
+    task_cpu: int  # CPU units
+    task_memory: int  # MiB
+    cpu_architecture: str  # X86_64 or ARM64
+    desired_count: int
+    min_capacity: int
+    max_capacity: int
+    fargate_base: int  # tasks always on FARGATE (on-demand)
+    fargate_spot_weight: int  # 0: no Spot at all
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceProps:  # pylint: disable=too-many-instance-attributes
+    """Inputs of the service."""
+
+    names: Names
+    account_id: str  # token of aws_caller_identity
+    region: str
+    subnet_ids: Sequence[str]
+    security_group_id: str
+    assign_public_ip: bool
+    logs_key_arn: str
+    log_retention_days: int
+    container: ContainerSpec
+    capacity: Capacity
+    enable_execute_command: bool
+    target_group_arn: str
+    # The ALBRequestCountPerTarget label: <load balancer arn suffix>/<target group arn suffix>
+    request_label: str
+    # What the service needs before it can start (the listener rule that attaches the target
+    # group to the load balancer).
+    depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
+
+
+def capacity_strategy(capacity: Capacity) -> list[tuple[str, int, int]]:
+    """(capacity provider, base, weight): the base on FARGATE, the rest split by weight
+    with FARGATE_SPOT. Spot only runs X86_64 tasks, so ARM64 gets none."""
+    strategy = [("FARGATE", capacity.fargate_base, 1)]
+    if capacity.fargate_spot_weight > 0 and capacity.cpu_architecture == "X86_64":
+        strategy.append(("FARGATE_SPOT", 0, capacity.fargate_spot_weight))
+    return strategy
+
+
+class Service(Construct):  # pylint: disable=too-many-instance-attributes
+    """The ECS cluster, task definition, service, IAM and auto scaling of the application."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: ServiceProps) -> None:
+        super().__init__(scope, construct_id)
+        self._props = props
+        insights_logs = CloudwatchLogGroup(
+            self, "insights-logs", name=props.names.container_insights_log_group,
+            retention_in_days=props.log_retention_days, kms_key_id=props.logs_key_arn)
+        cluster = EcsCluster(
+            self, "cluster", name=props.names.ecs_cluster,
+            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
+            depends_on=[insights_logs])  # created before the first write, deleted after it
+        self.cluster_name: str = cluster.name
+        strategy = capacity_strategy(props.capacity)
+        providers = EcsClusterCapacityProviders(
+            self, "capacity-providers", cluster_name=cluster.name,
+            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategy=[
+                EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
+                    capacity_provider=name, base=base, weight=weight)
+                for name, base, weight in strategy])
+        log_group = CloudwatchLogGroup(
+            self, "task-logs", name=props.names.task_log_group,
+            retention_in_days=props.log_retention_days, kms_key_id=props.logs_key_arn)
+        self.log_group_name: str = log_group.name
+        execution_role, task_role = self._roles(log_group.arn)
+        self.execution_role_arn: str = execution_role.arn
+        self.task_role_arn: str = task_role.arn
+        task = self._task_definition(log_group.name, execution_role.arn, task_role.arn)
+        self.task_definition_arn: str = task.arn
+        service = EcsService(
+            self, "service", name=props.names.ecs_service, cluster=cluster.arn,
+            task_definition=task.arn,
+            desired_count=props.capacity.desired_count,
+            capacity_provider_strategy=[
+                EcsServiceCapacityProviderStrategy(capacity_provider=name, base=base, weight=weight)
+                for name, base, weight in strategy],
+            # A changed capacity provider strategy (CPU_ARCHITECTURE: ARM64 has no Spot) is
+            # an UpdateService with a new deployment; without this the provider replaces the
+            # service instead (its docs: in place "only if force_new_deployment = true").
+            force_new_deployment=True,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True,
+                                                                          rollback=True),
+            # Start new tasks before stopping old ones: never below the desired count.
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+            load_balancer=[EcsServiceLoadBalancer(
+                target_group_arn=props.target_group_arn, container_name=CONTAINER_NAME,
+                container_port=props.container.port)],
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=list(props.subnet_ids), security_groups=[props.security_group_id],
+                assign_public_ip=props.assign_public_ip),
+            enable_execute_command=props.enable_execute_command,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            # Auto scaling owns the running count once the service exists.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            # The target group must be attached to the load balancer (by the rule) and the
+            # capacity providers to the cluster before the service can use them.
+            depends_on=[*props.depends_on, providers],
+        )
+        self.service_name: str = service.name
+        self._auto_scaling()
+
+    def _task_definition(self, log_group_name: str, execution_role_arn: str,
+                         task_role_arn: str) -> EcsTaskDefinition:
+        """The Fargate task definition with its one container."""
+        props = self._props
+        spec = props.container
+        nginx = is_nginx_alpine(spec.image)
+        # Read-only root file system where the image allows it: nginx writes only its cache
+        # and pid file (mounted as task-storage volumes below). Not with ECS Exec: its SSM
+        # agent must write into the container, so those profiles keep a writable root.
+        read_only = nginx and not props.enable_execute_command
+        container: dict[str, Any] = {
+            "name": CONTAINER_NAME,
+            "image": spec.image,
+            "essential": True,
+            "portMappings": [{"containerPort": spec.port, "hostPort": spec.port,
+                              "protocol": "tcp"}],
+            "readonlyRootFilesystem": read_only,
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": log_group_name,
+                "awslogs-region": props.region,
+                "awslogs-stream-prefix": CONTAINER_NAME,
+            }},
+        }
+        if spec.environment:
+            container["environment"] = [{"name": name, "value": value} for name, value
+                                        in sorted(spec.environment.items())]
+        if spec.secrets:
+            container["secrets"] = [{"name": name, "valueFrom": value} for name, value
+                                    in sorted(spec.secrets.items())]
+        if nginx:
+            # Exec form (no shell): HEALTH_CHECK_PATH characters are never interpreted.
+            # 127.0.0.1, not localhost: nginx may listen on IPv4 only.
+            container["healthCheck"] = {
+                "command": ["CMD", "wget", "-q", "-O", "/dev/null",
+                            f"http://127.0.0.1:{spec.port}{spec.health_check_path}"],
+                "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}
+        if read_only:
+            container["mountPoints"] = [{"sourceVolume": volume, "containerPath": path,
+                                         "readOnly": False}
+                                        for volume, path in NGINX_WRITABLE_PATHS.items()]
+        if props.enable_execute_command:
+            # An init process reaps the SSM agent's sessions (recommended for ECS Exec).
+            container["linuxParameters"] = {"initProcessEnabled": True}
+        capacity = props.capacity
+        return EcsTaskDefinition(
+            self, "task", family=props.names.task_family, network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"], cpu=str(capacity.task_cpu),
+            memory=str(capacity.task_memory), execution_role_arn=execution_role_arn,
+            task_role_arn=task_role_arn,
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture=capacity.cpu_architecture),
+            volume=[EcsTaskDefinitionVolume(name=volume) for volume in NGINX_WRITABLE_PATHS]
+            if read_only else None,
+            container_definitions=json.dumps([container]))
+
+    def _roles(self, log_group_arn: str) -> tuple[IamRole, IamRole]:
+        """Execution role (pull, logs, secrets) and task role (ECS Exec only)."""
+        props = self._props
+        spec = props.container
+        trust = service_trust("ecs-tasks.amazonaws.com", props.account_id,
+                              f"arn:aws:ecs:{props.region}:{props.account_id}:*")
+        execution = IamRole(self, "execution-role", name=props.names.execution_role,
+                            description=f"ECS agent of {props.names.prefix}: pull, logs, secrets",
+                            assume_role_policy=trust)
+        statements = [statement(sid="WriteTaskLogs",
+                                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                resources=[log_group_arn, f"{log_group_arn}:*"])]
+        repository = ecr_repository_arn(spec.image)
+        if repository is not None:
+            # GetAuthorizationToken has no resource type: "*" is the only possible value.
+            statements.append(statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"],
+                                        resources="*"))
+            statements.append(statement(sid="PullImage", actions=ECR_PULL_ACTIONS,
+                                        resources=[repository]))
+        if spec.readable_secret_arns:
+            statements.append(statement(sid="ReadTaskSecrets",
+                                        actions=["secretsmanager:GetSecretValue"],
+                                        resources=list(spec.readable_secret_arns)))
+        if spec.decrypt_key_arns:
+            statements.append(statement(
+                sid="DecryptTaskSecrets", actions=["kms:Decrypt"],
+                resources=list(spec.decrypt_key_arns),
+                condition={"StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}))
+        IamRolePolicy(self, "execution-policy", role=execution.id, name="pull-logs-secrets",
+                      policy=document(*statements))
+        task = IamRole(self, "task-role", name=props.names.task_role,
+                       description=f"Application in the tasks of {props.names.prefix}",
+                       assume_role_policy=trust)
+        if props.enable_execute_command:
+            # ssmmessages has no resource types: "*" is the only possible value.
+            IamRolePolicy(self, "task-exec-policy", role=task.id, name="ecs-exec",
+                          policy=document(statement(sid="EcsExecChannels",
+                                                    actions=ECS_EXEC_ACTIONS, resources="*")))
+        return execution, task
+
+    def _auto_scaling(self) -> None:
+        """The scalable target and one target-tracking policy per signal."""
+        capacity = self._props.capacity
+        target = AppautoscalingTarget(
+            self, "scaling-target", service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{self.cluster_name}/{self.service_name}",
+            min_capacity=capacity.min_capacity, max_capacity=capacity.max_capacity)
+        signals = (
+            ("cpu", "ECSServiceAverageCPUUtilization", CPU_TARGET_PERCENT, None),
+            ("memory", "ECSServiceAverageMemoryUtilization", MEMORY_TARGET_PERCENT, None),
+            ("requests", "ALBRequestCountPerTarget", REQUESTS_PER_TARGET,
+             self._props.request_label),
+        )
+        for key, metric, value, label in signals:
+            AppautoscalingPolicy(
+                self, f"scale-on-{key}", name=f"{key}-target-tracking",
+                policy_type="TargetTrackingScaling", service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension, resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=(
+                    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration(
+                        target_value=value,
+                        scale_in_cooldown=SCALE_IN_COOLDOWN_SECONDS,
+                        scale_out_cooldown=SCALE_OUT_COOLDOWN_SECONDS,
+                        predefined_metric_specification=(
+                            PredefinedMetric(predefined_metric_type=metric,
+                                             resource_label=label)))))

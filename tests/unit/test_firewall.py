@@ -1,0 +1,87 @@
+"""The firewall: every security-group rule, on the synthesized JSON of the reference stacks.
+
+Each security group's rules have one home (lib/firewall.py): the load balancer admits only
+CloudFront and sends only to the tasks; the tasks admit only the load balancer and send HTTPS
+out and to the database and cache; the data stores admit only the tasks.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.synth import Synth
+
+INGRESS = "aws_vpc_security_group_ingress_rule"
+EGRESS = "aws_vpc_security_group_egress_rule"
+
+
+def test_every_rule_lives_in_the_firewall(stacks: dict[str, Synth], variant: Synth) -> None:
+    for stack in (*stacks.values(), variant):
+        for rtype in (INGRESS, EGRESS):
+            paths = [stack.paths[lid] for lid in stack.resources(rtype)]
+            assert paths and all(path.startswith("firewall/") for path in paths), paths
+        for group in stack.resources("aws_security_group").values():
+            assert "ingress" not in group and "egress" not in group
+
+
+def test_security_group_rules(stacks: dict[str, Synth]) -> None:
+    for stack in stacks.values():
+        alb_sg = stack.ref("aws_security_group", "network/alb-sg")
+        task_sg = stack.ref("aws_security_group", "network/task-sg")
+        assert not stack.data("aws_ec2_managed_prefix_list")  # nothing from the internet
+        ingress = stack.resources("aws_vpc_security_group_ingress_rule").values()
+        egress = stack.resources("aws_vpc_security_group_egress_rule").values()
+        (from_cloudfront,) = [r for r in ingress if r["security_group_id"] == alb_sg]
+        assert from_cloudfront == stack.at("aws_vpc_security_group_ingress_rule",
+                                           "firewall/alb-from-vpc-origin")
+        assert from_cloudfront["referenced_security_group_id"] == stack.ref(
+            "aws_security_group", "edge/vpc-origins-sg", kind="data")
+        assert "cidr_ipv4" not in from_cloudfront and "prefix_list_id" not in from_cloudfront
+        assert (from_cloudfront["ip_protocol"], from_cloudfront["from_port"],
+                from_cloudfront["to_port"]) == ("tcp", 80, 80)
+        (to_tasks,) = [r for r in egress if r["security_group_id"] == alb_sg]
+        assert to_tasks["referenced_security_group_id"] == task_sg
+        assert (to_tasks["ip_protocol"], to_tasks["from_port"], to_tasks["to_port"]) == ("tcp", 80, 80)
+        from_alb = stack.at("aws_vpc_security_group_ingress_rule", "firewall/tasks-from-alb")
+        assert from_alb["security_group_id"] == task_sg
+        assert from_alb["referenced_security_group_id"] == alb_sg
+        assert (from_alb["ip_protocol"], from_alb["from_port"], from_alb["to_port"]) == ("tcp", 80, 80)
+        assert "cidr_ipv4" not in from_alb and "prefix_list_id" not in from_alb
+        https_out = stack.at("aws_vpc_security_group_egress_rule", "firewall/tasks-https-out")
+        assert https_out["security_group_id"] == task_sg
+        assert (https_out["cidr_ipv4"], https_out["ip_protocol"], https_out["from_port"],
+                https_out["to_port"]) == ("0.0.0.0/0", "tcp", 443, 443)
+        for group in (stack.at("aws_security_group", p) for p in ("network/alb-sg", "network/task-sg")):
+            assert "ingress" not in group and "egress" not in group
+
+
+@pytest.mark.parametrize("key,name,ports", [("db", "aurora", (5432, 5432)),
+                                            ("cache", "cache", (6379, 6380))])
+def test_only_the_tasks_reach_the_data_stores(stacks: dict[str, Synth], key: str, name: str,
+                                              ports: tuple[int, int]) -> None:
+    for suffix, stack in stacks.items():
+        group_id = stack.ref("aws_security_group", f"data/{key}-sg")
+        tasks = stack.ref("aws_security_group", "network/task-sg")
+        group = stack.at("aws_security_group", f"data/{key}-sg")
+        assert group["name"] == f"tap-{suffix}-{name}"
+        assert group["vpc_id"] == stack.ref("aws_vpc", "network/vpc")
+        assert "ingress" not in group and "egress" not in group
+        ingress = [r for r in stack.resources(INGRESS).values() if r["security_group_id"] == group_id]
+        assert ingress == [stack.at(INGRESS, f"firewall/{key}-from-tasks")]
+        (rule,) = ingress
+        assert (rule["referenced_security_group_id"], rule["ip_protocol"]) == (tasks, "tcp")
+        assert (rule["from_port"], rule["to_port"]) == ports
+        assert not [r for r in stack.resources(EGRESS).values() if r["security_group_id"] == group_id]
+        egress = stack.at(EGRESS, f"firewall/tasks-to-{key}")
+        assert (egress["security_group_id"], egress["referenced_security_group_id"]) == \
+            (tasks, group_id)
+        assert (egress["ip_protocol"], egress["from_port"], egress["to_port"]) == ("tcp", *ports)
+
+
+def test_the_https_origin_port_is_443(variant: Synth) -> None:
+    alb_sg = variant.ref("aws_security_group", "network/alb-sg")
+    (ingress,) = [r for r in variant.resources(INGRESS).values()
+                  if r["security_group_id"] == alb_sg]
+    assert (ingress["from_port"], ingress["to_port"]) == (443, 443)
+    (to_tasks,) = [r for r in variant.resources(EGRESS).values()
+                   if r["security_group_id"] == alb_sg]
+    assert (to_tasks["from_port"], to_tasks["to_port"]) == (8080, 8080)
