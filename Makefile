@@ -46,7 +46,7 @@ help:
 	@echo "make change-table   copy the dev life's change table (build/e2e/dev) into the README"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
-	@echo "make bootstrap REPOSITORY=org/name   the state bucket (TERRAFORM_STATE_BUCKET), the service-linked roles, the deploy role's session and policies"
+	@echo "make bootstrap REPOSITORY=org/name   the state bucket, the service-linked roles, the deploy role's session and policies"
 	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
 	@echo "make actionlint   actionlint on .github/workflows (part of make lint)"
 
