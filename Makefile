@@ -46,7 +46,7 @@ help:
 	@echo "make change-table   copy the dev life's change table (build/e2e/dev) into the README"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
-	@echo "make bootstrap REPOSITORY=org/name   the state bucket (TERRAFORM_STATE_BUCKET) and the deploy role's policies"
+	@echo "make bootstrap REPOSITORY=org/name   the state bucket, the service-linked roles, the deploy role's session and policies"
 	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
 	@echo "make actionlint   actionlint on .github/workflows (part of make lint)"
 
@@ -206,9 +206,13 @@ destroy: synth
 	$(PY) tools/terraform_apply.py $(STACK_DIR) --destroy
 
 # Bootstrap (tools/bootstrap.py): the state bucket TERRAFORM_STATE_BUCKET in
-# TERRAFORM_STATE_BUCKET_REGION, made safe idempotently, then the deploy role's permission
-# policies (derived from the synthesized stacks) and its GitHub OIDC trust policy as JSON
-# (BOOTSTRAP_OUT, default stdout); BOOTSTRAP_ARGS adds options (--account-id, --environments).
+# TERRAFORM_STATE_BUCKET_REGION, made safe idempotently; the service-linked roles the stack
+# needs, created one after another when absent, and the deploy role's MaxSessionDuration raised
+# to the pipeline's longest job plus a margin when the role exists (tools/account_roles.py);
+# then the deploy role's permission policies (derived from the synthesized stacks), its GitHub
+# OIDC trust policy and its max_session_duration as JSON (BOOTSTRAP_OUT, default stdout).
+# BOOTSTRAP_ARGS adds options (--account-id, --environments, --role-name, default tap-deploy,
+# --skip-bucket, --skip-roles).
 TERRAFORM_STATE_BUCKET_REGION ?= us-east-1
 BOOTSTRAP_OUT ?=
 bootstrap: synth-profiles

@@ -3,8 +3,17 @@
 
 Usage: ``tools/bootstrap.py --bucket NAME --region REGION --repository org/name
 [--account-id ID] [--environments dev,production-plan,production,janitor] [--synth build/synth] [--out FILE]
-[--skip-bucket]`` (``make bootstrap``; the bucket and its region default to
-``TERRAFORM_STATE_BUCKET`` and ``TERRAFORM_STATE_BUCKET_REGION``).
+[--role-name tap-deploy] [--skip-bucket] [--skip-roles]`` (``make bootstrap``; the bucket and
+its region default to ``TERRAFORM_STATE_BUCKET`` and ``TERRAFORM_STATE_BUCKET_REGION``).
+
+What it changes in the account (each read first and written only when it differs, so a second
+run changes nothing and says so): the state bucket (below; not with ``--skip-bucket``), and,
+unless ``--skip-roles``, the account's roles of ``tools/account_roles.py``: the service-linked
+roles the stack needs (``SERVICE_LINKED_ROLES``, created one after another when absent, so that
+the first deploy in a fresh account does not race to create them), and the deploy role's
+``MaxSessionDuration`` (``--role-name``), raised to ``SESSION_SECONDS`` so that the workflows'
+sessions may outlast their longest job. It does NOT create the deploy role, its OIDC provider
+or its policies: it prints them, for the platform team to create and attach (README).
 
 The bucket: created when absent, then brought to these settings, each read back first and
 written only when it differs (a second run writes nothing and says so):
@@ -40,8 +49,11 @@ environments (``repo:org/name:environment:<env>``) and pull-request runs
 The permissions are more than one managed policy holds (6,144 characters): they come as a list
 of policy documents, each within the limit, to attach to the role together.
 
-Output: one JSON object ``{"permission_policies": [...], "trust_policy": ...}``,
-on standard output or in ``--out``. Exit codes: 0 done; 2 bad input (one line on stderr).
+Output: one JSON object ``{"permission_policies": [...], "trust_policy": ...,
+"max_session_duration": SESSION_SECONDS}`` (the last for ``aws iam create-role
+--max-session-duration``), on standard output or in ``--out``; what changed in the account, one
+line each, on stderr. Exit codes: 0 done; 2 bad input or a change AWS refused (one line on
+stderr).
 """
 from __future__ import annotations
 
@@ -53,6 +65,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: import tools from the repository root
+    sys.path.insert(0, str(ROOT))
+
+# pylint: disable=wrong-import-position
+from tools.account_roles import (DEPLOY_ROLE, SESSION_SECONDS,  # noqa: E402
+                                 AccountRoleError, ensure_service_linked_roles, ensure_session)
+
 SYNTH = ROOT / "build" / "synth"
 STACK_GLOB = "*/stacks/*/cdk.tf.json"
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -472,9 +491,10 @@ def policies(synth_dir: Path, bucket: str, account_id: str, repository: str,
             "trust_policy": trust_policy(account_id, repository, environments)}
 
 
-def _session_clients(region: str) -> tuple[Any, Any]:
+def _session_clients(region: str) -> tuple[Any, Any, Any]:
     import boto3  # pylint: disable=import-outside-toplevel  # only when AWS is called
-    return boto3.client("s3", region_name=region), boto3.client("sts", region_name=region)
+    return (boto3.client("s3", region_name=region), boto3.client("sts", region_name=region),
+            boto3.client("iam", region_name=region))
 
 
 def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
@@ -489,14 +509,18 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
                         help="GitHub environments whose jobs may assume the role")
     parser.add_argument("--synth", type=Path, default=SYNTH, help="synthesized stacks")
     parser.add_argument("--out", type=Path, help="write the policies here (default: stdout)")
-    parser.add_argument("--skip-bucket", action="store_true", help="only print the policies")
+    parser.add_argument("--role-name", default=DEPLOY_ROLE,
+                        help="the deploy role whose MaxSessionDuration to raise (if it exists)")
+    parser.add_argument("--skip-bucket", action="store_true", help="leave the bucket alone")
+    parser.add_argument("--skip-roles", action="store_true",
+                        help="leave the service-linked roles and the deploy role alone")
     args = parser.parse_args(argv)
     try:
         if not args.bucket:
             raise BootstrapError("no bucket: give --bucket or TERRAFORM_STATE_BUCKET")
         if args.repository.count("/") != 1 or not all(args.repository.split("/")):
             raise BootstrapError(f"--repository {args.repository!r} is not org/name")
-        s3, sts = _session_clients(args.region)
+        s3, sts, iam = _session_clients(args.region)
         if not args.skip_bucket:
             changed = ensure_bucket(s3, args.bucket, args.region)
             print(f"bootstrap: {'; '.join(changed)}" if changed else
@@ -505,7 +529,11 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
         account_id = args.account_id or sts.get_caller_identity()["Account"]
         environments = [e.strip() for e in args.environments.split(",") if e.strip()]
         document = policies(args.synth, args.bucket, account_id, args.repository, environments)
-    except BootstrapError as error:
+        document["max_session_duration"] = SESSION_SECONDS
+        if not args.skip_roles:
+            for line in [*ensure_service_linked_roles(iam), ensure_session(iam, args.role_name)]:
+                print(f"bootstrap: {line}", file=sys.stderr)
+    except (BootstrapError, AccountRoleError) as error:
         print(f"bootstrap: {error}", file=sys.stderr)
         return 2
     text = json.dumps(document, indent=2) + "\n"

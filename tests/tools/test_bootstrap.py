@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
-from tools import bootstrap
+from tools import account_roles, bootstrap
 
 BUCKET = "tap-state-bootstrap-test"
 REGION = "eu-west-1"
@@ -173,3 +174,214 @@ def test_every_synthesized_type_has_actions() -> None:
                           for p in paths))
     assert len(types) > 50
     assert bootstrap.derive_actions(types)  # raises, naming them, if a type is missing
+
+
+# The account's roles (tools/account_roles.py). Every resource type the stack may synthesize
+# (the resource types of bootstrap.ACTIONS) by AWS service -> the service-linked role that
+# service creates on its first use in an account, or None when what the stack uses of it
+# creates none.
+SERVICES: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "ecs": ("ecs.amazonaws.com", (
+        "aws_ecs_cluster", "aws_ecs_cluster_capacity_providers", "aws_ecs_service",
+        "aws_ecs_task_definition")),
+    # The scalable target is the ECS service (checked on the synthesized stacks below).
+    "application-autoscaling": ("ecs.application-autoscaling.amazonaws.com", (
+        "aws_appautoscaling_policy", "aws_appautoscaling_target")),
+    "elasticloadbalancing": ("elasticloadbalancing.amazonaws.com", (
+        "aws_lb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group")),
+    "rds": ("rds.amazonaws.com", ("aws_db_subnet_group", "aws_rds_cluster",
+                                  "aws_rds_cluster_instance", "aws_rds_cluster_parameter_group")),
+    "elasticache": ("elasticache.amazonaws.com", ("aws_elasticache_serverless_cache",)),
+    "cloudfront vpc origins": ("vpcorigin.cloudfront.amazonaws.com", (
+        "aws_cloudfront_vpc_origin",)),
+    # CloudFront's other role (logger.cloudfront.amazonaws.com) ships Lambda@Edge logs: none here.
+    "cloudfront": (None, ("aws_cloudfront_distribution",)),
+    # ACM's role lets it sign with AWS Private CA; the stack's certificates are public,
+    # DNS-validated.
+    "acm": (None, ("aws_acm_certificate", "aws_acm_certificate_validation")),
+    # WAF's logging role writes to a Firehose stream; to an S3 bucket (ours, checked below) WAF
+    # writes through a bucket policy (PutLoggingConfiguration, WAF API reference).
+    "wafv2": (None, ("aws_wafv2_web_acl", "aws_wafv2_web_acl_logging_configuration")),
+    # Flow logs write through the role the stack passes them.
+    "ec2": (None, (
+        "aws_default_security_group", "aws_eip", "aws_flow_log", "aws_internet_gateway",
+        "aws_nat_gateway", "aws_route", "aws_route_table", "aws_route_table_association",
+        "aws_security_group", "aws_subnet", "aws_vpc", "aws_vpc_endpoint",
+        "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule")),
+    # CloudWatch's role (AWSServiceRoleForCloudWatchEvents) serves EC2 alarm actions; the
+    # stack's alarms notify SNS topics only (checked below).
+    "cloudwatch": (None, ("aws_cloudwatch_dashboard", "aws_cloudwatch_metric_alarm")),
+    "logs": (None, ("aws_cloudwatch_log_group",)),
+    "iam": (None, ("aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment")),
+    # KMS's roles serve custom key stores and multi-Region keys; the stack's keys are neither.
+    "kms": (None, ("aws_kms_alias", "aws_kms_key")),
+    "route53": (None, ("aws_route53_record",)),
+    "s3": (None, (
+        "aws_s3_bucket", "aws_s3_bucket_acl", "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_ownership_controls", "aws_s3_bucket_policy",
+        "aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration")),
+    "secretsmanager": (None, ("aws_secretsmanager_secret", "aws_secretsmanager_secret_version")),
+    "sns": (None, ("aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription")),
+}
+
+
+def roles_missing(types: set[str], table: Iterable[str] = tuple(
+        account_roles.SERVICE_LINKED_ROLES)) -> list[str]:
+    """The types whose service needs a service-linked role ``table`` lacks, or that no
+    service of SERVICES lists, each with what is wrong."""
+    by_type = {t: (service, principal) for service, (principal, listed) in SERVICES.items()
+               for t in listed}
+    problems = [f"{t}: no service in SERVICES" for t in sorted(types - set(by_type))]
+    problems += [f"{t}: {by_type[t][0]} needs {by_type[t][1]}, not in SERVICE_LINKED_ROLES"
+                 for t in sorted(types & set(by_type))
+                 if by_type[t][1] is not None
+                 and by_type[t][1] not in table]
+    return problems
+
+
+def test_every_type_of_the_stack_has_the_service_linked_role_its_service_needs() -> None:
+    types = {t for t in bootstrap.ACTIONS if not t.startswith("data.")}
+    listed = [t for _, ts in SERVICES.values() for t in ts]
+    assert len(listed) == len(set(listed))  # each type under one service
+    assert set(listed) == types  # no type of the stack left out, none it does not have
+    assert roles_missing(types) == []
+    # No entry in the table that no type of the stack needs.
+    assert {p for p, _ in SERVICES.values() if p} == set(account_roles.SERVICE_LINKED_ROLES)
+    # The check names the type and the role: a stack that gained a type of a new service, and
+    # a table that lost ElastiCache's role.
+    assert roles_missing(types | {"aws_made_up"}) == ["aws_made_up: no service in SERVICES"]
+    without = set(account_roles.SERVICE_LINKED_ROLES) - {"elasticache.amazonaws.com"}
+    assert roles_missing(types, without) == [
+        "aws_elasticache_serverless_cache: elasticache needs elasticache.amazonaws.com, "
+        "not in SERVICE_LINKED_ROLES"]
+
+
+def test_the_synthesized_stacks_need_no_role_beyond_the_table() -> None:
+    try:
+        paths = bootstrap.synthesized(bootstrap.SYNTH)
+    except bootstrap.BootstrapError:
+        assert os.environ.get("TAP_SCAN_REQUIRED") != "1", f"no stacks in {bootstrap.SYNTH}"
+        pytest.skip(f"no synthesized stacks in {bootstrap.SYNTH}: run `make synth-profiles`")
+    documents = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    types = set().union(*(set(d.get("resource", {})) for d in documents))
+    assert roles_missing(types) == []
+    # Every role of the table is needed by the reference profiles.
+    by_type = {t: p for p, ts in SERVICES.values() for t in ts}
+    assert {by_type[t] for t in types} - {None} == set(account_roles.SERVICE_LINKED_ROLES)
+    # What the None entries above rely on.
+    for document in documents:
+        resources = document["resource"]
+        assert {r["service_namespace"] for r in resources["aws_appautoscaling_target"].values()} \
+            == {"ecs"}
+        for logging in resources["aws_wafv2_web_acl_logging_configuration"].values():
+            (destination,) = logging["log_destination_configs"]
+            assert destination.startswith("${aws_s3_bucket."), destination
+        assert not any(k.get("multi_region") for k in resources["aws_kms_key"].values())
+        actions = {a for alarm in resources["aws_cloudwatch_metric_alarm"].values()
+                   for a in alarm.get("alarm_actions", []) + alarm.get("ok_actions", [])}
+        assert actions and all(a.startswith("${aws_sns_topic.") for a in actions), actions
+
+
+def service_roles(iam: Any) -> dict[str, str]:
+    """Principal -> role name of every service-linked role in the account."""
+    roles = iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]
+    return {r["Path"].split("/")[2]: r["RoleName"] for r in roles}
+
+
+def test_a_fresh_account_gets_each_service_linked_role_once(
+        aws: Any, synth: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    del aws
+    iam = boto3.client("iam", region_name="us-east-1")
+    assert service_roles(iam) == {}
+    argv = ("--bucket", BUCKET, "--region", REGION, "--repository", REPOSITORY, "--synth",
+            str(synth), "--skip-bucket")
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    created = service_roles(iam)
+    assert sorted(created) == sorted(account_roles.SERVICE_LINKED_ROLES)
+    assert err.splitlines()[:6] == [
+        f"bootstrap: service-linked role {created[p]} ({p}): created"
+        for p in account_roles.SERVICE_LINKED_ROLES]
+
+    code, _, err = run(capsys, *argv)
+    assert code == 0, err
+    assert service_roles(iam) == created  # nothing new
+    assert err.splitlines()[:6] == [
+        f"bootstrap: service-linked role {created[p]} ({p}): already present"
+        for p in account_roles.SERVICE_LINKED_ROLES]
+
+
+def test_skip_roles_leaves_the_account_alone(aws: Any, synth: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    del aws
+    code, out, err = run(capsys, "--bucket", BUCKET, "--repository", REPOSITORY, "--synth",
+                         str(synth), "--skip-bucket", "--skip-roles")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["max_session_duration"] == 11700
+    assert service_roles(boto3.client("iam", region_name="us-east-1")) == {}
+
+
+def stubbed_iam(error_message: str) -> Any:
+    """An IAM client that finds no ECS role, then gets ``error_message`` as InvalidInput."""
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x")
+    stubber = Stubber(iam)
+    stubber.add_response("list_roles", {"Roles": []},
+                         {"PathPrefix": "/aws-service-role/ecs.amazonaws.com/"})
+    stubber.add_client_error("create_service_linked_role", service_error_code="InvalidInput",
+                             service_message=error_message, http_status_code=400,
+                             expected_params={"AWSServiceName": "ecs.amazonaws.com"})
+    stubber.activate()
+    return iam
+
+
+def test_the_role_aws_says_is_taken_counts_as_present() -> None:
+    # AWS's answer when the role exists (created by a deploy between our read and our create),
+    # as quoted in bcgov/startup-sample-project-aws-containers #13; moto answers
+    # EntityAlreadyExists instead, so the answer is stubbed.
+    iam = stubbed_iam("Service role name AWSServiceRoleForECS has been taken in this account, "
+                      "please try a different suffix.")
+    assert account_roles.ensure_service_linked_roles(iam, ("ecs.amazonaws.com",)) == [
+        "service-linked role of ecs.amazonaws.com: already present (created meanwhile)"]
+    # Another InvalidInput is a failure, named.
+    iam = stubbed_iam("Custom suffix is not allowed for ecs.amazonaws.com")
+    with pytest.raises(account_roles.AccountRoleError, match=(
+            "^cannot create the service-linked role of ecs.amazonaws.com: InvalidInput: "
+            "Custom suffix is not allowed for ecs.amazonaws.com$")):
+        account_roles.ensure_service_linked_roles(iam, ("ecs.amazonaws.com",))
+
+
+def test_the_deploy_role_gets_a_session_that_outlasts_the_longest_job(
+        aws: Any, synth: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    del aws
+    iam = boto3.client("iam", region_name="us-east-1")
+    argv = ("--bucket", BUCKET, "--repository", REPOSITORY, "--synth", str(synth),
+            "--skip-bucket")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert json.loads(out)["max_session_duration"] == 11700  # (180 + 15) minutes
+    assert err.splitlines()[-1] == (
+        "bootstrap: deploy role tap-deploy not found: create it with --max-session-duration "
+        "11700 (max_session_duration in the output)")
+
+    trust = json.dumps(json.loads(out)["trust_policy"])
+    iam.create_role(RoleName="tap-deploy", AssumeRolePolicyDocument=trust)  # 3600 s: IAM's default
+    assert run(capsys, *argv)[2].splitlines()[-1] == (
+        "bootstrap: deploy role tap-deploy: MaxSessionDuration 3600 s -> 11700 s")
+    assert iam.get_role(RoleName="tap-deploy")["Role"]["MaxSessionDuration"] == 11700
+    assert run(capsys, *argv)[2].splitlines()[-1] == (
+        "bootstrap: deploy role tap-deploy: MaxSessionDuration 11700 s already allows 11700 s: "
+        "nothing changed")
+
+    iam.create_role(RoleName="ops-deploy", AssumeRolePolicyDocument=trust,
+                    MaxSessionDuration=43200)
+    assert run(capsys, *argv, "--role-name", "ops-deploy")[2].splitlines()[-1] == (
+        "bootstrap: deploy role ops-deploy: MaxSessionDuration 43200 s already allows 11700 s: "
+        "nothing changed")
+    assert iam.get_role(RoleName="ops-deploy")["Role"]["MaxSessionDuration"] == 43200
+
+
+def test_the_session_is_within_what_iam_allows() -> None:
+    assert account_roles.SESSION_SECONDS == (180 + 15) * 60
+    assert account_roles.MIN_SESSION_SECONDS <= account_roles.SESSION_SECONDS \
+        <= account_roles.MAX_SESSION_SECONDS

@@ -8,6 +8,10 @@
 - deploys and destroys run one at a time per environment (``concurrency: tap-<suffix>``);
 - production applies exactly the saved plan the plan guard checked, after approval;
 - the GitHub environments they name are the ones the bootstrap's trust policy admits;
+- every AWS session outlasts its job: each job that assumes the role asks for
+  ``(timeout-minutes + SESSION_MARGIN_MINUTES) * 60`` seconds, never by role chaining, within the
+  ``MaxSessionDuration`` bootstrap gives the role (``tools/account_roles.SESSION_SECONDS``, which
+  is exactly the longest job's need); the janitor destroys every environment on one session;
 - the PR comment's rendering (``.github/scripts/pr-comment.js``, under node).
 """
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from tools import bootstrap
+from tools import account_roles, bootstrap
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / ".github"
@@ -32,6 +36,10 @@ PIN_RE = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 MAKE_RE = re.compile(r"\bmake\s+(?:-s\s+)?([a-z][\w-]*)")
 TARGET_RE = re.compile(r"^([a-z][\w-]*)\s*:(?!=)", re.MULTILINE)
 ROLE = "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+CREDENTIALS = "aws-actions/configure-aws-credentials"
+# GitHub's forced end of a cancelled (or timed-out) job: 5 minutes after the cancellation
+# ("Workflow cancellation reference"); steps that run on cancellation may use AWS until then.
+CANCELLATION_MINUTES = 5
 STACK_VARIABLES = {"ENVIRONMENT_SUFFIX", "AWS_REGION", "TERRAFORM_STATE_BUCKET",
                    "TERRAFORM_STATE_BUCKET_REGION", "REPOSITORY"}
 BYON = {"VPC_ID", "PUBLIC_SUBNET_IDS", "PRIVATE_SUBNET_IDS", "ISOLATED_SUBNET_IDS"}
@@ -179,6 +187,86 @@ def test_the_janitor_schedule_applies_and_never_deletes_orphans_unasked() -> Non
     assert step["env"]["DELETE_ORPHANS"] == "${{ inputs.delete-orphans }}"
     assert "make janitor OPEN_PRS=@open-prs.txt" in step["run"]
     assert "gh pr list" in runs(job)
+
+
+def credential_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith(CREDENTIALS)]
+
+
+def session_problems(where: str, job: dict[str, Any]) -> list[str]:
+    """What keeps the AWS session of a job from outlasting it, one line each (empty: none)."""
+    problems = []
+    for step in credential_steps(job):
+        inputs = step.get("with", {})
+        if not isinstance(job.get("timeout-minutes"), int):
+            problems.append(f"{where}: no timeout-minutes: the session cannot be sized")
+            continue
+        wanted = (job["timeout-minutes"] + account_roles.SESSION_MARGIN_MINUTES) * 60
+        if inputs.get("role-duration-seconds") != wanted:
+            problems.append(f"{where}: role-duration-seconds {inputs.get('role-duration-seconds')}"
+                            f", not {wanted} ((timeout-minutes + "
+                            f"{account_roles.SESSION_MARGIN_MINUTES}) * 60)")
+        if wanted > account_roles.SESSION_SECONDS:
+            problems.append(f"{where}: {wanted} s is more than the deploy role allows "
+                            f"({account_roles.SESSION_SECONDS} s): raise LONGEST_JOB_MINUTES in "
+                            "tools/account_roles.py, then run make bootstrap")
+        if str(inputs.get("role-chaining", False)).lower() != "false":
+            problems.append(f"{where}: role chaining caps the session at one hour")
+    return problems
+
+
+def test_every_aws_session_outlasts_its_job() -> None:
+    durations = {}
+    for name, job_id, job, _ in jobs():
+        where = f"{name} {job_id}"
+        problems = session_problems(where, job)
+        assert not problems, problems
+        if re.search(r"make (deploy|destroy|janitor)|terraform .*(plan|apply)", runs(job)):
+            assert credential_steps(job), f"{where}: reaches AWS without a session of its own"
+        for step in credential_steps(job):
+            durations[where] = step["with"]["role-duration-seconds"]
+    assert durations == {
+        "janitor.yml janitor": 11700, "main.yml dev": 6300, "main.yml prod-plan": 2700,
+        "main.yml prod-apply": 6300, "pull-request.yml deploy": 6300,
+        "pull-request.yml destroy": 6300}
+    # The role's maximum is exactly what the longest job asks for: no less (a job would be
+    # refused its session), no more (a stale constant after a timeout went down).
+    assert max(durations.values()) == account_roles.SESSION_SECONDS
+    assert account_roles.MIN_SESSION_SECONDS <= account_roles.SESSION_SECONDS \
+        <= account_roles.MAX_SESSION_SECONDS
+
+
+def test_a_session_shorter_than_its_job_is_found() -> None:
+    def job(timeout: Any, **inputs: Any) -> dict[str, Any]:
+        return {"timeout-minutes": timeout, "steps": [
+            {"uses": f"{CREDENTIALS}@{'0' * 40}", "with": {"role-to-assume": ROLE, **inputs}},
+            {"run": "make deploy"}]}
+    assert session_problems("w deploy", job(90)) == [
+        "w deploy: role-duration-seconds None, not 6300 ((timeout-minutes + 15) * 60)"]
+    assert session_problems("w deploy", job(90, **{"role-duration-seconds": 3600})) == [
+        "w deploy: role-duration-seconds 3600, not 6300 ((timeout-minutes + 15) * 60)"]
+    assert session_problems("w deploy", job(90, **{"role-duration-seconds": 6300,
+                                                 "role-chaining": True})) == [
+        "w deploy: role chaining caps the session at one hour"]
+    assert session_problems("w long", job(240, **{"role-duration-seconds": 15300})) == [
+        "w long: 15300 s is more than the deploy role allows (11700 s): raise "
+        "LONGEST_JOB_MINUTES in tools/account_roles.py, then run make bootstrap"]
+    assert session_problems("w deploy", job(None)) == [
+        "w deploy: no timeout-minutes: the session cannot be sized"]
+
+
+def test_the_janitor_destroys_every_environment_on_one_session() -> None:
+    job = load(GITHUB / "workflows" / "janitor.yml")["jobs"]["janitor"]
+    (credentials,) = credential_steps(job)  # one session, taken once, for the whole job
+    steps = job["steps"]
+    janitor = next(s for s in steps if s.get("name") == "janitor")
+    assert steps.index(credentials) < steps.index(janitor)
+    assert janitor["run"].count("make janitor") == 1  # one process destroys them one by one
+    assert job["timeout-minutes"] == account_roles.LONGEST_JOB_MINUTES == 180
+    # The session lasts past the job's timeout and GitHub's cancellation period after it.
+    session = credentials["with"]["role-duration-seconds"]
+    assert (job["timeout-minutes"] + CANCELLATION_MINUTES) * 60 < session \
+        <= account_roles.SESSION_SECONDS
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="no node")
