@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Entry point: read the environment once, build the app and TapStack, synthesize.
 
-Exit code 2 with a one-line message for any invalid setting; nothing is written then.
+Exit code 2 with a one-line message for any invalid setting or application manifest
+(``app.toml``, ``APP_MANIFEST``); nothing is written then.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 
 import lib  # noqa: F401  # pylint: disable=unused-import  # fast bindings loader first
 from lib.config import ConfigError, load_settings
+from lib.manifest import ManifestError
 from lib.naming import Names
 
 
@@ -19,7 +21,7 @@ def main(environ: dict[str, str] | None = None) -> int:
     try:
         settings = load_settings(environ)
         Names(settings)  # every derived name must fit its AWS limit before synth
-    except ConfigError as error:
+    except (ConfigError, ManifestError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # Imported after validation: a bad value is reported before jsii starts.

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from lib.manifest import Manifest, manifest_path, read_manifest
+
 EPHEMERAL = "ephemeral"
 STANDARD = "standard"
 PRODUCTION = "production"
@@ -122,6 +124,7 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     fargate_base: int  # tasks always on FARGATE (on-demand)
     fargate_spot_weight: int  # 0: no Spot at all
     enable_execute_command: bool
+    schedules_enabled: bool  # the manifest's [[jobs]] run (DISABLED schedules otherwise)
     # data tier
     db_min_acu: float
     db_max_acu: float
@@ -160,7 +163,8 @@ PROFILES: Mapping[str, Profile] = {
         alb_deletion_protection=False, access_log_expiration_days=7, force_destroy_buckets=True,
         deregistration_delay_seconds=5, task_cpu=256, task_memory=512, desired_count=1,
         min_capacity=1, max_capacity=2, fargate_base=0, fargate_spot_weight=1,
-        enable_execute_command=True, db_min_acu=0.0, db_max_acu=2.0, db_auto_pause_seconds=600,
+        enable_execute_command=True, schedules_enabled=False, db_min_acu=0.0, db_max_acu=2.0,
+        db_auto_pause_seconds=600,
         db_instance_count=1, db_backup_retention_days=1, deletion_protection=False,
         prevent_destroy=False, skip_final_snapshot=True, performance_insights=False,
         monitoring_interval_seconds=0,
@@ -176,7 +180,8 @@ PROFILES: Mapping[str, Profile] = {
         alb_deletion_protection=False, access_log_expiration_days=30,
         force_destroy_buckets=True, deregistration_delay_seconds=30, task_cpu=512,
         task_memory=1024, desired_count=2, min_capacity=2, max_capacity=4, fargate_base=1,
-        fargate_spot_weight=1, enable_execute_command=True, db_min_acu=0.5, db_max_acu=4.0,
+        fargate_spot_weight=1, enable_execute_command=True, schedules_enabled=True,
+        db_min_acu=0.5, db_max_acu=4.0,
         db_auto_pause_seconds=0, db_instance_count=1, db_backup_retention_days=7,
         deletion_protection=False, prevent_destroy=False, skip_final_snapshot=False,
         performance_insights=True, monitoring_interval_seconds=0, cache_max_storage_gb=5,
@@ -192,7 +197,8 @@ PROFILES: Mapping[str, Profile] = {
         alb_deletion_protection=True, access_log_expiration_days=365,
         force_destroy_buckets=False, deregistration_delay_seconds=60, task_cpu=1024,
         task_memory=2048, desired_count=3, min_capacity=3, max_capacity=12, fargate_base=3,
-        fargate_spot_weight=0, enable_execute_command=False, db_min_acu=1.0, db_max_acu=16.0,
+        fargate_spot_weight=0, enable_execute_command=False, schedules_enabled=True,
+        db_min_acu=1.0, db_max_acu=16.0,
         db_auto_pause_seconds=0, db_instance_count=2, db_backup_retention_days=30,
         deletion_protection=True, prevent_destroy=True, skip_final_snapshot=False,
         performance_insights=True, monitoring_interval_seconds=30, cache_max_storage_gb=20,
@@ -257,6 +263,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     vpc_cidr: str = DEFAULT_VPC_CIDR
     allow_destroy: bool = False  # ALLOW_DESTROY: the deliberate production teardown
     existing_network: ExistingNetwork | None = None  # bring your own network (VPC_ID...)
+    manifest: Manifest | None = None  # the application's app.toml (APP_MANIFEST), if any
 
     @property
     def prevent_destroy(self) -> bool:
@@ -351,8 +358,8 @@ def _optional_bool(environ: Mapping[str, str], variable: str) -> bool | None:
     raise ConfigError(variable, value, "true or false (or unset for the profile's choice)")
 
 
-def _port(environ: Mapping[str, str], variable: str) -> int:
-    value = environ.get(variable) or "80"
+def _port(environ: Mapping[str, str], variable: str, default: int = 80) -> int:
+    value = environ.get(variable) or str(default)
     if not value.isdigit() or not 1 <= int(value) <= 65535:
         raise ConfigError(variable, value, "a TCP port number from 1 to 65535")
     return int(value)
@@ -505,6 +512,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names,
                                                           hosted_zone_id)
     profile = PROFILES[profile_name_for(suffix)]
+    path = manifest_path(environ)
+    manifest = read_manifest(path, _IMAGE_RE, _PATH_RE) if path else None
     return Settings(
         environment_suffix=suffix,
         aws_region=region,
@@ -516,14 +525,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         commit_author=str(_matching(environ, "COMMIT_AUTHOR", _TAG_VALUE_RE, tag_rule, "unknown")),
         create_nat_gateway=_optional_bool(environ, "CREATE_NAT_GATEWAY"),
         alarm_email=_matching(environ, "ALARM_EMAIL", _EMAIL_RE, "an email address"),
+        # The environment wins over the manifest (CI deploys an image by digest that way).
         container_image=str(_matching(
             environ, "CONTAINER_IMAGE", _IMAGE_RE,
             "a container image reference such as public.ecr.aws/nginx/nginx:1.27-alpine",
-            DEFAULT_CONTAINER_IMAGE)),
-        container_port=_port(environ, "CONTAINER_PORT"),
+            manifest and manifest.image or DEFAULT_CONTAINER_IMAGE)),
+        container_port=_port(environ, "CONTAINER_PORT",
+                             manifest.port if manifest and manifest.port else 80),
         health_check_path=str(_matching(environ, "HEALTH_CHECK_PATH", _PATH_RE,
                                         "an HTTP path starting with / (at most 1024 characters)",
-                                        "/")),
+                                        manifest and manifest.health_check_path or "/")),
         cpu_architecture=_choice(environ, "CPU_ARCHITECTURE", "X86_64", CPU_ARCHITECTURES),
         certificate_arn=certificate_arn,
         edge_certificate_arn=edge_certificate_arn,
@@ -534,4 +545,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         vpc_cidr=_vpc_cidr(environ),
         allow_destroy=_allow_destroy(environ, profile),
         existing_network=_existing_network(environ),
+        manifest=manifest,
     )

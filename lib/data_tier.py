@@ -68,6 +68,10 @@ DB_ENGINE = "aurora-postgresql"
 DB_PORT = 5432
 DB_NAME = "tap"
 DB_MASTER_USERNAME = "tap_admin"
+# The application's own role: IAM authentication only (a member of rds_iam), least privilege.
+# Its release creates it (the reference application's app/migrate.py); the service's task role
+# may connect as exactly this user (rds-db:connect).
+DB_APP_USERNAME = "tap_app"
 # Serverless caches listen on 6379 (primary endpoint) and 6380 (reader endpoint).
 CACHE_PORTS = (6379, 6380)
 # Major versions pinned per engine: Valkey 8 and Redis OSS 7 are the newest majors
@@ -143,6 +147,8 @@ class DataExports:  # pylint: disable=too-many-instance-attributes
     """What the other tiers read of the data tier (tokens)."""
 
     db_cluster_identifier: str
+    # The cluster's resource id (cluster-ABCDEFGHIJKL): IAM authentication's resource names it.
+    db_resource_id: str
     db_endpoint: str
     db_reader_endpoint: str
     db_port: int
@@ -191,6 +197,17 @@ def data_key_statement(account_id: str, region: str) -> dict[str, Any]:
     )
 
 
+def db_connect_statement(data: DataExports, region: str, account_id: str,
+                         username: str = DB_APP_USERNAME) -> dict[str, Any]:
+    """IAM authentication to the cluster as exactly ``username`` ("Creating and using an IAM
+    policy for IAM database access": arn:aws:rds-db:<region>:<account>:dbuser:<cluster
+    resource id>/<user>)."""
+    return statement(
+        sid="ConnectAsApplicationUser", actions=["rds-db:connect"],
+        resources=[f"arn:aws:rds-db:{region}:{account_id}:dbuser:{data.db_resource_id}/"
+                   f"{username}"])
+
+
 def final_snapshot_identifier(names: Names, key_id: str) -> str:
     """``tap-<suffix>-aurora-final-<8 characters of the data key's id>``: unique per
     deployment (each one creates a new key), fixed at create time, and within the 63
@@ -221,6 +238,7 @@ class DataTier(Construct):
         endpoint, reader = cache.endpoint.get(0), cache.reader_endpoint.get(0)
         self.exports = DataExports(
             db_cluster_identifier=cluster.cluster_identifier,
+            db_resource_id=cluster.cluster_resource_id,
             db_endpoint=cluster.endpoint,
             db_reader_endpoint=cluster.reader_endpoint,
             db_port=DB_PORT,

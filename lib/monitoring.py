@@ -91,6 +91,8 @@ class MonitoringProps:  # pylint: disable=too-many-instance-attributes
     cache_name: str  # ElastiCache Serverless cache: the clusterId dimension
     distribution_id: str
     web_acl_name: str  # WebACL dimension: the web ACL's CloudWatch metric name
+    # The scheduled jobs' dead-letter queue (lib/jobs.py); None: no jobs, no alarm.
+    jobs_dead_letter_queue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,26 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
               action="Open the WAF sampled requests and logs: if real users are blocked, set "
                      "that rule to count; if it is an attack, keep blocking and watch the "
                      "origin."),
+        *_jobs_alarms(props.jobs_dead_letter_queue),
     ]
+
+
+def _jobs_alarms(queue: str | None) -> list[Alarm]:
+    """A scheduled job whose invocation failed after its retries is a message in the jobs'
+    dead-letter queue: the job did not run at all."""
+    if queue is None:
+        return []
+    # No messages means no datapoints for an idle queue: not breaching.
+    return [Alarm(key="jobs-dead-letters", tier="jobs", missing=NOT_BREACHING,
+                  metrics={"m": Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                                       {"QueueName": queue}, "Maximum")},
+                  threshold=0, period=300, evaluation_periods=1, datapoints=1,
+                  meaning="A scheduled job could not be started after its retries "
+                          "(EventBridge Scheduler sent the invocation to the dead-letter "
+                          "queue): the job did not run.",
+                  action="Read the message in the jobs' dead-letter queue (its error says why "
+                         "RunTask failed: capacity, permissions, a deleted revision), fix it, "
+                         "run the job by hand with make task, then purge the queue.")]
 
 
 class Monitoring(Construct):

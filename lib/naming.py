@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from lib.config import ConfigError, Settings
+from lib.manifest import ManifestError
 
 PROJECT = "tap"
 # What Terraform appends to a name_prefix/bucket_prefix (id.PrefixedUniqueId: a UTC
@@ -43,6 +44,8 @@ _RULES = {
     "kms_alias": _Rule(256, re.compile(r"^alias/(?!aws/)[\w/-]+$"), "KMS aliases"),
     "secret": _Rule(512, re.compile(r"^[\w/+=.@-]+$"), "secret names"),
     "sns_topic": _Rule(256, re.compile(r"^[\w-]+$"), "SNS topic names"),
+    "schedule": _Rule(64, re.compile(r"^[0-9a-zA-Z-_.]+$"), "EventBridge Scheduler names"),
+    "sqs": _Rule(80, re.compile(r"^[\w-]+$"), "SQS queue names"),
 }
 
 
@@ -130,6 +133,17 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
         self.alarms_key_alias = name("kms_alias", f"alias/{base}-alarms")
         self.global_alarms_key_alias = name("kms_alias", f"alias/{base}-alarms-global")
         self._alarm_suffix = suffix
+        # the application's release task, secrets and jobs (the manifest's)
+        self.release_family = name("generic", f"{base}-release")
+        self.release_execution_role = name("iam_role", f"{base}-release-execution")
+        self.release_task_role = name("iam_role", f"{base}-release-task")
+        self.app_secret_prefix = f"{PROJECT}/{suffix}/app/"
+        self.jobs_dead_letter_queue = name("sqs", f"{base}-jobs-dlq")
+        self.jobs_key_alias = name("kms_alias", f"alias/{base}-jobs")
+        manifest = settings.manifest
+        self.jobs: dict[str, JobNames] = {
+            job.name: JobNames(suffix, base, job.name, (manifest.path, f"jobs[{index}].name"))
+            for index, job in enumerate(manifest.jobs if manifest else ())}
 
     @staticmethod
     def _bucket_prefix(suffix: str, value: str) -> str:
@@ -139,6 +153,31 @@ class Names:  # pylint: disable=too-many-instance-attributes,too-few-public-meth
                               f"but bucket_prefix allows {BUCKET_PREFIX_LIMIT}")
         return _check(suffix, "s3_bucket", value, _UNIQUE_ID_EXAMPLE)
 
+    def app_secret_prefix_of(self, name: str) -> str:
+        """The name prefix of the application secret ``name``: Terraform completes it once,
+        so a redeploy never meets the name a deleted secret keeps for its recovery window."""
+        return _check(self._alarm_suffix, "secret", f"{self.app_secret_prefix}{name}-",
+                      _UNIQUE_ID_EXAMPLE)
+
     def alarm(self, key: str) -> str:
         """Name of the CloudWatch alarm ``key`` (the keys are lib.monitoring's)."""
         return _check(self._alarm_suffix, "generic", f"{self.prefix}-{key}")
+
+
+class JobNames:  # pylint: disable=too-few-public-methods
+    """The names of one scheduled job's resources; a job name that makes one too long is a
+    manifest error naming the job (``where``: the manifest's path and the job's key)."""
+
+    def __init__(self, suffix: str, base: str, job: str, where: tuple[str, str]) -> None:
+        def name(kind: str, value: str) -> str:
+            try:
+                return _check(suffix, kind, value)
+            except ConfigError as error:
+                rule = _RULES[kind]
+                raise ManifestError(*where,
+                                    f"{job!r} makes {value!r} ({len(value)} characters) with "
+                                    f"ENVIRONMENT_SUFFIX={suffix!r}, but {rule.what} allow "
+                                    f"{rule.limit}") from error
+        self.schedule = name("schedule", f"{base}-{job}")
+        self.family = name("generic", f"{base}-job-{job}")
+        self.role = name("iam_role", f"{base}-job-{job}")

@@ -9,19 +9,20 @@ Creates
   deployment at full capacity) behind the load balancer's target group, and
   target-tracking auto scaling on CPU, memory and requests per target;
 - the execution role (image pull, its log group, exactly the secrets and keys the container
-  spec names) and the task role (ECS Exec channels only where exec is enabled).
+  spec names) and the task role (ECS Exec channels only where exec is enabled, and the
+  statements it is given: connecting to the database as the application's own user).
 
-Its security group's rules are in lib/firewall.py. Exposes ``cluster_name``,
-``service_name``, ``task_definition_arn``, ``log_group_name``, ``execution_role_arn`` and
-``task_role_arn``.
+Its security group's rules are in lib/firewall.py. Exposes ``cluster_name``, ``cluster_arn``,
+``service_name``, ``task_definition_arn``, ``log_group_name``, ``log_group_arn``,
+``execution_role_arn`` and ``task_role_arn``, and ``wait_for`` (the release gate).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicy,
     AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration,
@@ -51,7 +52,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from lib.container import CONTAINER_NAME, ContainerSpec, ecr_repository_arn, is_nginx_alpine
+from lib.container import (CONTAINER_NAME, ContainerSpec, container_definition,
+                           execution_statements)
 from lib.naming import Names
 from lib.policies import document, service_trust, statement
 
@@ -66,9 +68,6 @@ SCALE_OUT_COOLDOWN_SECONDS = 60  # add tasks quickly under load
 SCALE_IN_COOLDOWN_SECONDS = 300  # remove them slowly, so the service does not flap
 ECS_EXEC_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                     "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
-ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchGetImage")
-NGINX_WRITABLE_PATHS = {"nginx-cache": "/var/cache/nginx", "nginx-run": "/var/run"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,11 +100,14 @@ class ServiceProps:  # pylint: disable=too-many-instance-attributes
     capacity: Capacity
     enable_execute_command: bool
     target_group_arn: str
+    # What the application may do with the task role's credentials (e.g. connect to the
+    # database as its own user). Default: nothing.
+    task_statements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     # The ALBRequestCountPerTarget label: <load balancer arn suffix>/<target group arn suffix>
     request_label: str
     # What the service needs before it can start (the listener rule that attaches the target
     # group to the load balancer).
-    depends_on: Sequence[ITerraformDependable] = field(default_factory=tuple)
+    depends_on: Sequence[TerraformResource] = field(default_factory=tuple)
 
 
 def capacity_strategy(capacity: Capacity) -> list[tuple[str, int, int]]:
@@ -131,6 +133,7 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
             setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
             depends_on=[insights_logs])  # created before the first write, deleted after it
         self.cluster_name: str = cluster.name
+        self.cluster_arn: str = cluster.arn
         strategy = capacity_strategy(props.capacity)
         providers = EcsClusterCapacityProviders(
             self, "capacity-providers", cluster_name=cluster.name,
@@ -143,6 +146,7 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
             self, "task-logs", name=props.names.task_log_group,
             retention_in_days=props.log_retention_days, kms_key_id=props.logs_key_arn)
         self.log_group_name: str = log_group.name
+        self.log_group_arn: str = log_group.arn
         execution_role, task_role = self._roles(log_group.arn)
         self.execution_role_arn: str = execution_role.arn
         self.task_role_arn: str = task_role.arn
@@ -181,51 +185,24 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
             depends_on=[*props.depends_on, providers],
         )
         self.service_name: str = service.name
+        self._service = service
         self._auto_scaling()
+
+    def wait_for(self, resource: TerraformResource) -> None:
+        """Make the service (not its task definition) wait for ``resource``: the release
+        gate runs between a new revision and the service's switch to it."""
+        # An override of depends_on adds to the list the service was created with.
+        self._service.add_override("depends_on", [
+            f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"])
 
     def _task_definition(self, log_group_name: str, execution_role_arn: str,
                          task_role_arn: str) -> EcsTaskDefinition:
         """The Fargate task definition with its one container."""
         props = self._props
         spec = props.container
-        nginx = is_nginx_alpine(spec.image)
-        # Read-only root file system where the image allows it: nginx writes only its cache
-        # and pid file (mounted as task-storage volumes below). Not with ECS Exec: its SSM
-        # agent must write into the container, so those profiles keep a writable root.
-        read_only = nginx and not props.enable_execute_command
-        container: dict[str, Any] = {
-            "name": CONTAINER_NAME,
-            "image": spec.image,
-            "essential": True,
-            "portMappings": [{"containerPort": spec.port, "hostPort": spec.port,
-                              "protocol": "tcp"}],
-            "readonlyRootFilesystem": read_only,
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": log_group_name,
-                "awslogs-region": props.region,
-                "awslogs-stream-prefix": CONTAINER_NAME,
-            }},
-        }
-        if spec.environment:
-            container["environment"] = [{"name": name, "value": value} for name, value
-                                        in sorted(spec.environment.items())]
-        if spec.secrets:
-            container["secrets"] = [{"name": name, "valueFrom": value} for name, value
-                                    in sorted(spec.secrets.items())]
-        if nginx:
-            # Exec form (no shell): HEALTH_CHECK_PATH characters are never interpreted.
-            # 127.0.0.1, not localhost: nginx may listen on IPv4 only.
-            container["healthCheck"] = {
-                "command": ["CMD", "wget", "-q", "-O", "/dev/null",
-                            f"http://127.0.0.1:{spec.port}{spec.health_check_path}"],
-                "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}
-        if read_only:
-            container["mountPoints"] = [{"sourceVolume": volume, "containerPath": path,
-                                         "readOnly": False}
-                                        for volume, path in NGINX_WRITABLE_PATHS.items()]
-        if props.enable_execute_command:
-            # An init process reaps the SSM agent's sessions (recommended for ECS Exec).
-            container["linuxParameters"] = {"initProcessEnabled": True}
+        container = container_definition(
+            spec, log_group_name=log_group_name, region=props.region,
+            stream_prefix=CONTAINER_NAME, exec_enabled=props.enable_execute_command)
         capacity = props.capacity
         return EcsTaskDefinition(
             self, "task", family=props.names.task_family, network_mode="awsvpc",
@@ -234,8 +211,8 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
             task_role_arn=task_role_arn,
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture=capacity.cpu_architecture),
-            volume=[EcsTaskDefinitionVolume(name=volume) for volume in NGINX_WRITABLE_PATHS]
-            if read_only else None,
+            volume=[EcsTaskDefinitionVolume(name=volume) for volume in spec.writable_paths]
+            or None,
             container_definitions=json.dumps([container]))
 
     def _roles(self, log_group_arn: str) -> tuple[IamRole, IamRole]:
@@ -247,26 +224,7 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
         execution = IamRole(self, "execution-role", name=props.names.execution_role,
                             description=f"ECS agent of {props.names.prefix}: pull, logs, secrets",
                             assume_role_policy=trust)
-        statements = [statement(sid="WriteTaskLogs",
-                                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                resources=[log_group_arn, f"{log_group_arn}:*"])]
-        repository = ecr_repository_arn(spec.image)
-        if repository is not None:
-            # GetAuthorizationToken has no resource type: "*" is the only possible value.
-            statements.append(statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"],
-                                        resources="*"))
-            statements.append(statement(sid="PullImage", actions=ECR_PULL_ACTIONS,
-                                        resources=[repository]))
-        if spec.readable_secret_arns:
-            statements.append(statement(sid="ReadTaskSecrets",
-                                        actions=["secretsmanager:GetSecretValue"],
-                                        resources=list(spec.readable_secret_arns)))
-        if spec.decrypt_key_arns:
-            statements.append(statement(
-                sid="DecryptTaskSecrets", actions=["kms:Decrypt"],
-                resources=list(spec.decrypt_key_arns),
-                condition={"StringEquals": {
-                    "kms:ViaService": f"secretsmanager.{props.region}.amazonaws.com"}}))
+        statements = execution_statements(spec, log_group_arn, props.region)
         IamRolePolicy(self, "execution-policy", role=execution.id, name="pull-logs-secrets",
                       policy=document(*statements))
         task = IamRole(self, "task-role", name=props.names.task_role,
@@ -277,6 +235,9 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
             IamRolePolicy(self, "task-exec-policy", role=task.id, name="ecs-exec",
                           policy=document(statement(sid="EcsExecChannels",
                                                     actions=ECS_EXEC_ACTIONS, resources="*")))
+        if props.task_statements:
+            IamRolePolicy(self, "task-app-policy", role=task.id, name="application",
+                          policy=document(*props.task_statements))
         return execution, task
 
     def _auto_scaling(self) -> None:

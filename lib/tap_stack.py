@@ -17,17 +17,22 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from lib.config import GLOBAL_REGION, Profile, Settings
-from lib.container import platform_container
-from lib.data_tier import CacheProps, DatabaseProps, DataTier, DataTierProps
+from lib.app_secrets import AppSecrets, AppSecretsProps
+from lib.container import service_container
+from lib.data_tier import (CacheProps, DatabaseProps, DataTier, DataTierProps,
+                           db_connect_statement)
 from lib.edge import Edge, EdgeProps, Origin
 from lib.firewall import Firewall, FirewallProps
+from lib.jobs import Jobs, JobsProps
 from lib.lifecycle import protect
+from lib.manifest import DEFAULT_RELEASE_TIMEOUT
 from lib.load_balancer import LoadBalancer, LoadBalancerProps
 from lib.monitoring import Monitoring, MonitoringProps, Thresholds
 from lib.moves import carry_moves
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
 from lib.outputs import OUTPUTS
+from lib.release import Release, ReleaseProps
 from lib.service import Capacity, Service, ServiceProps
 
 GLOBAL_PROVIDER_ALIAS = "global"
@@ -89,10 +94,24 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
         self.data = DataTier(self, "data", props=self._data_props())
         data = self.data.exports
         self.load_balancer = LoadBalancer(self, "lb", props=self._load_balancer_props())
-        self.service_container = platform_container(
-            data, image=settings.container_image, port=settings.container_port,
-            health_check_path=settings.health_check_path)
+        manifest = settings.manifest
+        app_secrets: dict[str, str] = {}
+        if manifest is not None and manifest.secrets:
+            app_secrets = AppSecrets(self, "app-secrets", props=AppSecretsProps(
+                names=names, secrets=manifest.secrets, key_arn=data.key_arn,
+                recovery_window_days=settings.profile.secret_recovery_window_days)).arns
+        self.service_container = service_container(
+            data, region=settings.aws_region, image=settings.container_image,
+            port=settings.container_port, health_check_path=settings.health_check_path,
+            manifest=manifest, app_secret_arns=app_secrets,
+            exec_enabled=settings.profile.enable_execute_command)
         self.service = Service(self, "app", props=self._service_props())
+        if manifest is not None and (manifest.release or manifest.secrets):
+            self.service.wait_for(Release(self, "release",
+                                          props=self._release_props(app_secrets)).gate)
+        jobs = Jobs(self, "jobs", props=self._jobs_props()) \
+            if manifest is not None and manifest.jobs else None
+        self.jobs_dead_letter_queue = jobs.dead_letter_queue_name if jobs else None
         self.edge = Edge(self, "edge", props=self._edge_props())
         lb, edge = self.load_balancer, self.edge
         Firewall(self, "firewall", props=FirewallProps(
@@ -199,8 +218,44 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
                 fargate_spot_weight=profile.fargate_spot_weight),
             enable_execute_command=profile.enable_execute_command,
             target_group_arn=lb.target_group_arn,
+            task_statements=(db_connect_statement(self.data.exports, settings.aws_region,
+                                                  self.account_id),),
             request_label=f"{lb.arn_suffix}/{lb.target_group_arn_suffix}",
             depends_on=(lb.forwarding_rule,))
+
+    def _release_props(self, app_secrets: dict[str, str]) -> ReleaseProps:
+        settings, profile, net = self.settings, self.settings.profile, self.network.refs
+        manifest, service = settings.manifest, self.service
+        assert manifest is not None
+        return ReleaseProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            container=self.service_container,
+            command=manifest.release.command if manifest.release else None,
+            timeout_seconds=(manifest.release.timeout_seconds if manifest.release
+                             else DEFAULT_RELEASE_TIMEOUT),
+            admin_secret_arn=self.data.exports.db_secret_arn,
+            data_key_arn=self.data.exports.key_arn, app_secrets=app_secrets,
+            cluster_arn=service.cluster_arn, subnet_ids=net.workload_subnet_ids,
+            security_group_id=net.task_security_group_id,
+            assign_public_ip=net.assign_public_ip, log_group_name=service.log_group_name,
+            log_group_arn=service.log_group_arn, task_cpu=profile.task_cpu,
+            task_memory=profile.task_memory, cpu_architecture=settings.cpu_architecture,
+            service_task_definition_arn=service.task_definition_arn)
+
+    def _jobs_props(self) -> JobsProps:
+        settings, profile, net = self.settings, self.settings.profile, self.network.refs
+        service = self.service
+        assert settings.manifest is not None
+        return JobsProps(
+            names=self.names, account_id=self.account_id, region=settings.aws_region,
+            jobs=settings.manifest.jobs, container=self.service_container,
+            cluster_arn=service.cluster_arn, subnet_ids=net.workload_subnet_ids,
+            security_group_id=net.task_security_group_id,
+            assign_public_ip=net.assign_public_ip, log_group_name=service.log_group_name,
+            execution_role_arn=service.execution_role_arn,
+            task_role_arn=service.task_role_arn, task_cpu=profile.task_cpu,
+            task_memory=profile.task_memory, cpu_architecture=settings.cpu_architecture,
+            enabled=profile.schedules_enabled)
 
     def _edge_props(self) -> EdgeProps:
         settings, profile, lb = self.settings, self.settings.profile, self.load_balancer
@@ -231,7 +286,8 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             alb_arn_suffix=lb.arn_suffix, target_group_arn_suffix=lb.target_group_arn_suffix,
             cluster_name=service.cluster_name, service_name=service.service_name,
             db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
-            distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name)
+            distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name,
+            jobs_dead_letter_queue=self.jobs_dead_letter_queue)
 
     def _backend(self, settings: Settings) -> None:
         if settings.state_bucket is None:

@@ -23,6 +23,8 @@ received`` and ``Two interrupts received`` are in internal/command/views/operati
   the whole process tree 2.5 s after that
   (https://docs.github.com/en/actions/reference/workflow-cancellation-reference); the deploy
   jobs' concurrency groups therefore never cancel a run in progress.
+- Terraform gets this environment plus ``TAP_PYTHON`` (this Python, which has boto3): the
+  release gate of an application with a manifest runs tools/one_off.py with it.
 - It runs ``terraform init -input=false``, then ``terraform apply -auto-approve -input=false``
   (with ``-destroy`` under ``--destroy``). Terraform's output is shown as it comes.
 - After a successful apply, ``--outputs-file`` gets ``terraform output -json`` in the shape
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -80,6 +83,7 @@ class Terraform:
         """Run ``terraform <args>`` to its end; its exit code and (``stdout=PIPE``) output."""
         command = ["terraform", *args, *([] if self.color else ["-no-color"])]
         with subprocess.Popen(command, cwd=self.directory, stdout=stdout,
+                              env=terraform_environment(os.environ),
                               start_new_session=True) as process:
             self._running = process
             try:
@@ -87,6 +91,12 @@ class Terraform:
             finally:
                 self._running = None
         return process.returncode, output or b""
+
+
+def terraform_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """Terraform's environment: this one, with ``TAP_PYTHON`` naming this Python (which has
+    boto3), for the release gate's runner (lib/release.py), unless already set."""
+    return {**environ, "TAP_PYTHON": environ.get("TAP_PYTHON") or sys.executable}
 
 
 @contextlib.contextmanager

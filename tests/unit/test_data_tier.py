@@ -295,15 +295,16 @@ def test_cache_secret_json_is_built_from_the_real_endpoints(dev: Synth) -> None:
 
 def test_container_wiring_for_the_service(dev: Synth) -> None:
     outputs = exposed(dev)
-    secret = cluster_ref(dev, "master_user_secret[0].secret_arn")
     assert outputs["container_environment"] == {
         "DB_HOST": cluster_ref(dev, "endpoint"), "DB_PORT": "5432", "DB_NAME": "tap",
+        "DB_USERNAME": "tap_app", "DB_AUTH": "iam",
         "REDIS_HOST": cache_ref(dev, "endpoint[0].address"),
-        "REDIS_PORT": cache_ref(dev, "endpoint[0].port"), "REDIS_TLS": "true"}
-    assert outputs["container_secrets"] == {"DB_USERNAME": f"{secret}:username::",
-                                            "DB_PASSWORD": f"{secret}:password::"}
-    assert outputs["secret_arns"] == [secret]
-    assert outputs["key_arns"] == [data_key(dev)] == [outputs["key_arn"]]
+        "REDIS_PORT": cache_ref(dev, "endpoint[0].port"), "REDIS_TLS": "true",
+        "AWS_REGION": "us-east-1", "PORT": "80"}
+    # No credentials reach the service: no secret, nothing to read or decrypt.
+    assert outputs["container_secrets"] == {}
+    assert outputs["secret_arns"] == outputs["key_arns"] == []
+    assert outputs["key_arn"] == data_key(dev)
     assert (outputs["db_port"], outputs["db_name"]) == (5432, "tap")
     assert outputs["cache_port"] == cache_ref(dev, "endpoint[0].port")
     assert outputs["cache_reader_endpoint"] == cache_ref(dev, "reader_endpoint[0].address")

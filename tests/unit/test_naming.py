@@ -33,6 +33,7 @@ def test_names_aws_keeps_after_delete_are_prefixes() -> None:
 
 def test_names_differ_per_environment() -> None:
     dev, prod = vars(names_for("dev")), vars(names_for("prod"))
+    assert dev.pop("jobs") == prod.pop("jobs") == {}  # no manifest: no jobs
     assert all(dev[key] != prod[key] for key in dev)
 
 

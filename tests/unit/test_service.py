@@ -160,10 +160,12 @@ def test_task_definition(stacks: dict[str, Synth]) -> None:
         assert container["healthCheck"] == {
             "command": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:80/"],
             "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}
-        # Data-tier values arrive wired (tests/unit/test_wiring.py checks their values).
+        # Data-tier values arrive wired (tests/unit/test_wiring.py checks their values); no
+        # credentials at all: the application authenticates with IAM tokens.
         assert [e["name"] for e in container["environment"]] == [
-            "DB_HOST", "DB_NAME", "DB_PORT", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS"]
-        assert [e["name"] for e in container["secrets"]] == ["DB_PASSWORD", "DB_USERNAME"]
+            "AWS_REGION", "DB_AUTH", "DB_HOST", "DB_NAME", "DB_PORT", "DB_USERNAME", "PORT",
+            "REDIS_HOST", "REDIS_PORT", "REDIS_TLS"]
+        assert "secrets" not in container
 
 
 def test_read_only_root_file_system_only_without_ecs_exec(stacks: dict[str, Synth]) -> None:
@@ -210,9 +212,9 @@ def test_execution_role_writes_only_its_log_group(stacks: dict[str, Synth]) -> N
         policy = stack.at("aws_iam_role_policy", "app/execution-policy")
         assert policy["role"] == stack.ref("aws_iam_role", "app/execution-role")
         group = stack.ref("aws_cloudwatch_log_group", "app/task-logs", "arn")
-        # A public image needs no pull permission (the secret statements: test_wiring.py).
+        # A public image needs no pull permission, and without a manifest there is no secret.
         found = statements(stack, "app/execution-policy")
-        assert set(found) == {"WriteTaskLogs", "ReadTaskSecrets", "DecryptTaskSecrets"}
+        assert set(found) == {"WriteTaskLogs"}
         assert {"WriteTaskLogs": found["WriteTaskLogs"]} == {"WriteTaskLogs": {
             "Sid": "WriteTaskLogs", "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -221,7 +223,7 @@ def test_execution_role_writes_only_its_log_group(stacks: dict[str, Synth]) -> N
 
 def test_execution_role_pulls_only_its_private_repository(variant: Synth) -> None:
     found = statements(variant, "app/execution-policy")
-    assert set(found) == {"WriteTaskLogs", "EcrLogin", "PullImage", "ReadTaskSecrets", "DecryptTaskSecrets"}
+    assert set(found) == {"WriteTaskLogs", "EcrLogin", "PullImage"}
     assert found["EcrLogin"]["Action"] == ["ecr:GetAuthorizationToken"]
     assert found["EcrLogin"]["Resource"] == "*"
     assert found["PullImage"]["Action"] == ["ecr:BatchCheckLayerAvailability",
@@ -256,7 +258,8 @@ def test_secrets_without_readable_arns_are_refused() -> None:
 def test_task_role_has_ecs_exec_channels_only_where_exec_is_enabled(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
         role = stack.ref("aws_iam_role", "app/task-role")
-        attached = [p for p in stack.resources("aws_iam_role_policy").values() if p["role"] == role]
+        attached = [p for p in stack.resources("aws_iam_role_policy").values()
+                    if p["role"] == role and p["name"] != "application"]
         assert not [p for p in stack.resources("aws_iam_role_policy_attachment").values()
                     if p["role"] == role]
         if not EXEC[suffix]:

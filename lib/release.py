@@ -1,0 +1,141 @@
+"""The release phase: what runs once per deploy, before the service switches revisions.
+
+Creates, when the manifest declares a release command or secrets:
+- the release task definition (family ``<prefix>-release``): the service's image, environment
+  and secrets, its own command, and the master user's credentials (``DB_ADMIN_USERNAME``,
+  ``DB_ADMIN_PASSWORD``, read by ECS from the RDS-managed secret when the task starts). Only
+  the release has them: migrations need the schema owner's privilege, the service never does.
+  Its execution role reads exactly those secrets; it has no task role (no AWS calls);
+- the gate, a ``terraform_data`` whose replacement runs ``tools/one_off.py release`` (shipped
+  beside the stack as a Terraform asset) through a ``local-exec`` provisioner: it refuses the
+  deploy when a declared secret has no value yet (naming it and ``make secret-set``), then runs
+  the release task of the NEW revision on the service's network, waits for it up to the
+  manifest's timeout, prints its last log lines and exits with its exit code. The gate is
+  replaced whenever the service's or the release's task definition changes.
+
+Why Terraform orchestrates it (docs/decisions/release-phase.md): the service ``depends_on`` the
+gate, so a failed or timed-out release stops the apply before the service changes (it keeps
+serving the previous revision); the failed gate is tainted, so the next deploy runs the release
+again and converges; and Terraform's state lock, held for the whole apply, means two deploys of
+one environment never run two releases at once. The runner's Python is ``$TAP_PYTHON`` (set by
+``make deploy``'s tools/terraform_apply.py), else ``python3`` with boto3.
+
+Exposes ``gate`` (for the service's ``depends_on``) and ``task_definition_arn`` (None without
+a release command).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from cdktf import AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
+from lib.container import (CONTAINER_NAME, ContainerSpec, container_definition,
+                           execution_statements)
+from lib.naming import Names
+from lib.policies import document, service_trust
+
+RUNNER = Path(__file__).resolve().parents[1] / "tools" / "one_off.py"
+STREAM_PREFIX = "release"
+# ``$$`` keeps Terraform from reading ``${...}`` as an interpolation: the shell expands it.
+COMMAND = '"$${TAP_PYTHON:-python3}" "%s" release'
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseProps:  # pylint: disable=too-many-instance-attributes
+    """The new revision, where it runs, and what the release must check."""
+
+    names: Names
+    account_id: str
+    region: str
+    container: ContainerSpec  # the service's
+    command: Sequence[str] | None  # None: only the secrets are checked
+    timeout_seconds: int
+    admin_secret_arn: str  # the RDS-managed master secret: "username" and "password"
+    data_key_arn: str  # encrypts it
+    app_secrets: Mapping[str, str]  # name -> ARN: each must have a value before a deploy
+    cluster_arn: str
+    subnet_ids: Sequence[str]
+    security_group_id: str
+    assign_public_ip: bool
+    log_group_name: str
+    log_group_arn: str
+    task_cpu: int
+    task_memory: int
+    cpu_architecture: str
+    service_task_definition_arn: str  # a new revision of the service replaces the gate
+
+
+class Release(Construct):
+    """The release task definition and the gate before the service."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: ReleaseProps) -> None:
+        super().__init__(scope, construct_id)
+        self.task_definition_arn: str | None = None
+        if props.command is not None:
+            self.task_definition_arn = self._task_definition(props)
+        runner = TerraformAsset(self, "runner", path=str(RUNNER), type=AssetType.FILE)
+        self.gate = DataResource(
+            self, "gate",
+            triggers_replace={"service": props.service_task_definition_arn,
+                              "release": self.task_definition_arn or "",
+                              "secrets": Fn.join(",", list(props.app_secrets.values()))},
+            provisioners=[LocalExecProvisioner(
+                type="local-exec", command=COMMAND % runner.path,
+                environment={
+                    "TAP_REGION": props.region,
+                    "TAP_CLUSTER": props.cluster_arn,
+                    "TAP_TASK_DEFINITION": self.task_definition_arn or "",
+                    "TAP_SUBNETS": Fn.join(",", list(props.subnet_ids)),
+                    "TAP_SECURITY_GROUPS": props.security_group_id,
+                    "TAP_ASSIGN_PUBLIC_IP": "ENABLED" if props.assign_public_ip else "DISABLED",
+                    "TAP_TIMEOUT_SECONDS": str(props.timeout_seconds),
+                    "TAP_SECRETS": Fn.join(",", [f"{name}={arn}" for name, arn
+                                                 in sorted(props.app_secrets.items())]),
+                    "TAP_LOG_GROUP": props.log_group_name,
+                    "TAP_LOG_STREAM_PREFIX": STREAM_PREFIX,
+                    "TAP_CONTAINER": CONTAINER_NAME,
+                })])
+
+    def _task_definition(self, props: ReleaseProps) -> str:
+        """The release task definition and its execution role; returns its ARN."""
+        spec = props.container
+        admin = props.admin_secret_arn
+        release = replace(
+            spec,
+            secrets={**spec.secrets, "DB_ADMIN_USERNAME": f"{admin}:username::",
+                     "DB_ADMIN_PASSWORD": f"{admin}:password::"},
+            readable_secret_arns=(*spec.readable_secret_arns, admin),
+            decrypt_key_arns=tuple(dict.fromkeys((*spec.decrypt_key_arns, props.data_key_arn))))
+        trust = service_trust("ecs-tasks.amazonaws.com", props.account_id,
+                              f"arn:aws:ecs:{props.region}:{props.account_id}:*")
+        role = IamRole(self, "execution-role", name=props.names.release_execution_role,
+                       description=f"ECS agent of {props.names.prefix}'s release: pull, logs, "
+                                   "secrets, the master credentials",
+                       assume_role_policy=trust)
+        IamRolePolicy(self, "execution-policy", role=role.id, name="pull-logs-secrets",
+                      policy=document(*execution_statements(release, props.log_group_arn,
+                                                            props.region)))
+        container = container_definition(
+            release, log_group_name=props.log_group_name, region=props.region,
+            stream_prefix=STREAM_PREFIX, exec_enabled=False, command=props.command)
+        task = EcsTaskDefinition(
+            self, "task", family=props.names.release_family, network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"], cpu=str(props.task_cpu),
+            memory=str(props.task_memory), execution_role_arn=role.arn,
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture=props.cpu_architecture),
+            volume=[EcsTaskDefinitionVolume(name=volume) for volume in spec.writable_paths]
+            or None,
+            container_definitions=json.dumps([container]))
+        return task.arn
