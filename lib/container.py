@@ -131,7 +131,7 @@ def service_container(data: DataExports, *, region: str, image: str, port: int,
             if nginx else None,
             readonly_root_filesystem=read_only,
             writable_paths=NGINX_WRITABLE_PATHS if read_only else {})
-    secrets = {name: arn for name, arn in sorted(app_secret_arns.items())}
+    secrets = dict(sorted(app_secret_arns.items()))
     paths = tuple(manifest.writable_paths) if manifest.readonly_root_filesystem else ()
     if manifest.readonly_root_filesystem and exec_enabled:
         paths += tuple(path for path in EXEC_WRITABLE_PATHS if path not in paths)
