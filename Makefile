@@ -70,7 +70,7 @@ synth: install
 	$(CDKTF) synth --output cdktf.out
 
 lint: $(VENV)/.synced actionlint
-	$(PY) -m pylint main.py lib tests tools scripts/bench.py scripts/synth_profiles.py
+	$(PY) -m pylint main.py lib emulator tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m "not slow" --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
@@ -136,7 +136,7 @@ graph: install
 	PYTHON=$(PY) scripts/graph.sh $(BUILD)/graph/stacks/TapStack$(ENVIRONMENT_SUFFIX) $(GRAPH_SVG)
 
 # Offline end-to-end lives (tests/e2e/run.py, lives.py): moto on a free 127.0.0.1 port with
-# the extensions in tests/e2e/moto_ext (unit-tested first, with the harness's own helpers:
+# the extensions in emulator/moto_ext (unit-tested first, with the harness's own helpers:
 # e2e-moto), then the life of the suffix's profile, with the S3 backend in the emulator.
 # standard (dev): a deploy that meets a quota fault, the retry, outputs, service writes,
 # integration, lock, empty replan, destroy with data in the buckets, Ctrl-C during a
@@ -147,7 +147,7 @@ graph: install
 E2E_SUFFIX = $(if $(filter file default,$(origin ENVIRONMENT_SUFFIX)),dev,$(ENVIRONMENT_SUFFIX))
 E2E_JOBS ?= 1
 e2e-moto: $(VENV)/.synced
-	$(PY) -m pytest tests/e2e -p no:cacheprovider -q
+	$(PY) -m pytest tests/emulator tests/e2e -p no:cacheprovider -q
 e2e: install e2e-moto
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
 e2e-all: install e2e-moto

@@ -1,11 +1,11 @@
 """The emulator: moto's threaded server on a free 127.0.0.1 port, with our extensions.
 
-``python -m tests.e2e.server`` installs ``tests.e2e.moto_ext``, serves on a free
+``python -m emulator.server`` installs ``emulator.moto_ext``, serves on a free
 loopback port, prints ``PORT <n>`` once it accepts requests and runs until it is
 terminated or its standard input closes. ``Emulator`` is the context manager the
 driver uses: it starts that process, waits for the port and always stops it.
 
-Fault hook (``FaultInjector``; client in ``tests/e2e/faults.py``): on the same port,
+Fault hook (``FaultInjector``; client in ``emulator/faults.py``): on the same port,
 ``POST /_tap/faults`` with a JSON object arms a fault for the next matching requests::
 
     {"action": "CreateServerlessCache",   # API action (X-Amz-Target suffix or Action=)
@@ -48,7 +48,7 @@ from typing import Any, Callable, NamedTuple
 from xml.sax.saxutils import escape
 
 HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Emulator:
@@ -74,7 +74,7 @@ class Emulator:
         env = dict(os.environ, PYTHONUNBUFFERED="1", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
         with open(self.log_path, "w", encoding="utf-8") as log:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                [sys.executable, "-m", "tests.e2e.server",
+                [sys.executable, "-m", "emulator.server",
                  *([str(self.request_log)] if self.request_log else [])], cwd=ROOT, env=env, text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         assert self.process.stdout is not None
@@ -329,7 +329,7 @@ def build_app(request_log: Path | None) -> Callable[..., Any]:
     # pylint: disable=import-outside-toplevel
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from tests.e2e import moto_ext
+    from emulator import moto_ext
 
     moto_ext.install()
     app: Callable[..., Any] = FaultInjector(DomainDispatcherApplication(create_backend_app))
@@ -342,7 +342,7 @@ def serve(request_log: Path | None) -> None:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    from tests.e2e import moto_ext
+    from emulator import moto_ext
 
     app = build_app(request_log)
     installed = moto_ext.install()

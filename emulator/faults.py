@@ -1,4 +1,4 @@
-"""Client of the emulator's fault hook (``FaultInjector`` in tests/e2e/server.py).
+"""Client of the emulator's fault hook (``FaultInjector`` in emulator/server.py).
 
 ``arm(url, "CreateServerlessCache", code="ServerlessCacheQuotaForCustomerExceededFault")``
 makes the next CreateServerlessCache fail with that AWS error; ``arm(url, "CreateDBCluster",
@@ -12,7 +12,7 @@ import json
 import urllib.request
 from typing import Any
 
-from tests.e2e.server import FAULTS_PATH
+from emulator.server import FAULTS_PATH
 
 
 def _request(endpoint_url: str, method: str, body: dict[str, Any] | None = None

@@ -1,19 +1,19 @@
 """Small extensions of moto for the AWS calls the stack makes that moto 5.2.5 lacks or
 answers differently from AWS.
 
-``install()`` registers every extension once (idempotent); the e2e server calls it
+``install()`` registers every extension once (idempotent); the emulator's server calls it
 before it serves the first request. Each module's docstring names the gap it fills.
 """
 from __future__ import annotations
 
-from tests.e2e.moto_ext import (acm_dns_validation, autoscaling_policy_alarms, autoscaling_tags,
-                                cloudfront_custom_certificate, cloudfront_fidelity,
-                                cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
-                                ecs_service, elasticache_serverless, elbv2_access_logs,
-                                elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
-                                elbv2_target_group_load_balancers,
-                                rds_cluster, rds_parameter_group_in_use, s3_owner,
-                                s3_secure_transport, secretsmanager_scheduled_deletion)
+from emulator.moto_ext import (acm_dns_validation, autoscaling_policy_alarms, autoscaling_tags,
+                               cloudfront_custom_certificate, cloudfront_fidelity,
+                               cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
+                               ecs_service, elasticache_serverless, elbv2_access_logs,
+                               elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
+                               elbv2_target_group_load_balancers,
+                               rds_cluster, rds_parameter_group_in_use, s3_owner,
+                               s3_secure_transport, secretsmanager_scheduled_deletion)
 
 EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_service,
               cloudfront_fidelity, ec2_rule_description, rds_cluster, s3_owner,

@@ -1,4 +1,4 @@
-"""The emulator's fault hook (tests/e2e/server.py, client tests/e2e/faults.py): armed
+"""The emulator's fault hook (emulator/server.py, client emulator/faults.py): armed
 errors reach boto3 as the AWS error code, in each protocol, once; delays delay."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
-from tests.e2e import faults
-from tests.e2e.server import FAULTS_PATH, HOST, build_app
+from emulator import faults
+from emulator.server import FAULTS_PATH, HOST, build_app
 
 
 @pytest.fixture(scope="module")
