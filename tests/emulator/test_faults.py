@@ -1,5 +1,5 @@
-"""The emulator's fault hook (emulator/server.py, client emulator/faults.py): armed
-errors reach boto3 as the AWS error code, in each protocol, once; delays delay."""
+"""The emulator's fault hook (emulator/faults.py, in front of moto in emulator/server.py):
+armed errors reach boto3 as the AWS error code, in each protocol, once; delays delay."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
 from emulator import faults
-from emulator.server import FAULTS_PATH, HOST, build_app
+from emulator.faults import FAULTS_PATH
+from emulator.server import HOST, build_app
 
 
 @pytest.fixture(scope="module")
