@@ -1,11 +1,16 @@
-"""Small extensions of moto for the AWS calls the stack makes that moto 5.2.5 lacks or
-answers differently from AWS.
+"""Small extensions of moto for the AWS calls the stack makes that moto (the release
+``emulator.MOTO_VERSION`` names) lacks or answers differently from AWS.
 
 ``install()`` registers every extension once (idempotent); the emulator's server calls it
-before it serves the first request. Each module's docstring names the gap it fills.
+before it serves the first request. It refuses to patch any other moto version: the
+extensions replace moto's own functions and read its internals, which change between
+releases. Each module's docstring names the gap it fills.
 """
 from __future__ import annotations
 
+import moto
+
+from emulator import MOTO_VERSION
 from emulator.moto_ext import (acm_dns_validation, autoscaling_policy_alarms, autoscaling_tags,
                                cloudfront_custom_certificate, cloudfront_fidelity,
                                cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
@@ -26,7 +31,14 @@ _INSTALLED: list[str] = []
 
 
 def install() -> list[str]:
-    """Patch moto's backends and response handlers; returns the names of the extensions."""
+    """Patch moto's backends and response handlers; returns the names of the extensions.
+    Raises RuntimeError, before patching anything, when moto is not ``MOTO_VERSION``."""
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(
+            f"emulator.moto_ext patches moto {MOTO_VERSION} (emulator.MOTO_VERSION) but "
+            f"moto.__version__ is {moto.__version__}: install the version Pipfile.lock pins "
+            f"(make install), or port the extensions to moto {moto.__version__} and change "
+            "MOTO_VERSION, Pipfile and Pipfile.lock together")
     if not _INSTALLED:
         _INSTALLED.extend(extension.install() for extension in EXTENSIONS)
     return list(_INSTALLED)
