@@ -1,16 +1,17 @@
-"""The emulator: moto's threaded server on a free 127.0.0.1 port, with our extensions.
+"""The emulator's server: moto's threaded WSGI server on 127.0.0.1, with our extensions.
 
-``python -m emulator.server`` installs ``emulator.moto_ext``, serves on a free
-loopback port, prints ``PORT <n>`` once it accepts requests and runs until it is
-terminated or its standard input closes. ``Emulator`` is the context manager the
-driver uses: it starts that process, waits for the port and always stops it.
-
-In front of moto: the fault hook (``FaultInjector`` in ``emulator/faults.py``, on the same
-port) and, given a path, ``RequestLog``: one line per request.
+``listen(port, request_log)`` binds moto's application with every extension installed
+(``emulator.moto_ext``), the fault hook in front (``FaultInjector`` in
+``emulator/faults.py``, on the same port) and, given a path, ``RequestLog`` around both:
+one line per request. ``serve_until_stopped`` serves it until SIGTERM or SIGINT, or, when
+asked, until standard input closes. ``python -m emulator`` (``emulator/__main__.py``) does
+both and prints the endpoint URL first. ``Emulator`` is the context manager a harness uses:
+it starts that entry point, reads the URL, waits until it answers and always stops it.
 """
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,16 +20,20 @@ import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from emulator.faults import FaultInjector, describe_call
 
+if TYPE_CHECKING:  # werkzeug (with moto) is imported when the server starts, not before
+    from werkzeug.serving import BaseWSGIServer
+
 HOST = "127.0.0.1"
+URL = re.compile(rf"http://{re.escape(HOST)}:\d+")
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class Emulator:
-    """A moto server subprocess on 127.0.0.1; ``url`` is its endpoint."""
+    """``python -m emulator`` in a subprocess on a free port; ``url`` is its endpoint."""
 
     def __init__(self, log_path: Path, request_log: Path | None = None,
                  start_timeout: float = 60.0) -> None:
@@ -36,29 +41,25 @@ class Emulator:
         self.request_log = request_log
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        self.url = ""
 
     def start(self) -> Emulator:
-        """Start the server and wait until it answers on its port."""
+        """Start the server and wait until it answers at its URL."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        # AWS-managed IAM policies (e.g. AmazonRDSEnhancedMonitoringRole, attached by the
-        # production profile) exist in every account; moto loads them only when asked.
-        env = dict(os.environ, PYTHONUNBUFFERED="1", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # It stops when the pipe we hold on its stdin closes: it never outlives us.
+        command = [sys.executable, "-m", "emulator", "--exit-on-stdin-close",
+                   *(["--request-log", str(self.request_log)] if self.request_log else [])]
         with open(self.log_path, "w", encoding="utf-8") as log:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                [sys.executable, "-m", "emulator.server",
-                 *([str(self.request_log)] if self.request_log else [])], cwd=ROOT, env=env, text=True,
+                command, cwd=ROOT, env=env, text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         assert self.process.stdout is not None
         line = _readline(self.process.stdout, self.start_timeout)
-        if not line.startswith("PORT "):
+        if not URL.fullmatch(line):
             self.stop()
             raise RuntimeError(f"emulator did not start (see {self.log_path}): {line!r}")
-        self.port = int(line.split()[1])
+        self.url = line
         deadline = time.monotonic() + self.start_timeout
         while True:
             try:
@@ -140,28 +141,29 @@ def build_app(request_log: Path | None) -> Callable[..., Any]:
     return app if request_log is None else RequestLog(app, request_log)
 
 
-def serve(request_log: Path | None) -> None:
-    """Install the extensions, serve on a free loopback port until told to stop."""
+def listen(port: int, request_log: Path | None) -> BaseWSGIServer:
+    """The emulator's application (``build_app``) bound to 127.0.0.1:``port`` (0: a free
+    port), threaded, not serving yet."""
     # pylint: disable=import-outside-toplevel
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    from emulator import moto_ext
+    return make_server(HOST, port, build_app(request_log), threaded=True,
+                       request_handler=MotoRequestHandler)
 
-    app = build_app(request_log)
-    installed = moto_ext.install()
-    server = make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"PORT {server.server_port}", flush=True)
-    print(f"moto extensions: {', '.join(installed) or 'none'}", file=sys.stderr, flush=True)
+
+def serve_until_stopped(server: BaseWSGIServer, *, exit_on_stdin_close: bool,
+                        ready: Callable[[str], None]) -> None:
+    """Serve ``server``, call ``ready`` with its URL, and go on until SIGTERM or SIGINT, or,
+    with ``exit_on_stdin_close``, until standard input closes; then shut it down. Call from
+    the main thread (signal handlers)."""
     done = threading.Event()
+    # Handlers first: a caller may signal as soon as it has read the URL.
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    # The parent holds our stdin: when it goes away, so do we.
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready(f"http://{HOST}:{server.server_port}")
+    if exit_on_stdin_close:
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
     done.wait()
     server.shutdown()
-
-
-if __name__ == "__main__":
-    serve(Path(sys.argv[1]) if len(sys.argv) > 1 else None)

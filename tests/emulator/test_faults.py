@@ -14,19 +14,16 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.serving import make_server
 
 from emulator import faults
 from emulator.faults import FAULTS_PATH
-from emulator.server import HOST, build_app
+from emulator.server import HOST, listen
 
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     """The emulator's WSGI application (extensions, fault hook) on a free loopback port."""
-    server = make_server(HOST, 0, build_app(None), threaded=True,
-                         request_handler=MotoRequestHandler)
+    server = listen(0, None)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
