@@ -21,7 +21,10 @@ from emulator import MOTO_VERSION, moto_ext
 from emulator.faults import FAULTS_PATH
 from emulator.server import HOST, listen, serve_until_stopped
 
-# Any region works; the lives and the README's examples use this one.
+# Any region works; the lives and the README's examples use this one. It is exported twice:
+# main.py and Terraform read AWS_REGION, but boto3 and the AWS CLI v1 read AWS_DEFAULT_REGION
+# (the SDKs' region setting: https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html;
+# boto3 1.43 here raises NoRegionError with AWS_REGION alone).
 REGION = "us-east-1"
 
 
@@ -32,7 +35,7 @@ def usage(url: str) -> str:
         "(its state is in memory).",
         "# Point the AWS CLI, boto3 or `make deploy` at it (any non-empty credentials):",
         f"export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing "
-        f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={REGION}",
+        f"AWS_SECRET_ACCESS_KEY=testing AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}",
         f"# Fault hook: POST {url}{FAULTS_PATH} (emulator/faults.py).",
     ))
 

@@ -5,6 +5,7 @@ input with ``--exit-on-stdin-close``; ``Emulator`` (the harness's) starts that e
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import socket
@@ -51,7 +52,7 @@ class Lines:
 
 
 def aws(url: str, service: str) -> Any:
-    """A boto3 client configured as the emulator's usage lines say."""
+    """A boto3 client of the emulator (one attempt per call)."""
     return boto3.client(service, region_name="us-east-1", endpoint_url=url,
                         aws_access_key_id="testing", aws_secret_access_key="testing",
                         config=Config(retries={"total_max_attempts": 1}))
@@ -89,27 +90,36 @@ def start() -> Iterator[Callable[..., Started]]:
 
 
 def test_serves_in_the_foreground_url_first_until_sigterm(
-        start: Callable[..., Started], tmp_path: Path) -> None:
+        start: Callable[..., Started], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port, request_log = free_port(), tmp_path / "requests.log"
     # Standard input at its end: without --exit-on-stdin-close it goes on serving.
     process, stdout, stderr = start("--port", str(port), "--request-log", str(request_log),
                                     stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     assert stdout.next() == f"{url}\n"
-    assert [stdout.next() for _ in range(4)] == [
+    usage = [stdout.next() for _ in range(4)]
+    assert usage == [
         "# moto 5.2.5 with the emulator's extensions; Ctrl-C or SIGTERM stops it (its state "
         "is in memory).\n",
         "# Point the AWS CLI, boto3 or `make deploy` at it (any non-empty credentials):\n",
         f"export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing "
-        "AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1\n",
+        "AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1\n",
         f"# Fault hook: POST {url}/_tap/faults (emulator/faults.py).\n"]
     assert stderr.next() == f"moto extensions: {', '.join(moto_ext.install())}\n"
 
-    assert aws(url, "sts").get_caller_identity()["Account"] == "123456789012"
-    cache = aws(url, "elasticache").create_serverless_cache(  # an extension's call
+    # boto3 configured by nothing but the exported variables (no profile, no config file).
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    for assignment in usage[2].split()[1:]:
+        monkeypatch.setenv(*assignment.split("=", 1))
+    session = boto3.Session()
+    assert session.client("sts").get_caller_identity()["Account"] == "123456789012"
+    cache = session.client("elasticache").create_serverless_cache(  # an extension's call
         ServerlessCacheName="main-cache", Engine="valkey")["ServerlessCache"]
     assert cache["ARN"] == "arn:aws:elasticache:us-east-1:123456789012:serverlesscache:main-cache"
-    policy = aws(url, "iam").get_policy(PolicyArn=ENHANCED_MONITORING)["Policy"]
+    policy = session.client("iam").get_policy(PolicyArn=ENHANCED_MONITORING)["Policy"]
     assert policy["PolicyName"] == "AmazonRDSEnhancedMonitoringRole"
     faults.arm(url, "CreateVpc", code="VpcLimitExceeded")
     with pytest.raises(ClientError) as refused:
