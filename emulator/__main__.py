@@ -2,13 +2,13 @@
 emulator in the foreground, with every extension and the fault hook (``make emulator``).
 
 The first line of standard output is the endpoint URL (``http://127.0.0.1:<port>``), printed
-once the server accepts requests, so a script can read it (``make -s emulator | head -1``);
-the next lines say how to point the AWS CLI, boto3 or ``make deploy`` at it. It serves until
-Ctrl-C or SIGTERM (exit 0); its state lives in memory and goes with it. ``--port 0`` (the
-default) takes a free port. ``--exit-on-stdin-close`` also stops it when standard input
-closes: ``emulator.server.Emulator`` passes it and holds the pipe, so an emulator never
-outlives its harness. ``--request-log PATH`` appends one line per request (status, region,
-service, action, path). The extensions it installs are listed on standard error.
+once the server accepts requests, so a script can take it from there; the next lines say how
+to point the AWS CLI, boto3 or ``make deploy`` at it. It serves until Ctrl-C or SIGTERM
+(exit 0); its state lives in memory and goes with it. ``--port 0`` (the default) takes a
+free port. ``--exit-on-stdin-close`` also stops it when standard input closes:
+``emulator.server.Emulator`` passes it and holds the pipe, so an emulator never outlives its
+harness. ``--request-log PATH`` appends one line per request (status, region, service,
+action, path). The extensions it installs are listed on standard error.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from emulator.faults import FAULTS_PATH
 from emulator.server import HOST, listen, serve_until_stopped
 
 # Any region works; the lives and the README's examples use this one. It is exported twice:
-# main.py and Terraform read AWS_REGION, but boto3 and the AWS CLI v1 read AWS_DEFAULT_REGION
+# main.py and Terraform read AWS_REGION, but botocore (boto3, AWS CLI v1) reads AWS_DEFAULT_REGION
 # (the SDKs' region setting: https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html;
 # boto3 1.43 here raises NoRegionError with AWS_REGION alone).
 REGION = "us-east-1"
@@ -45,8 +45,11 @@ def announce(url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__.split(
-        "\n\n", 1)[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="The AWS emulator (moto with the emulator's extensions and fault hook) in "
+        "the foreground until Ctrl-C or SIGTERM; the first line of standard output is its "
+        "endpoint URL.")
     parser.add_argument("--port", type=int, default=0,
                         help=f"port on {HOST} (default 0: a free one)")
     parser.add_argument("--request-log", type=Path, metavar="PATH",
