@@ -30,7 +30,7 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all e2e-moto e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
@@ -41,6 +41,8 @@ help:
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
 	@echo "make e2e-all the lives of dev, pr4892 and prod (E2E_JOBS at once, default 1)"
 	@echo "make e2e-fleet  pr101, pr102 (in a given network) and qa at once on one emulator"
+	@echo "make emulator   the AWS emulator in the foreground; its first line is the endpoint URL"
+	@echo "make emulator-test   the emulator's tests (tests/emulator) and the harness's (tests/e2e)"
 	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
 	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
 	@echo "make change-table   copy the dev life's change table (build/e2e/dev) into the README"
@@ -70,7 +72,7 @@ synth: install
 	$(CDKTF) synth --output cdktf.out
 
 lint: $(VENV)/.synced actionlint
-	$(PY) -m pylint main.py lib tests tools scripts/bench.py scripts/synth_profiles.py
+	$(PY) -m pylint main.py lib emulator tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
 	$(PY) -m pytest tests/unit -m "not slow" --cov=lib --cov=main --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=95
@@ -135,9 +137,22 @@ graph: install
 	ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) CDKTF_OUTDIR=$(BUILD)/graph $(PY) main.py
 	PYTHON=$(PY) scripts/graph.sh $(BUILD)/graph/stacks/TapStack$(ENVIRONMENT_SUFFIX) $(GRAPH_SVG)
 
-# Offline end-to-end lives (tests/e2e/run.py, lives.py): moto on a free 127.0.0.1 port with
-# the extensions in tests/e2e/moto_ext (unit-tested first, with the harness's own helpers:
-# e2e-moto), then the life of the suffix's profile, with the S3 backend in the emulator.
+# The emulator (emulator/): moto with our extensions (emulator/moto_ext) and the fault hook
+# (emulator/faults.py) on 127.0.0.1. `make emulator` runs it in the foreground until Ctrl-C
+# (python -m emulator; EMULATOR_ARGS adds --port N or --request-log PATH): the first line of
+# standard output is its endpoint URL, the next ones how to point the AWS CLI, boto3 or
+# `make deploy` at it (installing, when needed, reports on standard error).
+# `make emulator-test`: its tests and the harness's own (no Terraform; the lives depend on it).
+EMULATOR_ARGS ?=
+emulator:
+	@$(MAKE) -s --no-print-directory $(VENV)/.synced >&2
+	@$(PY) -m emulator $(EMULATOR_ARGS)
+emulator-test: $(VENV)/.synced
+	$(PY) -m pytest tests/emulator tests/e2e -p no:cacheprovider -q
+
+# Offline end-to-end lives (tests/e2e/run.py, lives.py): the emulator (python -m emulator) on
+# a free 127.0.0.1 port (its tests and the harness's first: emulator-test), then the life of
+# the suffix's profile, with the S3 backend in the emulator.
 # standard (dev): a deploy that meets a quota fault, the retry, outputs, service writes,
 # integration, lock, empty replan, destroy with data in the buckets, Ctrl-C during a
 # redeploy, redeploy, replan, destroy; ephemeral (pr<n>): deploy, use, destroy, twice;
@@ -146,11 +161,9 @@ graph: install
 # ENVIRONMENT_SUFFIX picks the life (default dev); reports and logs in build/e2e/<suffix>/.
 E2E_SUFFIX = $(if $(filter file default,$(origin ENVIRONMENT_SUFFIX)),dev,$(ENVIRONMENT_SUFFIX))
 E2E_JOBS ?= 1
-e2e-moto: $(VENV)/.synced
-	$(PY) -m pytest tests/e2e -p no:cacheprovider -q
-e2e: install e2e-moto
+e2e: install emulator-test
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
-e2e-all: install e2e-moto
+e2e-all: install emulator-test
 	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES)
 # Many environments in one account (tests/e2e/fleet.py): ONE emulator (VPC quota 3), a
 # platform team's network made with boto3, pr101 (TASK_SUBNETS=public) and pr102 deployed
@@ -159,7 +172,7 @@ e2e-all: install e2e-moto
 # after another. Reports and logs in build/e2e/fleet/ and build/e2e/<suffix>/. Not part of
 # `make test` (it would pass 20 minutes): a CI job of its own (.github/workflows/test.yml).
 E2E_FLEET_ARGS ?=
-e2e-fleet: install e2e-moto
+e2e-fleet: install emulator-test
 	$(PY) -m tests.e2e.fleet $(E2E_FLEET_ARGS)
 # The upgrade of a live environment (tests/e2e/upgrade.py): the stack at UPGRADE_FROM (a git
 # revision; CI passes the pull request's base) deployed first, then this version planned (the
@@ -167,7 +180,7 @@ e2e-fleet: install e2e-moto
 # destroyed. The default is ae74664, the last main before the target group and the parameter
 # group got versioned names. Not part of `make test`: a CI job of its own.
 UPGRADE_FROM ?= ae74664
-e2e-upgrade: install e2e-moto
+e2e-upgrade: install emulator-test
 	UPGRADE_FROM=$(UPGRADE_FROM) $(PY) -m tests.e2e.upgrade
 
 # Plan guard (tools/plan_check.py): counts, forcing attributes and a verdict for a saved plan

@@ -4,7 +4,7 @@
 Usage: ``make record-plans`` (``python -m tools.record_plans [--out DIR]``; needs
 ``TF_CLI_CONFIG_FILE``, which the Makefile sets to the provider mirror). It
 
-1. starts the emulator (``tests/e2e/server.py``) with the e2e harness's environment
+1. starts the emulator (``emulator/server.py``) with the e2e harness's environment
    (endpoint, dummy credentials, proxies on a closed port: nothing leaves loopback);
 2. applies ``BASE`` in ``build/record-plans``: a KMS key, an S3 bucket, a log group, an SNS
    topic and a Secrets Manager secret (five resources, four of them stateful);
@@ -25,9 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from emulator.server import ROOT, Emulator
 from tests.e2e.harness import Report, Run
 from tests.e2e.run import network_guard
-from tests.e2e.server import ROOT, Emulator
 
 OUT = ROOT / "tests" / "tools" / "plans"
 WORKDIR = ROOT / "build" / "record-plans"

@@ -45,10 +45,10 @@ from typing import Any, Callable
 
 from botocore.exceptions import ClientError
 
+from emulator.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.harness import BUILD, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Report, \
     Run, apply_command
 from tests.e2e.lives import Phase, life_of, run_phases
-from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.phases import deploy, destroy, emulator, integration, leftovers, outputs, \
     replan
 from tests.e2e.platform_network import Network, create_network, fingerprint, remove_network

@@ -27,7 +27,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from tests.e2e.server import ROOT, Emulator
+from emulator.server import ROOT, Emulator
 
 GLOBAL_REGION = "us-east-1"
 STATE_BUCKET = "tap-e2e-terraform-state"

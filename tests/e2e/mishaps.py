@@ -1,6 +1,6 @@
 """The phases where something goes wrong on purpose, as it does on AWS.
 
-  deploy-fault          AWS refuses one call (a fault armed through tests/e2e/faults.py):
+  deploy-fault          AWS refuses one call (a fault armed through emulator/faults.py):
                         ``make deploy`` fails with that error, the state object is
                         saved and parses, no lock object is left
   deploy-retry          the plan after the failure only creates what is missing (some,
@@ -23,7 +23,7 @@ import subprocess
 import time
 from typing import Any
 
-from tests.e2e import faults
+from emulator import faults
 from tests.e2e.harness import TIMEOUTS, PhaseFailed, Run, errors, managed_resources, \
     plan_actions, stop
 from tests.e2e.phases import deploy

@@ -1,7 +1,7 @@
 """The everyday phases of an environment's life; each takes the ``Run`` and raises
 ``PhaseFailed`` when the environment did not do what it must.
 
-  emulator     moto (tests/e2e/server.py, with tests/e2e/moto_ext) on a free loopback
+  emulator     moto (emulator/server.py, with emulator/moto_ext) on a free loopback
                port; the Terraform state bucket is created in it
   synth        ``cdktf synth`` (TERRAFORM_STATE_BUCKET set: the S3 backend, use_lockfile)
   deploy       ``make deploy``'s tools/terraform_apply.py (Terraform + the AWS provider from
@@ -32,10 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from emulator.server import Emulator
 from tests.e2e.harness import (GLOBAL_REGION, STATE_BUCKET, TIMEOUTS, PhaseFailed, Run,
                                errors, junit, stop)
 from tests.e2e.leftovers import find_leftovers, retained
-from tests.e2e.server import Emulator
 from tools import plan_check, terraform_apply
 
 CONTRACT_OUTPUTS = (

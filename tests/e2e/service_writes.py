@@ -14,7 +14,7 @@ with data in the buckets (pitfall 21):
   bucket the web ACL's logging configuration names (vended log delivery).
 Buckets and log groups are found from the live resources, never from names. Before a
 write, the phase checks that the delivering service may make it: the bucket policy for
-load balancer logs (``delivery_allowed`` of tests/e2e/moto_ext/elbv2_access_logs.py),
+load balancer logs (``delivery_allowed`` of emulator/moto_ext/elbv2_access_logs.py),
 the bucket's ACL grant to the ``awslogsdelivery`` account for CloudFront, the bucket
 policy for WAF's log delivery.
 The counts found afterwards go to the report.
@@ -27,9 +27,9 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from tests.e2e.harness import GLOBAL_REGION, PhaseFailed, Run
-from tests.e2e.moto_ext.elbv2_access_logs import TEST_OBJECT, delivery_allowed, \
+from emulator.moto_ext.elbv2_access_logs import TEST_OBJECT, delivery_allowed, \
     delivery_principals
+from tests.e2e.harness import GLOBAL_REGION, PhaseFailed, Run
 from tests.e2e.phases import deployed_outputs
 
 LOGS_DELIVERY = "delivery.logs.amazonaws.com"

@@ -10,12 +10,12 @@ from typing import Any, Callable
 
 import pytest
 
+from emulator.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from lib.config import load_settings
 from tests.e2e.fleet import (DESTROYED_FIRST, GIVEN_NETWORK, SNAPSHOTS, VPC_QUOTA, Fleet,
                              environment_settings, fleet_phases, quota)
 from tests.e2e.harness import PhaseFailed, Report, Run
 from tests.e2e.lives import Phase
-from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.platform_network import (CIDR, TIERS, create_network, fingerprint,
                                         remove_network, subnet_cidrs)
 

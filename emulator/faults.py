@@ -1,12 +1,8 @@
-"""The emulator: moto's threaded server on a free 127.0.0.1 port, with our extensions.
+"""The emulator's fault hook: ``FaultInjector`` (server side) and its client.
 
-``python -m tests.e2e.server`` installs ``tests.e2e.moto_ext``, serves on a free
-loopback port, prints ``PORT <n>`` once it accepts requests and runs until it is
-terminated or its standard input closes. ``Emulator`` is the context manager the
-driver uses: it starts that process, waits for the port and always stops it.
-
-Fault hook (``FaultInjector``; client in ``tests/e2e/faults.py``): on the same port,
-``POST /_tap/faults`` with a JSON object arms a fault for the next matching requests::
+Server side: ``FaultInjector`` is WSGI middleware in front of moto (``emulator/server.py``
+puts it there). On the emulator's port, ``POST /_tap/faults`` with a JSON object arms a
+fault for the next matching requests::
 
     {"action": "CreateServerlessCache",   # API action (X-Amz-Target suffix or Action=)
      "service": "elasticache",            # optional: SigV4 scope service
@@ -19,12 +15,20 @@ Fault hook (``FaultInjector``; client in ``tests/e2e/faults.py``): on the same p
 
 It needs ``action`` or ``path``, and ``code`` or ``delay_seconds``; it answers 201
 with the armed fault (its ``id``). An error is rendered in the protocol of the
-request, so SDKs (the provider's AWS SDK for Go v2, botocore) read it as that AWS error
-code: EC2's ``<Response><Errors><Error>``, JSON (``__type`` and ``x-amzn-ErrorType``)
-for X-Amz-Target / JSON requests, S3's ``<Error>``, and the query/REST-XML
-``<ErrorResponse><Error><Type>`` otherwise. ``GET /_tap/faults`` returns
+request (``render_error``), so SDKs (the provider's AWS SDK for Go v2, botocore) read it
+as that AWS error code: EC2's ``<Response><Errors><Error>``, JSON (``__type`` and
+``x-amzn-ErrorType``) for X-Amz-Target / JSON requests, S3's ``<Error>``, and the
+query/REST-XML ``<ErrorResponse><Error><Type>`` otherwise. ``GET /_tap/faults`` returns
 ``{"armed": [...], "fired": [...]}`` (each fired entry with ``fired_at``, an ISO 8601
 UTC timestamp, and the request it matched); ``DELETE /_tap/faults`` clears both.
+``describe_call`` (what a request asks for) also serves the server's request log.
+
+Client side: ``arm(url, "CreateServerlessCache",
+code="ServerlessCacheQuotaForCustomerExceededFault")`` makes the next CreateServerlessCache
+fail with that AWS error; ``arm(url, "CreateDBCluster", delay_seconds=20)`` holds the next
+CreateDBCluster 20 s before moto answers it (to stop a deploy mid-apply at a known point).
+``fired(url)`` lists the faults that applied, with ``fired_at`` and the request; ``armed(url)``
+the faults still armed; ``clear(url)`` disarms and forgets all of them.
 """
 from __future__ import annotations
 
@@ -32,95 +36,14 @@ import datetime
 import http
 import io
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
-from types import TracebackType
 from typing import Any, Callable, NamedTuple
 from xml.sax.saxutils import escape
-
-HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Emulator:
-    """A moto server subprocess on 127.0.0.1; ``url`` is its endpoint."""
-
-    def __init__(self, log_path: Path, request_log: Path | None = None,
-                 start_timeout: float = 60.0) -> None:
-        self.log_path = log_path
-        self.request_log = request_log
-        self.start_timeout = start_timeout
-        self.process: subprocess.Popen[str] | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def start(self) -> Emulator:
-        """Start the server and wait until it answers on its port."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        # AWS-managed IAM policies (e.g. AmazonRDSEnhancedMonitoringRole, attached by the
-        # production profile) exist in every account; moto loads them only when asked.
-        env = dict(os.environ, PYTHONUNBUFFERED="1", MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-        with open(self.log_path, "w", encoding="utf-8") as log:
-            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-                [sys.executable, "-m", "tests.e2e.server",
-                 *([str(self.request_log)] if self.request_log else [])], cwd=ROOT, env=env, text=True,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
-        assert self.process.stdout is not None
-        line = _readline(self.process.stdout, self.start_timeout)
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"emulator did not start (see {self.log_path}): {line!r}")
-        self.port = int(line.split()[1])
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=5):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        """Stop the server (terminate, then kill); safe to call more than once."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-    def __enter__(self) -> Emulator:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-
-def _readline(stream, timeout: float) -> str:
-    """The first line of ``stream``, or '' after ``timeout`` seconds."""
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return lines[0].strip() if lines else ""
 
 
 class Call(NamedTuple):
@@ -150,34 +73,6 @@ def describe_call(environ: dict[str, Any]) -> Call:
                   or query.get("Action", [""])[0] or "-")
         environ["tap.call"] = Call(region, service, action)
     return environ["tap.call"]  # type: ignore[no-any-return]
-
-
-class RequestLog:
-    """WSGI middleware: one line per request (status, region, service, action, path), so a
-    failed apply can be traced to the call that moto refused or does not implement."""
-
-    def __init__(self, app: Callable[..., Any], path: Path) -> None:
-        self.app = app
-        self.path = path
-        self.lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        call = describe_call(environ)
-        status: list[str] = []
-
-        def recording_start_response(code: str, headers: Any, *args: Any) -> Any:
-            status.append(code.split()[0])
-            return start_response(code, headers, *args)
-
-        try:
-            return self.app(environ, recording_start_response)
-        finally:
-            query_string = environ.get("QUERY_STRING")
-            line = (f"{status[0] if status else 'ERR'} {call.region} {call.service} "
-                    f"{call.action} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
-                    f"{'?' + query_string if query_string else ''}\n")
-            with self.lock, open(self.path, "a", encoding="utf-8") as log:
-                log.write(line)
 
 
 FAULTS_PATH = "/_tap/faults"
@@ -323,41 +218,40 @@ class FaultInjector:
         return [body]
 
 
-def build_app(request_log: Path | None) -> Callable[..., Any]:
-    """moto's WSGI application with the extensions installed, the fault hook in front
-    and, given a path, the request log around both."""
-    # pylint: disable=import-outside-toplevel
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-    from tests.e2e import moto_ext
-
-    moto_ext.install()
-    app: Callable[..., Any] = FaultInjector(DomainDispatcherApplication(create_backend_app))
-    return app if request_log is None else RequestLog(app, request_log)
+# The client: plain HTTP to the hook, so a harness can arm faults without importing moto.
+def _request(endpoint_url: str, method: str, body: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{endpoint_url.rstrip('/')}{FAULTS_PATH}", data=data,
+                                     method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
 
 
-def serve(request_log: Path | None) -> None:
-    """Install the extensions, serve on a free loopback port until told to stop."""
-    # pylint: disable=import-outside-toplevel
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
-
-    from tests.e2e import moto_ext
-
-    app = build_app(request_log)
-    installed = moto_ext.install()
-    server = make_server(HOST, 0, app, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"PORT {server.server_port}", flush=True)
-    print(f"moto extensions: {', '.join(installed) or 'none'}", file=sys.stderr, flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    # The parent holds our stdin: when it goes away, so do we.
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-    done.wait()
-    server.shutdown()
+def arm(endpoint_url: str, action: str | None, *, code: str | None = None,
+        message: str | None = None, status: int = 400, delay_seconds: float = 0.0,
+        times: int = 1, **match: str) -> dict[str, Any]:
+    """Arm a fault for the next ``times`` requests of ``action``; ``match`` narrows or
+    replaces it: ``service`` (SigV4 scope name), ``method`` and ``path`` (a regex on the
+    path, for REST APIs such as S3). Returns the armed fault, with its ``id``. Raises
+    urllib.error.HTTPError (400) when the emulator rejects the fault."""
+    spec = {"action": action, "code": code, "message": message, "status": status,
+            "delay_seconds": delay_seconds, "times": times, **match}
+    return _request(endpoint_url, "POST",  # type: ignore[no-any-return]
+                    {key: value for key, value in spec.items() if value is not None})["fault"]
 
 
-if __name__ == "__main__":
-    serve(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+def fired(endpoint_url: str) -> list[dict[str, Any]]:
+    """The faults that applied so far, oldest first, each with ``fired_at`` (ISO 8601)."""
+    return _request(endpoint_url, "GET")["fired"]  # type: ignore[no-any-return]
+
+
+def armed(endpoint_url: str) -> list[dict[str, Any]]:
+    """The faults still armed, with the ``times`` they have left."""
+    return _request(endpoint_url, "GET")["armed"]  # type: ignore[no-any-return]
+
+
+def clear(endpoint_url: str) -> None:
+    """Disarm every fault and forget the fired ones."""
+    _request(endpoint_url, "DELETE")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable
 
-from tests.e2e.moto_ext.acm_dns_validation import ISSUED, PENDING
-from tests.e2e.test_moto_fidelity import distribution_config
+from emulator.moto_ext.acm_dns_validation import ISSUED, PENDING
+from tests.emulator.test_moto_fidelity import distribution_config
 
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # every CloudFront distribution's alias target zone
 _ZONES = itertools.count()

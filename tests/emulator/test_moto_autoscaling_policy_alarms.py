@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from tests.e2e.moto_ext import autoscaling_policy_alarms
+from emulator.moto_ext import autoscaling_policy_alarms
 
 DIMENSION = "ecs:service:DesiredCount"
 

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.s3.models import OWNER
 
-from tests.e2e import moto_ext
+from emulator import moto_ext
 
 
 def vpc_with_subnets(ec2: Any) -> tuple[str, list[str]]:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.moto_ext.cloudfront_vpc_origin import SERVICE_GROUP_NAME
+from emulator.moto_ext.cloudfront_vpc_origin import SERVICE_GROUP_NAME
 
 _CIDRS = itertools.count(20)
 

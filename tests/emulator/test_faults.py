@@ -1,5 +1,5 @@
-"""The emulator's fault hook (tests/e2e/server.py, client tests/e2e/faults.py): armed
-errors reach boto3 as the AWS error code, in each protocol, once; delays delay."""
+"""The emulator's fault hook (emulator/faults.py, in front of moto in emulator/server.py):
+armed errors reach boto3 as the AWS error code, in each protocol, once; delays delay."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
@@ -14,18 +14,16 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.serving import make_server
 
-from tests.e2e import faults
-from tests.e2e.server import FAULTS_PATH, HOST, build_app
+from emulator import faults
+from emulator.faults import FAULTS_PATH
+from emulator.server import HOST, listen
 
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     """The emulator's WSGI application (extensions, fault hook) on a free loopback port."""
-    server = make_server(HOST, 0, build_app(None), threaded=True,
-                         request_handler=MotoRequestHandler)
+    server = listen(0, None)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()

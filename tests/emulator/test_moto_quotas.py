@@ -10,8 +10,8 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.moto_ext import ec2_vpc_quota
-from tests.e2e.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE, quota
+from emulator.moto_ext import ec2_vpc_quota
+from emulator.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE, quota
 
 
 def _refused(call: Callable[[], Any]) -> dict[str, Any]:

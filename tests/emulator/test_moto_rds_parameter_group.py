@@ -10,8 +10,8 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.moto_ext import rds_parameter_group_in_use
-from tests.e2e.moto_ext.rds_parameter_group_in_use import IN_USE, NAME
+from emulator.moto_ext import rds_parameter_group_in_use
+from emulator.moto_ext.rds_parameter_group_in_use import IN_USE, NAME
 
 
 def _group(rds: Any, name: str, major: str = "16") -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from tests.e2e.moto_ext import elbv2_target_group_load_balancers
-from tests.e2e.moto_ext.elbv2_target_group_load_balancers import MARKER, NAME
-from tests.e2e.test_moto_fidelity import vpc_with_subnets
+from emulator.moto_ext import elbv2_target_group_load_balancers
+from emulator.moto_ext.elbv2_target_group_load_balancers import MARKER, NAME
+from tests.emulator.test_moto_fidelity import vpc_with_subnets
 
 
 def _setup(client: Callable[..., Any], name: str) -> tuple[Any, str, str, str]:

@@ -10,9 +10,9 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.moto_ext.elbv2_access_logs import (LOG_DELIVERY_PRINCIPAL, delivery_allowed,
-                                                  delivery_principals)
-from tests.e2e.test_moto_fidelity import vpc_with_subnets
+from emulator.moto_ext.elbv2_access_logs import (LOG_DELIVERY_PRINCIPAL, delivery_allowed,
+                                                 delivery_principals)
+from tests.emulator.test_moto_fidelity import vpc_with_subnets
 
 ACCOUNT = "123456789012"
 US_EAST_1_ELB = "arn:aws:iam::127311923021:root"

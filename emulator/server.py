@@ -1,0 +1,169 @@
+"""The emulator's server: moto's threaded WSGI server on 127.0.0.1, with our extensions.
+
+``listen(port, request_log)`` binds moto's application with every extension installed
+(``emulator.moto_ext``), the fault hook in front (``FaultInjector`` in
+``emulator/faults.py``, on the same port) and, given a path, ``RequestLog`` around both:
+one line per request. ``serve_until_stopped`` serves it until SIGTERM or SIGINT, or, when
+asked, until standard input closes. ``python -m emulator`` (``emulator/__main__.py``) does
+both and prints the endpoint URL first. ``Emulator`` is the context manager a harness uses:
+it starts that entry point, reads the URL, waits until it answers and always stops it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable
+
+from emulator.faults import FaultInjector, describe_call
+
+if TYPE_CHECKING:  # werkzeug (with moto) is imported when the server starts, not before
+    from werkzeug.serving import BaseWSGIServer
+
+HOST = "127.0.0.1"
+URL = re.compile(rf"http://{re.escape(HOST)}:\d+")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Emulator:
+    """``python -m emulator`` in a subprocess on a free port; ``url`` is its endpoint."""
+
+    def __init__(self, log_path: Path, request_log: Path | None = None,
+                 start_timeout: float = 60.0) -> None:
+        self.log_path = log_path
+        self.request_log = request_log
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self) -> Emulator:
+        """Start the server and wait until it answers at its URL."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # It stops when the pipe we hold on its stdin closes: it never outlives us.
+        command = [sys.executable, "-m", "emulator", "--exit-on-stdin-close",
+                   *(["--request-log", str(self.request_log)] if self.request_log else [])]
+        with open(self.log_path, "w", encoding="utf-8") as log:
+            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+                command, cwd=ROOT, env=env, text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+        assert self.process.stdout is not None
+        line = _readline(self.process.stdout, self.start_timeout)
+        if not URL.fullmatch(line):
+            self.stop()
+            raise RuntimeError(f"emulator did not start (see {self.log_path}): {line!r}")
+        self.url = line
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=5):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop the server (terminate, then kill); safe to call more than once."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+
+def _readline(stream, timeout: float) -> str:
+    """The first line of ``stream``, or '' after ``timeout`` seconds."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0].strip() if lines else ""
+
+
+class RequestLog:
+    """WSGI middleware: one line per request (status, region, service, action, path), so a
+    failed apply can be traced to the call that moto refused or does not implement."""
+
+    def __init__(self, app: Callable[..., Any], path: Path) -> None:
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        call = describe_call(environ)
+        status: list[str] = []
+
+        def recording_start_response(code: str, headers: Any, *args: Any) -> Any:
+            status.append(code.split()[0])
+            return start_response(code, headers, *args)
+
+        try:
+            return self.app(environ, recording_start_response)
+        finally:
+            query_string = environ.get("QUERY_STRING")
+            line = (f"{status[0] if status else 'ERR'} {call.region} {call.service} "
+                    f"{call.action} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+                    f"{'?' + query_string if query_string else ''}\n")
+            with self.lock, open(self.path, "a", encoding="utf-8") as log:
+                log.write(line)
+
+
+def build_app(request_log: Path | None) -> Callable[..., Any]:
+    """moto's WSGI application with the extensions installed, the fault hook in front
+    and, given a path, the request log around both."""
+    # pylint: disable=import-outside-toplevel
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from emulator import moto_ext
+
+    moto_ext.install()
+    app: Callable[..., Any] = FaultInjector(DomainDispatcherApplication(create_backend_app))
+    return app if request_log is None else RequestLog(app, request_log)
+
+
+def listen(port: int, request_log: Path | None) -> BaseWSGIServer:
+    """The emulator's application (``build_app``) bound to 127.0.0.1:``port`` (0: a free
+    port), threaded, not serving yet."""
+    # pylint: disable=import-outside-toplevel
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    return make_server(HOST, port, build_app(request_log), threaded=True,
+                       request_handler=MotoRequestHandler)
+
+
+def serve_until_stopped(server: BaseWSGIServer, *, exit_on_stdin_close: bool,
+                        ready: Callable[[str], None]) -> None:
+    """Serve ``server``, call ``ready`` with its URL, and go on until SIGTERM or SIGINT, or,
+    with ``exit_on_stdin_close``, until standard input closes; then shut it down. Call from
+    the main thread (signal handlers)."""
+    done = threading.Event()
+    # Handlers first: a caller may signal as soon as it has read the URL.
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ready(f"http://{HOST}:{server.server_port}")
+    if exit_on_stdin_close:
+        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+    done.wait()
+    server.shutdown()

@@ -1,0 +1,1 @@
+"""Tests of the local AWS emulator (``emulator/``): the moto extensions, the fault hook."""
