@@ -8,7 +8,9 @@ to point the AWS CLI, boto3 or ``make deploy`` at it. It serves until Ctrl-C or 
 free port. ``--exit-on-stdin-close`` also stops it when standard input closes:
 ``emulator.server.Emulator`` passes it and holds the pipe, so an emulator never outlives its
 harness. ``--request-log PATH`` appends one line per request (status, region, service,
-action, path). The extensions it installs are listed on standard error.
+action, path). ``--runtime-dir DIR`` also runs what is deployed (emulator/runtime: real
+databases, caches and ECS tasks), its state in DIR. The extensions it installs are listed on
+standard error.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from emulator import MOTO_VERSION, moto_ext
 from emulator.faults import FAULTS_PATH
+from emulator.runtime import Runtime
 from emulator.server import HOST, listen, serve_until_stopped
 
 # Any region works; the lives and the README's examples use this one. It is exported twice:
@@ -56,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="append one line per request to PATH")
     parser.add_argument("--exit-on-stdin-close", action="store_true",
                         help="also stop when standard input closes (for a harness)")
+    parser.add_argument("--runtime-dir", type=Path, metavar="DIR",
+                        help="run what is deployed (emulator/runtime): databases, caches and "
+                             "ECS tasks as local processes, their state in DIR")
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: a port is 0-65535")
@@ -66,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     server = listen(args.port, args.request_log)
     print(f"moto extensions: {', '.join(moto_ext.install()) or 'none'}", file=sys.stderr,
           flush=True)
-    serve_until_stopped(server, exit_on_stdin_close=args.exit_on_stdin_close, ready=announce)
+    url = f"http://{HOST}:{server.server_port}"
+    runtime = Runtime(url, args.runtime_dir.resolve()).start() if args.runtime_dir else None
+    try:
+        serve_until_stopped(server, exit_on_stdin_close=args.exit_on_stdin_close,
+                            ready=announce)
+    finally:
+        if runtime is not None:
+            runtime.stop()
     return 0
 
 
