@@ -71,6 +71,7 @@ class Estimate:
     profile: str
     items: tuple[Item, ...]
     prices: dict[str, Price]
+    rtypes: tuple[str, ...]  # the resource types of the stack
 
     def usd(self, item: Item, when: str) -> Decimal:
         return getattr(item, when) * self.prices[item.price].usd
@@ -174,7 +175,8 @@ def estimate(label: str, document: dict[str, Any], prices: dict[str, Price],
                 items.append(item)
     items.sort(key=lambda item: (-item.idle * prices[item.price].usd,
                                  -item.load * prices[item.price].usd, item.resource, item.what))
-    return Estimate(label=label, profile=profile_of(document), items=tuple(items), prices=prices)
+    return Estimate(label=label, profile=profile_of(document), items=tuple(items), prices=prices,
+                    rtypes=tuple(sorted(document.get("resource", {}))))
 
 
 def money(value: Decimal) -> str:
@@ -197,8 +199,20 @@ def read_dates(prices: dict[str, Price]) -> list[str]:
     return sorted({price.read.isoformat() for price in prices.values()})
 
 
-def render(estimates: list[Estimate], scenario: Scenario, prices: dict[str, Price]) -> str:
-    """The estimates as Markdown: summary, scenario, line items per label, price table."""
+def type_lines(estimates: list[Estimate], types: dict[str, dict[str, Any]]) -> list[str]:
+    """The types of the inputs' resources: how each is priced, or why it is free."""
+    present = sorted({rtype for e in estimates for rtype in e.rtypes})
+    lines = ["| resource type | priced on | quantity, or why free |", "| --- | --- | --- |"]
+    for rtype in present:
+        entry = types[rtype]
+        lines.append(f"| {rtype} | {', '.join(entry['priced']) if 'priced' in entry else 'free'} | "
+                     f"{entry.get('quantity') or entry['free']} |")
+    return lines
+
+
+def render(estimates: list[Estimate], scenario: Scenario, prices: dict[str, Price],
+           types: dict[str, dict[str, Any]]) -> str:
+    """The estimates as Markdown: summary, scenario, line items per label, types, prices."""
     lines = ["# What an environment costs", "",
              f"Monthly USD from each stack's synthesized JSON: us-east-1 list prices read "
              f"{', '.join(read_dates(prices))} (tools/prices.toml), a month of 730 hours, no free "
@@ -225,10 +239,13 @@ def render(estimates: list[Estimate], scenario: Scenario, prices: dict[str, Pric
                          f"{money(e.usd(item, 'idle'))} | {money(e.usd(item, 'load'))} |")
         lines.append(f"| **total** | | | | | | **{money(e.total('idle'))}** | "
                      f"**{money(e.total('load'))}** |")
-    lines += ["", "## Prices", "", "| key | description | USD | unit | region | read | source |",
-              "| --- | --- | ---: | --- | --- | --- | --- |"]
+    lines += ["", "## Resource types", ""] + type_lines(estimates, types)
+    lines += ["", "## Prices", "",
+              "| key | description | USD | unit | region | read | source | where the figure was "
+              "read |",
+              "| --- | --- | ---: | --- | --- | --- | --- | --- |"]
     lines += [f"| {p.key} | {p.description} | {p.usd} | {p.unit} | {p.region} | "
-              f"{p.read.isoformat()} | {p.source} |" for p in prices.values()]
+              f"{p.read.isoformat()} | {p.source} | {p.checked} |" for p in prices.values()]
     return "\n".join(lines)
 
 
@@ -311,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(as_data(estimates, scenario, prices), indent=2))
     else:
-        print(render(estimates, scenario, prices))
+        print(render(estimates, scenario, prices, types))
     return 0
 
 

@@ -247,9 +247,9 @@ def test_json_has_per_label_totals_and_items(capsys: pytest.CaptureFixture[str])
 
 
 def test_markdown_is_deterministic_and_dated(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cost.main([f"small={SMALL}"]) == 0
+    assert cost.main([f"small={SMALL}", f"again={SMALL}"]) == 0
     first = capsys.readouterr().out
-    assert cost.main([f"small={SMALL}"]) == 0
+    assert cost.main([f"small={SMALL}", f"again={SMALL}"]) == 0
     assert capsys.readouterr().out == first
     lines = first.splitlines()
     assert "us-east-1 list prices read 2026-12-05 (tools/prices.toml)" in lines[2]
@@ -261,7 +261,9 @@ def test_markdown_is_deterministic_and_dated(capsys: pytest.CaptureFixture[str])
         "HTTPS and all forwarded to the origin (no cache hits)" in lines
     assert "| **total** | | | | | | **226.40** | **274.12** |" in lines
     assert f"| alb_hour | Application Load Balancer | 0.0225 | hour | us-east-1 | 2026-12-05 | " \
-        f"{PRICES['alb_hour'].source} |" in lines
+        f"{PRICES['alb_hour'].source} | {PRICES['alb_hour'].checked} |" in lines
+    # Two labels, one row per type they use.
+    assert lines.count("| aws_route_table | free | No charge for route tables. |") == 1
 
 
 def test_every_type_of_every_synthesized_profile_has_an_entry() -> None:
