@@ -30,12 +30,13 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade
+.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
 	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
+	@echo "make cost    what each synthesized profile costs a month, idle and under a light load (COST_ARGS=--json for data)"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
@@ -124,6 +125,13 @@ scan: synth-profiles $(CHECKOV_VENV)/.installed
 # "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
 quotas: synth-profiles
 	@$(PY) tools/quotas.py $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
+
+# Cost (tools/cost.py): what each synthesized label costs a month, per line item and in total, idle
+# and under a stated light load, as Markdown (COST_ARGS=--json: the same as data; --load-... options
+# change the scenario). Prices in tools/prices.toml, resource types in tools/cost_types.toml.
+COST_ARGS ?=
+cost: synth-profiles
+	@$(PY) tools/cost.py $(COST_ARGS) $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
 # Timings against the floor, an empty cdktf stack (scripts/bench.py, medians of BENCH_RUNS,
 # CPU times, peak memory per process); exits 1 when a target is missed; not part of `make test`.
