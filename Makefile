@@ -52,6 +52,8 @@ help:
 	@echo "make bootstrap REPOSITORY=org/name   the state bucket, the service-linked roles, the deploy role's session and policies"
 	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
 	@echo "make actionlint   actionlint on .github/workflows (part of make lint)"
+	@echo "make task ENVIRONMENT_SUFFIX=dev CMD='...'   a one-off command in the service's task definition"
+	@echo "make secret-set ENVIRONMENT_SUFFIX=dev NAME=X < file   an application secret's value, from stdin"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -225,6 +227,18 @@ deploy: synth
 	$(PY) tools/terraform_apply.py $(STACK_DIR) --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
 destroy: synth
 	$(PY) tools/terraform_apply.py $(STACK_DIR) --destroy
+
+# The application's one-off tasks and secrets (tools/task.py, tools/secret_set.py), in the
+# environment ENVIRONMENT_SUFFIX of the AWS account in the environment (or the emulator's).
+# make task: the service's current task definition with CMD, on its network; its logs stream
+# here and the exit code is the container's. make secret-set: the value of the declared secret
+# NAME from standard input (never an argument), then the service's tasks are replaced.
+task: $(VENV)/.synced
+	@test -n "$(CMD)" || { echo "usage: make task ENVIRONMENT_SUFFIX=dev CMD='python -m app.report'" >&2; exit 2; }
+	@$(PY) -m tools.task --suffix $(ENVIRONMENT_SUFFIX) -- $(CMD)
+secret-set: $(VENV)/.synced
+	@test -n "$(NAME)" || { echo "usage: make secret-set ENVIRONMENT_SUFFIX=dev NAME=STRIPE_API_KEY < value-file" >&2; exit 2; }
+	@$(PY) -m tools.secret_set --suffix $(ENVIRONMENT_SUFFIX) --name $(NAME)
 
 # Bootstrap (tools/bootstrap.py): the state bucket TERRAFORM_STATE_BUCKET in
 # TERRAFORM_STATE_BUCKET_REGION, made safe idempotently; the service-linked roles the stack
