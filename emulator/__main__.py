@@ -22,6 +22,7 @@ from pathlib import Path
 from emulator import MOTO_VERSION, moto_ext
 from emulator.faults import FAULTS_PATH
 from emulator.runtime import Runtime
+from emulator.runtime.control import Control
 from emulator.server import HOST, listen, serve_until_stopped
 
 # Any region works; the lives and the README's examples use this one. It is exported twice:
@@ -69,11 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     # production profile) exist in every account; moto loads them only when asked.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     # A taken port: werkzeug says so on standard error and exits with status 1.
-    server = listen(args.port, args.request_log)
+    control = Control(lambda *_: [])  # its app is moto's, set by build_app
+    server = listen(args.port, args.request_log, control)
     print(f"moto extensions: {', '.join(moto_ext.install()) or 'none'}", file=sys.stderr,
           flush=True)
     url = f"http://{HOST}:{server.server_port}"
-    runtime = Runtime(url, args.runtime_dir.resolve()).start() if args.runtime_dir else None
+    runtime = Runtime(url, args.runtime_dir.resolve(), control).start() \
+        if args.runtime_dir else None
     try:
         serve_until_stopped(server, exit_on_stdin_close=args.exit_on_stdin_close,
                             ready=announce)

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from emulator.faults import FaultInjector, describe_call
+from emulator.runtime.control import Control
 
 if TYPE_CHECKING:  # werkzeug (with moto) is imported when the server starts, not before
     from werkzeug.serving import BaseWSGIServer
@@ -128,9 +129,10 @@ class RequestLog:
                 log.write(line)
 
 
-def build_app(request_log: Path | None) -> Callable[..., Any]:
-    """moto's WSGI application with the extensions installed, the fault hook in front
-    and, given a path, the request log around both."""
+def build_app(request_log: Path | None, control: Control | None = None) -> Callable[..., Any]:
+    """moto's WSGI application with the extensions installed, the fault hook in front, the
+    runtime's control endpoints (``control``, given) in front of that and, given a path, the
+    request log around all."""
     # pylint: disable=import-outside-toplevel
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -138,17 +140,21 @@ def build_app(request_log: Path | None) -> Callable[..., Any]:
 
     moto_ext.install()
     app: Callable[..., Any] = FaultInjector(DomainDispatcherApplication(create_backend_app))
+    if control is not None:
+        control.app = app
+        app = control
     return app if request_log is None else RequestLog(app, request_log)
 
 
-def listen(port: int, request_log: Path | None) -> BaseWSGIServer:
+def listen(port: int, request_log: Path | None, control: Control | None = None
+           ) -> BaseWSGIServer:
     """The emulator's application (``build_app``) bound to 127.0.0.1:``port`` (0: a free
     port), threaded, not serving yet."""
     # pylint: disable=import-outside-toplevel
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
-    return make_server(HOST, port, build_app(request_log), threaded=True,
+    return make_server(HOST, port, build_app(request_log, control), threaded=True,
                        request_handler=MotoRequestHandler)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emulator.runtime.control import Control
 from emulator.runtime.network import Network
 
 
@@ -26,8 +27,9 @@ class Runtime:
     """The runtime of one emulator at ``url``, its state (sockets, data, logs) in
     ``state_dir``."""
 
-    def __init__(self, url: str, state_dir: Path) -> None:
+    def __init__(self, url: str, state_dir: Path, control: Control) -> None:
         self.url = url
+        self.control = control  # components register their /_tap/runtime/ endpoints here
         self.network = Network(state_dir)
         self.state_dir = state_dir
         self.components: list[object] = []
