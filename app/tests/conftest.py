@@ -2,8 +2,8 @@
 
 Session-wide: ``ca`` (the tests' own CA), ``postgres`` (PostgreSQL 15, TLS only, SCRAM,
 bootstrapped like Aurora: a master-like ``tap_admin`` and ``rds_iam``), ``redis_server``
-(Redis 7.0, TLS only, a one-node cluster) and ``released`` (``python -m app.migrate`` run
-once as the admin; the application role then gets a password, since the tests log in with
+(Redis 7.0, TLS only, a one-node cluster), ``first_release`` (``python -m app.migrate`` run
+once as the admin) and ``released`` (after it, the application role gets a password, since the tests log in with
 ``DB_AUTH=password``: IAM tokens are covered by unit tests). Per test: ``service_env`` (the
 environment the service receives), ``release_env`` and ``clean`` (empty tables and cache).
 """
@@ -75,9 +75,15 @@ def run_module(module: str, env: dict[str, str], *args: str,
 
 
 @pytest.fixture(scope="session")
-def released(postgres: PostgresServer, ca: TestCA) -> PostgresServer:
-    result = run_module("app.migrate", release_environ(postgres, ca))
-    assert result.returncode == 0, result.stderr
+def first_release(postgres: PostgresServer, ca: TestCA) -> subprocess.CompletedProcess[str]:
+    """The first ``python -m app.migrate`` on the bootstrapped server."""
+    return run_module("app.migrate", release_environ(postgres, ca))
+
+
+@pytest.fixture(scope="session")
+def released(postgres: PostgresServer, ca: TestCA,
+             first_release: subprocess.CompletedProcess[str]) -> PostgresServer:
+    assert first_release.returncode == 0, first_release.stderr
     with postgres.connect(ca, user=ADMIN, password=postgres.admin_password,
                           dbname=DATABASE) as conn:
         conn.execute(f"ALTER ROLE {APP_ROLE} PASSWORD '{APP_PASSWORD}'")
