@@ -4,7 +4,8 @@ Runs in gunicorn's master before any worker starts, and validates every setting 
 (``app.config``): a missing or invalid variable prints one line and exits 2. Then: bind
 ``0.0.0.0:$PORT``, ``$WEB_CONCURRENCY`` worker processes of ``THREADS`` threads each (one
 pooled database connection per thread: ``app.db.MAX_POOL_SIZE``), JSON logs (access on
-standard output, errors on standard error: ``app.logs.GunicornJsonLogger``).
+standard output, errors on standard error: ``app.logs.GunicornJsonLogger``); a worker that
+stops closes its connections (``worker_exit``).
 
 The container's root file system is read-only: the workers' heartbeat files go to ``/tmp``
 (the task's writable volume), and the control socket (gunicorn 25.1+, by default under
@@ -15,6 +16,7 @@ The container's root file system is read-only: the workers' heartbeat files go t
 from __future__ import annotations
 
 import os
+import sys
 
 from app.config import config_errors_exit, load_settings
 from app.db import MAX_POOL_SIZE
@@ -41,3 +43,11 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 logger_class = "app.logs.GunicornJsonLogger"
+
+
+def worker_exit(_server: object, _worker: object) -> None:
+    """A stopping worker closes its database connections cleanly (the server sees a
+    Terminate message rather than a dropped connection) and its cache client."""
+    wsgi = sys.modules.get("app.wsgi")  # absent when the worker failed to load it
+    if wsgi is not None:
+        wsgi.application.close()

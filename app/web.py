@@ -160,10 +160,12 @@ def _read_json(environ: Mapping[str, Any]) -> Any:
 class App:
     """The WSGI callable."""
 
-    def __init__(self, *, guestbook: Guestbook, readiness: Readiness, greeting: str) -> None:
+    def __init__(self, *, guestbook: Guestbook, readiness: Readiness, greeting: str,
+                 closers: Iterable[Callable[[], None]] = ()) -> None:
         self._guestbook = guestbook
         self._readiness = readiness
         self._greeting = greeting
+        self._closers = list(closers)
         self._routes: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
             (re.compile(r"/"), {"GET": self._index}),
             (re.compile(r"/healthz"), {"GET": self._healthz}),
@@ -194,6 +196,11 @@ class App:
                    *reply.headers.items()]
         start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
         return [b"" if method == "HEAD" else payload]
+
+    def close(self) -> None:
+        """Close the pool's connections and the cache client (a worker's exit)."""
+        for closer in self._closers:
+            closer()
 
     def _dispatch(self, method: str, path: str, environ: Mapping[str, Any]) -> Reply:
         for pattern, handlers in self._routes:
@@ -247,4 +254,4 @@ def create_app(settings: Settings, environ: Mapping[str, str]) -> App:
         {"database": lambda: database.ping(READY_DB_WAIT_SECONDS), "cache": cache.ping},
         revision=resolve_revision(settings, environ))
     return App(guestbook=Guestbook(database, cache), readiness=readiness,
-               greeting=settings.greeting)
+               greeting=settings.greeting, closers=(database.close, cache.close))

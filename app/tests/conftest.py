@@ -2,11 +2,13 @@
 
 Session-wide: ``ca`` (the tests' own CA), ``postgres`` (PostgreSQL 15, TLS only, SCRAM,
 bootstrapped like Aurora: a master-like ``tap_admin`` and ``rds_iam``), ``redis_server``
-(Redis 7.0, TLS only, a one-node cluster), ``first_release`` (``python -m app.migrate`` run
-once as the admin) and ``released`` (after it, the application role gets a password, since the tests log in with
-``DB_AUTH=password``: IAM tokens are covered by unit tests). Per test: ``service_env`` (the
-environment the service receives), ``release_env`` and ``clean`` (empty tables and cache).
+(Redis 7.0, TLS only, a one-node cluster), ``first_release`` (``python -m app.migrate``
+run once as the admin) and ``released`` (after it, the application role gets a password,
+since the tests log in with ``DB_AUTH=password``: IAM tokens are covered by unit tests).
+Per test: ``service_env`` (the environment the service receives), ``release_env`` and
+``clean`` (empty tables and cache).
 """
+# pylint: disable=redefined-outer-name  # pytest injects fixtures by their names
 from __future__ import annotations
 
 import os

@@ -58,6 +58,8 @@ class CredentialsEndpoint:
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
+            """Answers every GET with the current credentials."""
+
             def do_GET(self) -> None:  # pylint: disable=invalid-name
                 endpoint.requests += 1
                 # Expiring within botocore's mandatory refresh window (10 minutes): like

@@ -102,8 +102,8 @@ def test_first_release(first_release: subprocess.CompletedProcess[str]) -> None:
     ]
 
 
-def test_second_release_changes_nothing(released: PostgresServer,
-                                        release_env: dict[str, str]) -> None:
+@pytest.mark.usefixtures("released")
+def test_second_release_changes_nothing(release_env: dict[str, str]) -> None:
     result = run_module("app.migrate", release_env)
     assert (result.returncode, result.stderr) == (0, "")
     assert json_lines(result.stdout) == [
@@ -199,8 +199,7 @@ def fresh_database_fixture(released: PostgresServer, ca: TestCA,
         conn.execute("DROP DATABASE tap_fresh WITH (FORCE)")
 
 
-def test_check_lists_the_pending_migrations(released: PostgresServer,
-                                            release_env: dict[str, str],
+def test_check_lists_the_pending_migrations(release_env: dict[str, str],
                                             fresh_database: dict[str, str]) -> None:
     current = run_module("app.migrate", release_env, "--check")
     assert (current.returncode, current.stdout, current.stderr) == (0, '{"pending": []}\n', "")
@@ -225,8 +224,8 @@ def test_a_new_migration_is_applied_once(fresh_database: dict[str, str], tmp_pat
     assert json_lines(capsys.readouterr().out)[-1] == {"migrations_applied": []}
 
 
-def test_a_changed_migration_stops_the_release(released: PostgresServer,
-                                               release_env: dict[str, str], tmp_path: Path,
+@pytest.mark.usefixtures("released")
+def test_a_changed_migration_stops_the_release(release_env: dict[str, str], tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     original = (migrate.MIGRATIONS_DIR / "0001_messages.sql").read_bytes()

@@ -51,7 +51,7 @@ def call(app: App, method: str, path: str, body: bytes = b"",
         seen["status"], seen["headers"] = status, dict(response_headers)
     raw = b"".join(app(environ, start_response))
     code = int(seen["status"].split()[0])
-    return code, seen["headers"], json.loads(raw) if raw else None, raw
+    return code, seen["headers"], json.loads(raw or b"null"), raw
 
 
 def ready_checks(results: dict[str, list[bool]]) -> dict[str, Callable[[], None]]:
@@ -184,6 +184,8 @@ def test_unexpected_failure_is_500_without_details(app: App, guestbook: FakeGues
 
 
 class Clock:
+    """A monotonic clock that the test moves."""
+
     def __init__(self) -> None:
         self.now = 100.0
 
@@ -238,6 +240,8 @@ def settings(revision: str | None) -> Settings:
 def metadata_url_fixture() -> Iterator[str]:
     """A stand-in for the ECS task metadata endpoint v4 (container metadata)."""
     class Handler(BaseHTTPRequestHandler):
+        """Answers every GET with container metadata."""
+
         def do_GET(self) -> None:  # pylint: disable=invalid-name
             body = json.dumps({"Name": "app", "Image": "repo/app:latest",
                                "ImageID": "sha256:" + "ab" * 32}).encode()
