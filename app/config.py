@@ -18,7 +18,7 @@ themselves in ``config_errors_exit``, which prints that one line and exits 2 (no
 | ``AWS_REGION`` | required with ``DB_AUTH=iam`` | the region the tokens are signed for |
 | ``DB_SSLMODE`` | ``verify-full`` | or ``verify-ca``; nothing weaker |
 | ``DB_SSLROOTCERT`` | ``/srv/certs/ca-bundle.pem`` | CA bundle (RDS CAs + Debian's) |
-| ``REDIS_HOST`` | required (not the release) | the serverless cache's endpoint |
+| ``REDIS_HOST`` | required by the service | the serverless cache's endpoint |
 | ``REDIS_PORT`` | 6379 | |
 | ``REDIS_TLS`` | ``true`` | ``false`` only for a local plain Redis |
 | ``REDIS_CA_FILE`` | ``/srv/certs/ca-bundle.pem`` | CA bundle for the cache's certificate |
