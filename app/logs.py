@@ -1,7 +1,8 @@
 """JSON lines for everything the application logs.
 
 Exposes ``JsonFormatter`` (one JSON object per record: time, level, logger, message and
-the record's ``fields``), ``configure_logging`` (the ``app`` loggers on standard error),
+the record's ``fields``), ``configure_logging`` (every logger's records as JSON lines on
+standard error: the application's from INFO, the libraries' from WARNING),
 ``fields`` (the ``extra=`` argument that attaches structured fields to a record),
 ``request_id`` (the CloudFront or caller request id of a WSGI request) and
 ``GunicornJsonLogger``, gunicorn's ``logger_class``: its access log is one JSON line per
@@ -55,14 +56,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class _JsonStderrHandler(logging.Handler):
+    """JSON lines on whatever ``sys.stderr`` is when a record comes (one per process)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # pylint: disable=broad-exception-caught  # logging's own contract
+            self.handleError(record)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
-    """The ``app`` loggers write JSON lines to standard error (once per process)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("app")
-    logger.handlers[:] = [handler]
-    logger.setLevel(level)
-    logger.propagate = False
+    """JSON lines on standard error for every logger: ``app`` from ``level``, the libraries
+    (psycopg_pool, redis-py, botocore) from the root's level (WARNING). Idempotent."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _JsonStderrHandler) for handler in root.handlers):
+        root.addHandler(_JsonStderrHandler())
+    logging.getLogger("app").setLevel(level)
 
 
 class GunicornJsonLogger(glogging.Logger):
