@@ -62,8 +62,14 @@ class Cache:
     def _connected(self) -> redis.Redis | redis.RedisCluster:
         with self._lock:
             if self._client is None:
-                factory = redis.RedisCluster if self._settings.cluster else redis.Redis
-                self._client = factory(**self._options())
+                if self._settings.cluster:
+                    # The serverless endpoint is a DNS name: topology refreshes start from it
+                    # again rather than from the addresses CLUSTER SLOTS listed (redis-py's
+                    # advice for dynamic DNS endpoints, RedisCluster's dynamic_startup_nodes).
+                    self._client = redis.RedisCluster(dynamic_startup_nodes=False,
+                                                      **self._options())
+                else:
+                    self._client = redis.Redis(**self._options())
             return self._client
 
     def _run(self, command: Callable[[Any], T]) -> T:

@@ -39,16 +39,18 @@ class Server:
     process: subprocess.Popen[str]
     port: int
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str],
-                                                                            Any]:
+    def get(self, path: str, headers: dict[str, str] | None = None,
+            method: str = "GET") -> tuple[int, dict[str, str], Any]:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}",
-                                         headers=headers or {})
+                                         headers=headers or {}, method=method)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(request, timeout=10) as response:
-                return response.status, dict(response.headers), json.load(response)
+                return response.status, dict(response.headers), json.loads(response.read()
+                                                                           or b"null")
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), json.load(error)
+            with error:
+                return error.code, dict(error.headers), json.loads(error.read() or b"null")
 
     def stop(self) -> tuple[int, str, str]:
         self.process.terminate()
@@ -93,6 +95,8 @@ def test_gunicorn_serves_health_and_readiness_and_logs_json(server: Server) -> N
         200, True, "rev-123", ["cache", "database"])
     assert server.get("/missing")[:3:2] == (404, {"error": "not_found",
                                                   "message": "no such resource"})
+    status, headers, body = server.get("/healthz", method="HEAD")
+    assert (status, headers["Content-Length"], body) == (200, "16", None)
     health = run_module("app.healthcheck", {"PORT": str(server.port)})
     assert (health.returncode, health.stdout, health.stderr) == (0, "", "")
 
