@@ -230,3 +230,27 @@ def test_idle_connections_are_closed(database: DatabaseSettings, released: Postg
         assert wait_for(lambda: app_sessions(released, ca) == 0, 5)
     finally:
         pool.close()
+
+
+def test_a_new_pooled_connection_after_rotation_signs_with_the_new_key(
+        container_credentials: CredentialsEndpoint, database: DatabaseSettings) -> None:
+    """Each connection the pool opens gets a token from the chain's credentials of that
+    moment. PostgreSQL cannot check an IAM token, so the recorded token is exchanged for
+    the role's password on its way to the server."""
+    tokens: list[str] = []
+    iam = password_source(DatabaseSettings(host=HOST, port=database.port), IAM_LOGIN)
+
+    def recording() -> str:
+        tokens.append(iam())
+        return APP_PASSWORD
+    pool = Database(database, IAM_LOGIN, source=recording, max_size=2)
+    try:
+        with pool.connection() as first:
+            container_credentials.key = "ASIAROTATEDKEY"
+            with pool.connection() as second:
+                assert first is not second
+    finally:
+        pool.close()
+    keys = [parse_qs(urlsplit("https://" + token).query)["X-Amz-Credential"][0].split("/")[0]
+            for token in tokens]
+    assert keys == ["ASIAFIRSTKEY", "ASIAROTATEDKEY"]
