@@ -185,13 +185,25 @@ class RedisServer:
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         client = self.client()
+        try:
+            self._serve_every_slot(client)
+        except BaseException:
+            self.stop()  # never leave a server behind a failed start
+            raise
+        finally:
+            client.close()
+
+    def _serve_every_slot(self, client: redis.Redis) -> None:
+        """Give the one node every slot, then wait for the cluster to say it is ok (Redis
+        holds a fresh primary's cluster state back for about two seconds)."""
+        assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
                 if self._cluster_info(client)["cluster_slots_assigned"] == "0":
                     client.execute_command("CLUSTER ADDSLOTSRANGE", 0, 16383)
                 if self._cluster_info(client)["cluster_state"] == "ok":
-                    break
+                    return
             except redis.ConnectionError:
                 if self.process.poll() is not None:
                     raise RuntimeError("redis-server exited: "
@@ -199,7 +211,6 @@ class RedisServer:
             if time.monotonic() > deadline:
                 raise RuntimeError("redis-server did not serve its cluster in time")
             time.sleep(0.05)
-        client.close()
 
     @staticmethod
     def _cluster_info(client: redis.Redis) -> dict[str, str]:
