@@ -35,6 +35,7 @@ help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
+	@echo "make app-test | app-lint   the reference application (app/): its tests against real PostgreSQL and Redis, hadolint and pylint"
 	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make cost    what each synthesized profile costs a month, idle and under a light load (COST_ARGS=--json for data)"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
@@ -74,7 +75,7 @@ install: $(VENV)/.synced node_modules/.installed $(TF_CLI_CONFIG_FILE)
 synth: install
 	$(CDKTF) synth --output cdktf.out
 
-lint: $(VENV)/.synced actionlint
+lint: $(VENV)/.synced actionlint app-lint
 	$(PY) -m pylint main.py lib emulator tests tools scripts/bench.py scripts/synth_profiles.py
 
 unit: $(VENV)/.synced
@@ -95,7 +96,7 @@ validate: synth-profiles $(TF_CLI_CONFIG_FILE)
 
 test: install
 	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory unit unit-slow
+	$(MAKE) --no-print-directory unit unit-slow app-test
 	$(MAKE) --no-print-directory validate scan
 	$(MAKE) --no-print-directory e2e ENVIRONMENT_SUFFIX=dev
 
