@@ -26,6 +26,7 @@ themselves in ``config_errors_exit``, which prints that one line and exits 2 (no
 | ``DB_ADMIN_USERNAME`` / ``DB_ADMIN_PASSWORD`` | required by the release | the master user |
 | ``APP_GREETING`` | ``Hello from TAP`` | feature text served on ``/`` |
 | ``APP_REVISION`` | unset | the revision ``/readyz`` reports (else the image digest) |
+| ``APP_SIGNING_KEY`` | unset | a secret (ECS ``secrets``): signs each new message's receipt |
 """
 from __future__ import annotations
 
@@ -122,6 +123,7 @@ class Settings:
     cache: CacheSettings
     greeting: str = DEFAULT_GREETING
     revision: str | None = None
+    signing_key: str | None = None  # APP_SIGNING_KEY: None, no receipts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,6 +250,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         greeting=_greeting(env),
         revision=None if revision is None else env.matching(
             "APP_REVISION", revision, _REVISION, "a revision (letters, digits, ._:@/+-)"),
+        signing_key=env.get("APP_SIGNING_KEY") or None,
     )
 
 

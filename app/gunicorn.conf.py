@@ -30,7 +30,7 @@ bind = [f"0.0.0.0:{_settings.port}"]
 workers = _settings.workers
 worker_class = "gthread"
 threads = THREADS
-# Longer than the load balancer's idle timeout (60 s, lib/app_tier.py), as AWS recommends
+# Longer than the load balancer's idle timeout (60 s, lib/load_balancer.py), as AWS recommends
 # for targets ("Edit attributes for your Application Load Balancer": connection idle
 # timeout), so that the load balancer closes idle connections, never the target (502s).
 keepalive = 75

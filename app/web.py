@@ -11,7 +11,8 @@ wired from the settings). Routes:
   pass, else 503 naming the ``failed`` ones. CloudFront serves it to the internet, so it
   says no more than that (no host names, no error texts, no versions: the details go to
   the log) and runs the checks at most once per ``READY_TTL_SECONDS`` per process;
-- ``GET|POST /api/messages`` and ``GET /api/messages/<id>``: the guestbook.
+- ``GET|POST /api/messages`` and ``GET /api/messages/<id>``: the guestbook; with
+  ``APP_SIGNING_KEY`` (a secret), a new message comes with its ``receipt`` (``receipt``).
 
 Every response is JSON (errors as ``{"error": code, "message": text}``), with
 ``Cache-Control: no-store``; ``HEAD`` is answered wherever ``GET`` is; an unknown path is
@@ -19,6 +20,8 @@ Every response is JSON (errors as ``{"error": code, "message": text}``), with
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -161,8 +164,10 @@ class App:
     """The WSGI callable."""
 
     def __init__(self, *, guestbook: Guestbook, readiness: Readiness, greeting: str,
-                 closers: Iterable[Callable[[], None]] = ()) -> None:
+                 closers: Iterable[Callable[[], None]] = (),
+                 signing_key: str | None = None) -> None:
         self._guestbook = guestbook
+        self._signing_key = signing_key
         self._readiness = readiness
         self._greeting = greeting
         self._closers = list(closers)
@@ -236,7 +241,10 @@ class App:
         except ValidationError as error:
             raise HttpError(400, "invalid_message", str(error)) from None
         message = self._guestbook.add(text)
-        return Reply(status=201, body={"message": message},
+        body: Body = {"message": message}
+        if self._signing_key is not None:
+            body["receipt"] = receipt(self._signing_key, message["id"])
+        return Reply(status=201, body=body,
                      headers={"Location": f"/api/messages/{message['id']}"})
 
     def _show(self, _environ: Mapping[str, Any], params: Params) -> Reply:
@@ -254,4 +262,12 @@ def create_app(settings: Settings, environ: Mapping[str, str]) -> App:
         {"database": lambda: database.ping(READY_DB_WAIT_SECONDS), "cache": cache.ping},
         revision=resolve_revision(settings, environ))
     return App(guestbook=Guestbook(database, cache), readiness=readiness,
-               greeting=settings.greeting, closers=(database.close, cache.close))
+               greeting=settings.greeting, closers=(database.close, cache.close),
+               signing_key=settings.signing_key)
+
+
+def receipt(key: str, message_id: int) -> str:
+    """The receipt of a new message: HMAC-SHA256 of its id under APP_SIGNING_KEY (a secret the
+    platform injects), hex; whoever holds the key can check the message came from here."""
+    return hmac.new(key.encode("utf-8"), str(message_id).encode("ascii"),
+                    hashlib.sha256).hexdigest()

@@ -70,8 +70,10 @@ _PRODUCTION_SUFFIXES = frozenset({"prod", "production"})
 _TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 _BUCKET_RE = re.compile(r"^(?!xn--)(?!sthree-)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+# A full image reference, or "ecr:<repository>[:tag][@sha256:...]": a repository of this
+# account's ECR in the stack's region (lib/container.py resolves it at synth).
 _IMAGE_RE = re.compile(
-    r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+    r"^(ecr:)?[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
     r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$"
 )
 _ACM_ARN_RE = re.compile(r"^arn:aws:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
@@ -528,7 +530,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         # The environment wins over the manifest (CI deploys an image by digest that way).
         container_image=str(_matching(
             environ, "CONTAINER_IMAGE", _IMAGE_RE,
-            "a container image reference such as public.ecr.aws/nginx/nginx:1.27-alpine",
+            "a container image reference such as public.ecr.aws/nginx/nginx:1.27-alpine, or "
+            "ecr:<repository>:<tag> (this account's ECR)",
             manifest and manifest.image or DEFAULT_CONTAINER_IMAGE)),
         container_port=_port(environ, "CONTAINER_PORT",
                              manifest.port if manifest and manifest.port else 80),

@@ -50,9 +50,23 @@ _NGINX_ALPINE = re.compile(
     r"^(public\.ecr\.aws/nginx/nginx|(docker\.io/)?(library/)?nginx):[\w.-]*alpine[\w.-]*$")
 
 
-def ecr_repository_arn(image: str) -> str | None:
+ECR_SHORTHAND = "ecr:"
+
+
+def resolve_image(reference: str, account_id: str, region: str) -> str:
+    """The image to pull: ``ecr:<repository>[:tag][@digest]`` is this account's ECR in the
+    stack's region (``account_id`` may be a token); any other reference is itself."""
+    if not reference.startswith(ECR_SHORTHAND):
+        return reference
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com/{reference[len(ECR_SHORTHAND):]}"
+
+
+def ecr_repository_arn(image: str, account_id: str = "", region: str = "") -> str | None:
     """The ARN of a private ECR repository image, or None for public registries (which
-    need no pull permission)."""
+    need no pull permission). An ``ecr:`` reference is this account's, in ``region``."""
+    if image.startswith(ECR_SHORTHAND):
+        repository = re.split(r"[:@]", image[len(ECR_SHORTHAND):], maxsplit=1)[0]
+        return f"arn:aws:ecr:{region}:{account_id}:repository/{repository}"
     match = _ECR_IMAGE.match(image)
     if match is None:
         return None
@@ -69,9 +83,11 @@ def is_nginx_alpine(image: str) -> bool:
 class ContainerSpec:  # pylint: disable=too-many-instance-attributes
     """What runs in a task: image, port, liveness path, environment, secrets, file system."""
 
-    image: str
+    image: str  # what ECS pulls (an ecr: reference resolved)
     port: int
     health_check_path: str  # liveness only: the load balancer checks it
+    # The image's private ECR repository (the execution role may pull from it), or None.
+    repository_arn: str | None = None
     # Plain environment, name -> value (tokens allowed). Default: none.
     environment: Mapping[str, str] = field(default_factory=dict)
     # Secret environment, name -> valueFrom ("<secret arn>[:<json key>::]"). Default: none.
@@ -110,20 +126,22 @@ def platform_environment(data: DataExports, region: str, port: int) -> dict[str,
     }
 
 
-def service_container(data: DataExports, *, region: str, image: str, port: int,
-                      health_check_path: str, manifest: Manifest | None,
+def service_container(data: DataExports, *, region: str, account_id: str, image: str,
+                      port: int, health_check_path: str, manifest: Manifest | None,
                       app_secret_arns: Mapping[str, str], exec_enabled: bool) -> ContainerSpec:
     """The service's container: the platform's environment, then the manifest's own (or,
-    without a manifest, the default image's settings). ``app_secret_arns``: the ARN of each
-    secret the manifest declares."""
+    without a manifest, the default image's settings). ``image`` is the reference given
+    (``ecr:`` resolved here); ``app_secret_arns``: the ARN of each declared secret."""
     environment = platform_environment(data, region, port)
+    repository_arn = ecr_repository_arn(image, account_id, region)
+    image = resolve_image(image, account_id, region)
     if manifest is None:
         nginx = is_nginx_alpine(image)
         # nginx writes only its cache and pid file; not with ECS Exec (today's default).
         read_only = nginx and not exec_enabled
         return ContainerSpec(
             image=image, port=port, health_check_path=health_check_path,
-            environment=environment,
+            repository_arn=repository_arn, environment=environment,
             # Exec form (no shell): HEALTH_CHECK_PATH characters are never interpreted.
             # 127.0.0.1, not localhost: nginx may listen on IPv4 only.
             health_check_command=("wget", "-q", "-O", "/dev/null",
@@ -137,7 +155,7 @@ def service_container(data: DataExports, *, region: str, image: str, port: int,
         paths += tuple(path for path in EXEC_WRITABLE_PATHS if path not in paths)
     return ContainerSpec(
         image=image, port=port, health_check_path=health_check_path,
-        environment={**environment, **manifest.environment},
+        repository_arn=repository_arn, environment={**environment, **manifest.environment},
         secrets=secrets,
         readable_secret_arns=tuple(secrets.values()),
         decrypt_key_arns=(data.key_arn,) if secrets else (),
@@ -198,7 +216,7 @@ def execution_statements(spec: ContainerSpec, log_group_arn: str, region: str
     statements = [statement(sid="WriteTaskLogs",
                             actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                             resources=[log_group_arn, f"{log_group_arn}:*"])]
-    repository = ecr_repository_arn(spec.image)
+    repository = spec.repository_arn
     if repository is not None:
         # GetAuthorizationToken has no resource type: "*" is the only possible value.
         statements.append(statement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"],

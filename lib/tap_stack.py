@@ -101,7 +101,8 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
                 names=names, secrets=manifest.secrets, key_arn=data.key_arn,
                 recovery_window_days=settings.profile.secret_recovery_window_days)).arns
         self.service_container = service_container(
-            data, region=settings.aws_region, image=settings.container_image,
+            data, region=settings.aws_region, account_id=self.account_id,
+            image=settings.container_image,
             port=settings.container_port, health_check_path=settings.health_check_path,
             manifest=manifest, app_secret_arns=app_secrets,
             exec_enabled=settings.profile.enable_execute_command)

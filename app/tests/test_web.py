@@ -1,6 +1,8 @@
 """Unit tests of app.web: routing, JSON errors, readiness caching and naming, the revision."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import threading
@@ -12,7 +14,7 @@ import psycopg
 import pytest
 
 from app.config import CacheSettings, DatabaseSettings, Login, Settings
-from app.web import App, Readiness, resolve_revision
+from app.web import App, Readiness, receipt, resolve_revision
 
 MESSAGE = {"id": 7, "text": "hello", "created_at": "2026-01-02T03:04:05.678Z"}
 
@@ -138,6 +140,18 @@ def test_create(app: App, guestbook: FakeGuestbook) -> None:
     assert (status, body) == (201, {"message": {**MESSAGE, "text": "hi"}})
     assert headers["Location"] == "/api/messages/7"
     assert guestbook.added == ["hi"]
+
+
+def test_create_signs_a_receipt_with_the_secret_key(guestbook: FakeGuestbook) -> None:
+    readiness = Readiness(ready_checks({"database": [True], "cache": [True]}), revision=None)
+    signed = App(guestbook=guestbook, readiness=readiness,  # type: ignore[arg-type]
+                 greeting="Hi", signing_key="k3y")
+    status, _, body, _ = call(signed, "POST", "/api/messages", b'{"text": "hi"}',
+                              {"CONTENT_TYPE": "application/json"})
+    # HMAC-SHA256("k3y", "7"), computed apart: the receipt proves who held the key.
+    expected = hmac.new(b"k3y", b"7", hashlib.sha256).hexdigest()
+    assert (status, body["receipt"]) == (201, expected) == (201, receipt("k3y", 7))
+    assert receipt("other", 7) != expected
 
 
 @pytest.mark.parametrize(("body", "status", "error", "message"), [
