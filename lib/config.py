@@ -82,6 +82,12 @@ _ENGINE_VERSION_RE = re.compile(r"^\d{2}\.\d{1,2}$")
 _DOMAIN_RE = re.compile(
     r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
+# A DB cluster snapshot identifier (CreateDBClusterSnapshot: 1-255 letters, digits, hyphens;
+# first a letter; no two hyphens in a row; not ending with one), or the ARN of a snapshot
+# shared from another account.
+_SNAPSHOT_RE = re.compile(
+    r"^(arn:aws:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:)?[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}"
+    r"(?<!-)$")
 _VPC_ID_RE = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SUBNET_ID_RE = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_LIST_VARIABLES = {"public": "PUBLIC_SUBNET_IDS", "private": "PRIVATE_SUBNET_IDS",
@@ -266,6 +272,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     allow_destroy: bool = False  # ALLOW_DESTROY: the deliberate production teardown
     existing_network: ExistingNetwork | None = None  # bring your own network (VPC_ID...)
     manifest: Manifest | None = None  # the application's app.toml (APP_MANIFEST), if any
+    db_snapshot_identifier: str | None = None  # DB_SNAPSHOT_IDENTIFIER: restore from it
 
     @property
     def prevent_destroy(self) -> bool:
@@ -549,4 +556,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         allow_destroy=_allow_destroy(environ, profile),
         existing_network=_existing_network(environ),
         manifest=manifest,
+        db_snapshot_identifier=_matching(
+            environ, "DB_SNAPSHOT_IDENTIFIER", _SNAPSHOT_RE,
+            "a DB cluster snapshot identifier (a letter, then up to 254 letters, digits and "
+            "single hyphens, not ending with one) or a cluster-snapshot ARN"),
     )

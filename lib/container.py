@@ -126,9 +126,10 @@ def platform_environment(data: DataExports, region: str, port: int) -> dict[str,
     }
 
 
-def service_container(data: DataExports, *, region: str, account_id: str, image: str,
-                      port: int, health_check_path: str, manifest: Manifest | None,
-                      app_secret_arns: Mapping[str, str], exec_enabled: bool) -> ContainerSpec:
+def service_container(  # pylint: disable=too-many-arguments  # all keyword-only
+        data: DataExports, *, region: str, account_id: str, image: str, port: int,
+        health_check_path: str, manifest: Manifest | None, app_secret_arns: Mapping[str, str],
+        exec_enabled: bool) -> ContainerSpec:
     """The service's container: the platform's environment, then the manifest's own (or,
     without a manifest, the default image's settings). ``image`` is the reference given
     (``ecr:`` resolved here); ``app_secret_arns``: the ARN of each declared secret."""

@@ -33,8 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from cdktf import Fn, TerraformResourceLifecycle, Token
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_db_cluster_snapshot import DataAwsDbClusterSnapshot
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.elasticache_serverless_cache import (
     ElasticacheServerlessCache,
@@ -111,7 +112,9 @@ class DatabaseProps:  # pylint: disable=too-many-instance-attributes
     skip_final_snapshot: bool
     performance_insights: bool
     monitoring_interval_seconds: int  # enhanced monitoring; 0: off
-
+    # Create the cluster from this snapshot (DB_SNAPSHOT_IDENTIFIER); the setting counts only
+    # when the cluster is created (snapshot_identifier is ignored afterwards).
+    snapshot_identifier: str | None = None
 
 @dataclass(frozen=True, kw_only=True)
 class CacheProps:
@@ -228,6 +231,9 @@ class DataTier(Construct):
             account_id=props.account_id,
             deletion_window_days=props.kms_deletion_window_days,
             service_statements=[data_key_statement(props.account_id, props.region)],
+            # A final snapshot is encrypted with this key: it must outlive the environment
+            # for as long as the snapshot is kept, or the snapshot can never be restored.
+            retain_on_destroy=None if props.database.skip_final_snapshot else "final-snapshot",
         ))
         db_sg = self._security_group("db", names.db_security_group,
                                      f"Aurora of {names.prefix}: tasks in", props.vpc_id)
@@ -310,10 +316,29 @@ class DataTier(Construct):
             skip_final_snapshot=database.skip_final_snapshot,
             final_snapshot_identifier=(None if database.skip_final_snapshot
                                        else final_snapshot_identifier(names, key.key_id)),
+            snapshot_identifier=self._restore_from(database),
+            # The snapshot matters only when the cluster is created: changing or unsetting
+            # DB_SNAPSHOT_IDENTIFIER later must not replace the cluster (ForceNew).
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["snapshot_identifier"])
+            if database.snapshot_identifier else None,
             depends_on=[log_group],
         )
         self._instances(props, cluster, key_arn)
         return cluster
+
+    def _restore_from(self, database: DatabaseProps) -> str | None:
+        """The snapshot to create the cluster from, read first: the plan fails when it does
+        not exist (the provider's data source) or is not an Aurora PostgreSQL snapshot."""
+        if database.snapshot_identifier is None:
+            return None
+        snapshot = DataAwsDbClusterSnapshot(
+            self, "restore-snapshot", db_cluster_snapshot_identifier=database.snapshot_identifier,
+            include_shared=True,
+            lifecycle=TerraformResourceLifecycle(postcondition=[Postcondition(
+                condition=f'${{self.engine == "{DB_ENGINE}"}}',
+                error_message=f"DB_SNAPSHOT_IDENTIFIER={database.snapshot_identifier} is a "
+                              f"${{self.engine}} snapshot, not {DB_ENGINE}")]))
+        return snapshot.db_cluster_snapshot_arn
 
     def _instances(self, props: DataTierProps, cluster: RdsCluster, key_arn: str) -> None:
         """The writer (first) and readers, one per AZ in turn; all are failover targets."""

@@ -67,9 +67,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
-from cdktf import TerraformProvider
+from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset,
+                   TerraformProvider, TerraformResource, TerraformResourceLifecycle)
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
     CloudfrontDistributionDefaultCacheBehavior,
@@ -94,7 +96,10 @@ from cdktf_cdktf_provider_aws.data_aws_cloudfront_log_delivery_canonical_user_id
     DataAwsCloudfrontLogDeliveryCanonicalUserId,
 )
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
-from cdktf_cdktf_provider_aws.data_aws_security_group import DataAwsSecurityGroup
+from cdktf_cdktf_provider_aws.data_aws_security_groups import (
+    DataAwsSecurityGroups,
+    DataAwsSecurityGroupsFilter,
+)
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_acl import (
     S3BucketAcl,
@@ -142,6 +147,7 @@ ORIGIN_HTTPS_PORT = 443
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 # The security group CloudFront creates in a VPC for the interfaces of its VPC origins.
 VPC_ORIGINS_SERVICE_GROUP = "CloudFront-VPCOrigins-Service-SG"
+LEFTOVERS_RUNNER = Path(__file__).resolve().parents[1] / "tools" / "vpc_origin_leftovers.py"
 # Creating or updating a VPC origin deploys it to CloudFront's network: allow for it.
 VPC_ORIGIN_TIMEOUTS = {"create": "30m", "update": "30m", "delete": "30m"}
 # Origin request policies (default behaviour, /static/*) by origin protocol. Over HTTP the
@@ -178,6 +184,7 @@ class Origin:
     # VPC. None: an internet-facing load balancer, reached directly.
     load_balancer_arn: str | None = None
     vpc_id: str | None = None
+    subnet_ids: Sequence[str] = ()  # the load balancer's: where CloudFront's interfaces go
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +204,15 @@ class EdgeProps:  # pylint: disable=too-many-instance-attributes
     domain_names: Sequence[str] = ()  # the viewer's names (aliases)
     hosted_zone_id: str | None = None  # the stack makes the certificate and the records
     edge_certificate_arn: str | None = None  # the viewer certificate, given
+    region: str = "us-east-1"  # the stack's (the VPC's)
+    own_vpc: bool = True  # the VPC is the environment's own: CloudFront's leftovers go with it
+    # What the distribution waits for before it uses a (new) origin: the listener rule that
+    # forwards verified requests on the origin's listener.
+    origin_ready: Sequence[TerraformResource] = ()
+
+    @property
+    def origin_subnet_ids(self) -> Sequence[str]:
+        return self.origin.subnet_ids
 
 
 def waf_delivery_statements(bucket_arn: str, account: str) -> list[dict[str, Any]]:
@@ -246,6 +262,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self.viewer_certificate_arn: str | None = (
             domain.certificate_arn if domain else props.edge_certificate_arn)
         distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
+        self.distribution = distribution
         self.distribution_id: str = distribution.id
         self.distribution_arn: str = distribution.arn
         self.distribution_domain_name: str = distribution.domain_name
@@ -257,21 +274,64 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
 
     def _vpc_origin(self, props: EdgeProps) -> None:
         """The CloudFront VPC origin of the internal load balancer, and the security group
-        CloudFront creates in the VPC for its interfaces."""
+        CloudFront creates in the VPC for its interfaces.
+
+        A change of protocol or ports is a replacement, made before the old origin goes
+        (UpdateVpcOrigin answers CannotUpdateEntityWhileInUse while a distribution uses the
+        origin: its API reference; terraform-provider-aws #40905): the endpoint's settings
+        are a ``terraform_data`` that the origin is ``replace_triggered_by``."""
         origin = props.origin
+        policy = ORIGIN_PROTOCOLS[origin.protocol]
+        endpoint = DataResource(self, "vpc-origin-endpoint", triggers_replace={
+            "protocol": policy, "http_port": ORIGIN_HTTP_PORT, "https_port": ORIGIN_HTTPS_PORT})
+        cleanup = self._leftovers_cleanup(props) if props.own_vpc else None
         vpc_origin = CloudfrontVpcOrigin(
             self, "vpc-origin", provider=props.provider,
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True,
+                                                 replace_triggered_by=[endpoint]),
+            depends_on=[cleanup] if cleanup else None,
             vpc_origin_endpoint_config=[CloudfrontVpcOriginVpcOriginEndpointConfig(
                 name=props.names.vpc_origin, arn=origin.load_balancer_arn,
                 http_port=ORIGIN_HTTP_PORT, https_port=ORIGIN_HTTPS_PORT,
-                origin_protocol_policy=ORIGIN_PROTOCOLS[origin.protocol],
+                origin_protocol_policy=policy,
                 origin_ssl_protocols=[CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols(
                     items=["TLSv1.2"], quantity=1)])],
             timeouts=CloudfrontVpcOriginTimeouts(**VPC_ORIGIN_TIMEOUTS))
         self.vpc_origin_id = vpc_origin.id
-        self.origin_security_group_id = DataAwsSecurityGroup(
-            self, "vpc-origins-sg", vpc_id=origin.vpc_id, name=VPC_ORIGINS_SERVICE_GROUP,
-            depends_on=[vpc_origin]).id  # CloudFront creates it with the VPC's first VPC origin
+        # CloudFront creates the group with the VPC's first VPC origin: read after it. The
+        # plural data source reads an empty list rather than failing when the group is gone
+        # (a destroy run again after CloudFront removed it).
+        groups = DataAwsSecurityGroups(
+            self, "vpc-origins-sg", depends_on=[vpc_origin], filter=[
+                DataAwsSecurityGroupsFilter(name="group-name",
+                                            values=[VPC_ORIGINS_SERVICE_GROUP]),
+                DataAwsSecurityGroupsFilter(name="vpc-id", values=[origin.vpc_id or ""])])
+        self.origin_security_group_id = Fn.element(groups.ids, 0)
+
+    def _leftovers_cleanup(self, props: EdgeProps) -> DataResource:
+        """What CloudFront leaves in a VPC of the environment's own, removed on destroy.
+
+        Its VPC origins' network interfaces and its service-managed group block DeleteSubnet
+        and DeleteVpc (DeleteVpc: "You must ... delete all security groups associated with
+        the VPC"; aws-nuke #615), and AWS does not document when, or whether, it removes the
+        group. This resource is created after the VPC and its subnets and before the VPC
+        origin, so destroy runs its provisioner after the origin is deleted and before the
+        subnets and the VPC: tools/vpc_origin_leftovers.py waits for CloudFront's interfaces
+        to go, then deletes the group if it is still there (both of AWS's possible
+        behaviours). Only in a VPC of the environment's own: in a given network another
+        environment's VPC origin may use the group."""
+        origin = props.origin
+        runner = TerraformAsset(self, "leftovers-runner", path=str(LEFTOVERS_RUNNER),
+                                type=AssetType.FILE)
+        return DataResource(
+            self, "vpc-origin-leftovers",
+            input={"vpc_id": origin.vpc_id, "region": props.region,
+                   "subnets": Fn.join(",", list(props.origin_subnet_ids))},
+            provisioners=[LocalExecProvisioner(
+                type="local-exec", when="destroy",
+                command=f'"$${{TAP_PYTHON:-python3}}" "{runner.path}"',
+                environment={"TAP_VPC_ID": "${self.input.vpc_id}",
+                             "TAP_REGION": "${self.input.region}"})])
 
     def _viewer_domain(self, props: EdgeProps) -> ViewerDomain | None:
         """The certificate and records of DOMAIN_NAMES in HOSTED_ZONE_ID, when given."""
@@ -441,7 +501,9 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             logging_config=CloudfrontDistributionLoggingConfig(
                 bucket=log_bucket.bucket_domain_name, prefix=LOG_PREFIX, include_cookies=False),
             wait_for_deployment=True,
-            # CloudFront checks the bucket's ACL when logging is switched on.
-            depends_on=[log_bucket_acl],
+            # CloudFront checks the bucket's ACL when logging is switched on; it may use an
+            # origin once the listener rule that forwards on the origin's listener exists
+            # (an origin protocol change: the new rule first, then the switch).
+            depends_on=[log_bucket_acl, *props.origin_ready],
             provider=props.provider,
         )

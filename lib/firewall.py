@@ -4,11 +4,12 @@ The groups themselves are made empty by the tiers that own what they protect (th
 the load balancer's and the tasks'; the data tier: the database's and the cache's); their
 rules live here and only here, so one file says who may talk to whom:
 
-- load balancer: in, the origin port (80, or 443 with a certificate) from CloudFront only
-  (the security group CloudFront creates for VPC origins in the VPC, or CloudFront's
-  origin-facing prefix list where the load balancer is internet-facing: one rule, as the
-  prefix list counts as ~55 rules against the group's quota of 60); out, the container port
-  to the tasks;
+- load balancer: in, from CloudFront only: ports 80 and 443 from the security group CloudFront
+  creates for VPC origins in the VPC (both, so that an origin protocol change, which replaces
+  the VPC origin, never blocks the origin in use), or the origin port (80, or 443 with a
+  certificate) from CloudFront's origin-facing prefix list where the load balancer is
+  internet-facing (one rule: the prefix list counts as ~55 rules against the group's quota of
+  60); out, the container port to the tasks;
 - tasks: in, the container port from the load balancer; out, HTTPS (443) anywhere for image
   pulls and AWS APIs, 5432 to the database, 6379-6380 to the cache;
 - database: in, 5432 from the tasks; cache: in, 6379-6380 from the tasks (6380 is the
@@ -28,7 +29,8 @@ from constructs import Construct
 from lib.data_tier import CACHE_PORTS, DB_PORT
 from lib.network import ANYWHERE
 
-HTTPS_PORT = 443  # image pulls and AWS APIs
+HTTP_PORT = 80
+HTTPS_PORT = 443  # the VPC origin's HTTPS port, image pulls and AWS APIs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,11 +65,16 @@ class Firewall(Construct):
     def _load_balancer(self, props: FirewallProps) -> None:
         port = props.origin_port
         if props.origin_security_group_id is not None:
-            VpcSecurityGroupIngressRule(
-                self, "alb-from-vpc-origin", security_group_id=props.alb_security_group_id,
-                referenced_security_group_id=props.origin_security_group_id,
-                ip_protocol="tcp", from_port=port, to_port=port,
-                description="CloudFront VPC origin interfaces")
+            # Both of the VPC origin's ports, whatever its protocol: a protocol change
+            # replaces the VPC origin (lib/edge.py), and the old and the new one must both be
+            # admitted while the distribution switches (80 only redirects under HTTPS).
+            for key, origin_port in (("alb-from-vpc-origin", HTTP_PORT),
+                                     ("alb-from-vpc-origin-https", HTTPS_PORT)):
+                VpcSecurityGroupIngressRule(
+                    self, key, security_group_id=props.alb_security_group_id,
+                    referenced_security_group_id=props.origin_security_group_id,
+                    ip_protocol="tcp", from_port=origin_port, to_port=origin_port,
+                    description="CloudFront VPC origin interfaces")
         else:
             VpcSecurityGroupIngressRule(
                 self, "alb-from-cloudfront", security_group_id=props.alb_security_group_id,

@@ -17,6 +17,10 @@ from constructs import Construct
 
 from lib.policies import document, statement
 
+# The tag that marks a resource destroy leaves in place (CDK's RemovalPolicy.RETAIN): read by
+# tools/terraform_apply.py (state rm before destroy) and tools/janitor.py.
+RETAIN_TAG = "RetainOnDestroy"
+
 
 @dataclass(frozen=True, kw_only=True)
 class KeyProps:
@@ -28,6 +32,10 @@ class KeyProps:
     deletion_window_days: int  # 7-30, from the profile
     service_statements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     provider: TerraformProvider | None = None  # the us-east-1 alias for global resources
+    # Kept when the environment is destroyed, with this reason (tools/terraform_apply.py
+    # leaves it out of the destroy; the janitor deletes it once nothing needs it). None: the
+    # destroy schedules its deletion.
+    retain_on_destroy: str | None = None
 
 
 def logs_service_statement(account_id: str, region: str) -> dict[str, Any]:
@@ -62,6 +70,7 @@ class CustomerKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_days,
             policy=document(admin, *props.service_statements),
+            tags={RETAIN_TAG: props.retain_on_destroy} if props.retain_on_destroy else None,
             provider=props.provider,
         )
         KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id,

@@ -13,7 +13,8 @@ Creates
   so the value is never in code and stays stable across plans;
 - listeners: HTTP :80 answering a fixed 403 unless the request carries the origin-verify
   header CloudFront adds; with a certificate an HTTPS :443 listener does that instead (TLS
-  1.2+ policy) and :80 only redirects to it;
+  1.2+ policy) and :80 only redirects to it, once the distribution has moved to HTTPS
+  (``redirect_after``);
 - the service's target group (IP targets, health check on the liveness path) and the one
   listener rule that forwards verified requests to it.
 
@@ -28,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import (
     DataAwsSecretsmanagerRandomPassword,
@@ -141,6 +142,14 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         self.target_group_arn_suffix: str = target_group.arn_suffix
         self.forwarding_rule: LbListenerRule = self._listeners(https)
 
+    def redirect_after(self, resource: TerraformResource) -> None:
+        """With HTTPS, port 80 turns to a redirect only after ``resource`` (the distribution)
+        has changed: until then CloudFront may still send HTTP there (an origin protocol
+        change from HTTP to HTTPS)."""
+        if self._redirect is not None:
+            self._redirect.add_override("depends_on", [
+                f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"])
+
     def _origin_verify_secret(self) -> tuple[SecretsmanagerSecret, SecretsmanagerSecretVersion]:
         """The header value CloudFront sends and the listener rule requires."""
         props = self._props
@@ -198,12 +207,13 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
             type="fixed-response",
             fixed_response=LbListenerDefaultActionFixedResponse(
                 content_type="text/plain", message_body="Forbidden", status_code="403"))
+        self._redirect: LbListener | None = None
         if https:
             origin = LbListener(
                 self, "https", load_balancer_arn=self.arn, port=HTTPS_PORT, protocol="HTTPS",
                 ssl_policy=TLS_POLICY, certificate_arn=self._props.certificate_arn,
                 default_action=[forbidden])
-            LbListener(
+            self._redirect = LbListener(
                 self, "http", load_balancer_arn=self.arn, port=HTTP_PORT, protocol="HTTP",
                 default_action=[LbListenerDefaultAction(
                     type="redirect",
@@ -215,6 +225,9 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
                 default_action=[forbidden])
         return LbListenerRule(
             self, "origin-verify-rule", listener_arn=origin.arn, priority=10,
+            # A new origin listener (a protocol change) gets its rule before the old one goes:
+            # CloudFront keeps a forwarding rule behind whichever origin it uses.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             condition=[LbListenerRuleCondition(http_header=LbListenerRuleConditionHttpHeader(
                 http_header_name=ORIGIN_VERIFY_HEADER, values=[self.origin_verify_value]))],
             action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group_arn)])

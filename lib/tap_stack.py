@@ -50,7 +50,8 @@ def database_props(settings: Settings) -> DatabaseProps:
         deletion_protection=settings.db_deletion_protection,
         skip_final_snapshot=profile.skip_final_snapshot,
         performance_insights=profile.performance_insights,
-        monitoring_interval_seconds=profile.monitoring_interval_seconds)
+        monitoring_interval_seconds=profile.monitoring_interval_seconds,
+        snapshot_identifier=settings.db_snapshot_identifier)
 
 
 def alarm_thresholds(profile: Profile) -> Thresholds:
@@ -115,6 +116,7 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
         self.jobs_dead_letter_queue = jobs.dead_letter_queue_name if jobs else None
         self.edge = Edge(self, "edge", props=self._edge_props())
         lb, edge = self.load_balancer, self.edge
+        lb.redirect_after(edge.distribution)
         Firewall(self, "firewall", props=FirewallProps(
             alb_security_group_id=net.alb_security_group_id,
             task_security_group_id=net.task_security_group_id,
@@ -266,7 +268,10 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             origin=Origin(domain_name=lb.dns_name, verify_value=lb.origin_verify_value,
                           protocol=lb.origin_protocol,
                           load_balancer_arn=lb.arn if private else None,
-                          vpc_id=self.network.refs.vpc_id if private else None),
+                          vpc_id=self.network.refs.vpc_id if private else None,
+                          subnet_ids=self.network.refs.alb_subnet_ids if private else ()),
+            region=settings.aws_region, own_vpc=settings.existing_network is None,
+            origin_ready=(lb.forwarding_rule,),
             price_class=profile.price_class, waf_rate_limit=profile.waf_rate_limit,
             waf_anonymous_ip_count_only=profile.waf_anonymous_ip_count_only,
             access_log_expiration_days=profile.access_log_expiration_days,

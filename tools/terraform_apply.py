@@ -27,6 +27,10 @@ received`` and ``Two interrupts received`` are in internal/command/views/operati
   release gate of an application with a manifest runs tools/one_off.py with it.
 - It runs ``terraform init -input=false``, then ``terraform apply -auto-approve -input=false``
   (with ``-destroy`` under ``--destroy``). Terraform's output is shown as it comes.
+- Before a destroy, every resource tagged ``RetainOnDestroy`` (the data key of an environment
+  that keeps a final snapshot: the snapshot stays restorable) leaves the state
+  (``terraform state rm``), so the destroy keeps it; the janitor deletes it once no snapshot
+  needs it.
 - After a successful apply, ``--outputs-file`` gets ``terraform output -json`` in the shape
   ``cdktf deploy --outputs-file`` writes: ``{"<stack>": {"<output>": value, ...}}``. The stack
   is the directory's name. Sensitive outputs are left out unless ``--include-sensitive``.
@@ -49,6 +53,7 @@ from types import FrameType
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 INTERRUPTED_EXIT = 130
+RETAIN_TAG = "RetainOnDestroy"  # lib/kms.py: a resource a destroy leaves in place
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -125,15 +130,50 @@ def stop_code(terraform: Terraform, code: int) -> int | None:
 
 
 def apply(terraform: Terraform, destroy: bool = False) -> int:
-    """``init`` then ``apply`` (``-destroy``); the exit code of the first that failed."""
-    steps: list[Sequence[str]] = [
-        ("init", "-input=false"),
-        ("apply", "-auto-approve", "-input=false", *(["-destroy"] if destroy else []))]
-    for step in steps:
-        stop = stop_code(terraform, terraform.run(*step)[0])
+    """``init`` then ``apply`` (``-destroy``, after leaving the retained resources out of the
+    state); the exit code of the first that failed."""
+    stop = stop_code(terraform, terraform.run("init", "-input=false")[0])
+    if stop is not None:
+        return stop
+    if destroy:
+        stop = retain(terraform)
         if stop is not None:
             return stop
-    return 0
+    apply_step = ("apply", "-auto-approve", "-input=false", *(["-destroy"] if destroy else []))
+    return stop_code(terraform, terraform.run(*apply_step)[0]) or 0
+
+
+def retained(state: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(address, reason) of the managed resources of ``terraform show -json`` tagged
+    ``RetainOnDestroy`` (lib/kms.py): what a destroy must leave in place."""
+    found: list[tuple[str, str]] = []
+    modules = [state.get("values", {}).get("root_module", {})]
+    while modules:
+        module = modules.pop()
+        modules.extend(module.get("child_modules", []))
+        for resource in module.get("resources", []):
+            tags = resource.get("values", {}).get("tags_all") or {}
+            if resource.get("mode") == "managed" and RETAIN_TAG in tags:
+                found.append((resource["address"], str(tags[RETAIN_TAG])))
+    return sorted(found)
+
+
+def retain(terraform: Terraform) -> int | None:
+    """Leave every resource tagged ``RetainOnDestroy`` out of the state before a destroy
+    (``terraform state rm``: Terraform's way to keep what CDK's RemovalPolicy.RETAIN
+    keeps), saying which and why; the exit code to stop with, or None."""
+    code, text = terraform.run("show", "-json", stdout=subprocess.PIPE)
+    stop = stop_code(terraform, code)
+    if stop is not None:
+        return stop
+    kept = retained(json.loads(text or b"{}"))
+    if not kept:
+        return None
+    stop = stop_code(terraform, terraform.run("state", "rm", *[a for a, _ in kept])[0])
+    for address, reason in kept:
+        print(f"terraform_apply: {address} is kept ({RETAIN_TAG}={reason}): the janitor "
+              "deletes it once nothing needs it", flush=True)
+    return stop
 
 
 def write_outputs(terraform: Terraform, path: Path, include_sensitive: bool) -> int:

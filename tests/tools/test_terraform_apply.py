@@ -23,6 +23,8 @@ from tools import terraform_apply
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDED = Path(__file__).resolve().parent / "terraform_apply" / "output.json"
+# `terraform show -json` of a deployed dev (two of its resources, the rest left out).
+RETAINED = Path(__file__).resolve().parent / "terraform_apply" / "show-retained.json"
 STACK = "TapStackdev"
 FAKE = """#!{python}
 import os, signal, sys, time
@@ -34,6 +36,14 @@ note("terraform " + " ".join(sys.argv[1:]))
 if command == "output":
     with open(os.environ["FAKE_TF_OUTPUTS"], encoding="utf-8") as recorded:
         sys.stdout.write(recorded.read())
+    sys.exit(0)
+if command == "show":
+    state = os.environ.get("FAKE_TF_STATE")
+    if state:
+        with open(state, encoding="utf-8") as recorded:
+            sys.stdout.write(recorded.read())
+    else:
+        sys.stdout.write('{{"format_version": "1.0"}}')
     sys.exit(0)
 if command == "apply" and os.environ.get("FAKE_TF_HOLD"):
     received = []
@@ -131,7 +141,24 @@ def test_destroy_applies_with_destroy_and_writes_nothing(
     process.communicate(timeout=60)
     assert process.returncode == 0
     assert calls(fake_env) == ["terraform init -input=false -no-color",
+                               "terraform show -json -no-color",
                                "terraform apply -auto-approve -input=false -destroy -no-color"]
+
+
+def test_destroy_keeps_the_resources_tagged_retain_on_destroy(
+        stack_dir: Path, fake_env: dict[str, str]) -> None:
+    state = json.loads(RETAINED.read_text(encoding="utf-8"))
+    assert terraform_apply.retained(state) == [
+        ("aws_kms_key.data_key_FECD82CE", "final-snapshot")]
+    process = start(stack_dir, {**fake_env, "FAKE_TF_STATE": str(RETAINED)}, "--destroy",
+                    "--no-color")
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert calls(fake_env) == ["terraform init -input=false -no-color",
+                               "terraform show -json -no-color",
+                               "terraform state rm aws_kms_key.data_key_FECD82CE -no-color",
+                               "terraform apply -auto-approve -input=false -destroy -no-color"]
+    assert b"aws_kms_key.data_key_FECD82CE is kept (RetainOnDestroy=final-snapshot)" in output
 
 
 @pytest.mark.parametrize("failing, ran", [

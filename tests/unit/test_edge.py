@@ -148,12 +148,15 @@ def test_every_edge_block_uses_the_us_east_1_provider(stacks: dict[str, Synth]) 
                   for blocks_of_type in stack.json[kind].values()
                   for lid, block in blocks_of_type.items()
                   if stack.paths[lid].startswith("edge/")]
-        # 13 resources (the VPC origin among them), 3 data sources; the one that reads the
-        # VPC's security group reads it where the VPC is: the stack's region.
-        regional = stack.logical_id("aws_security_group", "edge/vpc-origins-sg", "data")
-        assert len(blocks) == 16
+        # 13 resources (the VPC origin among them), 3 data sources; what reads or cleans the
+        # VPC does it where the VPC is (the stack's region), and terraform_data has no
+        # provider at all.
+        regional = {stack.logical_id("aws_security_groups", "edge/vpc-origins-sg", "data"),
+                    stack.logical_id("terraform_data", "edge/vpc-origin-endpoint"),
+                    stack.logical_id("terraform_data", "edge/vpc-origin-leftovers")}
+        assert len(blocks) == 18
         assert {lid: block.get("provider") for lid, block in blocks} == \
-            {lid: None if lid == regional else GLOBAL for lid, _ in blocks}
+            {lid: None if lid in regional else GLOBAL for lid, _ in blocks}
 
 
 def test_origin_is_the_load_balancer_with_the_secret_header(dev: Synth) -> None:
@@ -211,7 +214,9 @@ def test_distribution_per_profile(stacks: dict[str, Synth]) -> None:
             "bucket": stack.ref("aws_s3_bucket", "edge/log-bucket", "bucket_domain_name"),
             "prefix": "cloudfront/", "include_cookies": False}
         acl_id = stack.logical_id("aws_s3_bucket_acl", "edge/log-bucket-acl")
-        assert dist["depends_on"] == [f"aws_s3_bucket_acl.{acl_id}"]
+        rule_id = stack.logical_id("aws_lb_listener_rule", "lb/origin-verify-rule")
+        assert dist["depends_on"] == [f"aws_s3_bucket_acl.{acl_id}",
+                                      f"aws_lb_listener_rule.{rule_id}"]
 
 
 def test_custom_certificate_aliases_and_https_origin(variant: Synth) -> None:
@@ -331,10 +336,40 @@ def test_vpc_origin_of_the_internal_load_balancer(stacks: dict[str, Synth]) -> N
             "http_port": 80, "https_port": 443, "origin_protocol_policy": "http-only",
             "origin_ssl_protocols": [{"items": ["TLSv1.2"], "quantity": 1}]}]
         assert origin["timeouts"] == {"create": "30m", "update": "30m", "delete": "30m"}
-        # CloudFront creates this group with the VPC's first VPC origin: read after it.
+        # A protocol or port change replaces the origin, the new one first (never an
+        # UpdateVpcOrigin of an origin in use).
+        endpoint_id = stack.logical_id("terraform_data", "edge/vpc-origin-endpoint")
+        assert origin["lifecycle"] == {"create_before_destroy": True,
+                                       "replace_triggered_by": [
+                                           f"${{terraform_data.{endpoint_id}}}"]}
+        assert stack.at("terraform_data", "edge/vpc-origin-endpoint")["triggers_replace"] == {
+            "protocol": "http-only", "http_port": 80, "https_port": 443}
+        # CloudFront creates this group with the VPC's first VPC origin: read after it, as a
+        # list that may be empty (a destroy run again after CloudFront removed the group).
         origin_id = stack.logical_id("aws_cloudfront_vpc_origin", "edge/vpc-origin")
-        group = stack.data("aws_security_group")[stack.logical_id(
-            "aws_security_group", "edge/vpc-origins-sg", "data")]
-        assert group == {"name": "CloudFront-VPCOrigins-Service-SG",
-                         "vpc_id": stack.ref("aws_vpc", "network/vpc"),
-                         "depends_on": [f"aws_cloudfront_vpc_origin.{origin_id}"]}
+        groups = stack.data("aws_security_groups")[stack.logical_id(
+            "aws_security_groups", "edge/vpc-origins-sg", "data")]
+        assert groups == {"depends_on": [f"aws_cloudfront_vpc_origin.{origin_id}"], "filter": [
+            {"name": "group-name", "values": ["CloudFront-VPCOrigins-Service-SG"]},
+            {"name": "vpc-id", "values": [stack.ref("aws_vpc", "network/vpc")]}]}
+
+
+def test_cloudfronts_leftovers_go_before_the_vpc(stacks: dict[str, Synth]) -> None:
+    for stack in stacks.values():
+        cleanup = stack.at("terraform_data", "edge/vpc-origin-leftovers")
+        cleanup_id = stack.logical_id("terraform_data", "edge/vpc-origin-leftovers")
+        # created after the VPC and its private subnets, before the VPC origin: destroyed
+        # after the origin and before them
+        assert cleanup["input"]["vpc_id"] == stack.ref("aws_vpc", "network/vpc")
+        for index in range(3):
+            assert stack.ref("aws_subnet", f"network/private-{index}").strip("${}") in \
+                cleanup["input"]["subnets"]
+        assert stack.at("aws_cloudfront_vpc_origin", "edge/vpc-origin")["depends_on"] == [
+            f"terraform_data.{cleanup_id}"]
+        (provisioner,) = cleanup["provisioner"]
+        command = provisioner["local-exec"]
+        assert command["when"] == "destroy"
+        assert command["command"].startswith('"$${TAP_PYTHON:-python3}" "assets/')
+        assert command["command"].endswith('/vpc_origin_leftovers.py"')
+        assert command["environment"] == {"TAP_VPC_ID": "${self.input.vpc_id}",
+                                          "TAP_REGION": "${self.input.region}"}

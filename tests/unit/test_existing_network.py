@@ -164,3 +164,13 @@ def test_everything_lands_in_the_given_subnets(given: dict[str, Synth], suffix: 
     for index in range(2 if suffix == "prod" else 1):
         assert stack.at("aws_rds_cluster_instance", f"data/aurora-{index}")[
             "availability_zone"] == zones[index]
+
+
+@pytest.mark.parametrize("suffix", ["pr4892", "prod"])
+def test_cloudfronts_group_is_never_cleaned_in_a_given_network(given: dict[str, Synth],
+                                                               suffix: str) -> None:
+    """Another environment's VPC origin may use CloudFront's group there (lib/edge.py)."""
+    paths = [given[suffix].paths[lid] for lid in given[suffix].resources("terraform_data")]
+    assert "edge/vpc-origin-leftovers" not in paths
+    assert "edge/vpc-origin-endpoint" in paths
+    assert "depends_on" not in given[suffix].at("aws_cloudfront_vpc_origin", "edge/vpc-origin")

@@ -30,14 +30,19 @@ def test_security_group_rules(stacks: dict[str, Synth]) -> None:
         assert not stack.data("aws_ec2_managed_prefix_list")  # nothing from the internet
         ingress = stack.resources("aws_vpc_security_group_ingress_rule").values()
         egress = stack.resources("aws_vpc_security_group_egress_rule").values()
-        (from_cloudfront,) = [r for r in ingress if r["security_group_id"] == alb_sg]
-        assert from_cloudfront == stack.at("aws_vpc_security_group_ingress_rule",
-                                           "firewall/alb-from-vpc-origin")
-        assert from_cloudfront["referenced_security_group_id"] == stack.ref(
-            "aws_security_group", "edge/vpc-origins-sg", kind="data")
-        assert "cidr_ipv4" not in from_cloudfront and "prefix_list_id" not in from_cloudfront
-        assert (from_cloudfront["ip_protocol"], from_cloudfront["from_port"],
-                from_cloudfront["to_port"]) == ("tcp", 80, 80)
+        # Both of the VPC origin's ports, from CloudFront's group only: an origin protocol
+        # change (a new VPC origin) never finds its port closed.
+        from_cloudfront = [r for r in ingress if r["security_group_id"] == alb_sg]
+        assert from_cloudfront == [
+            stack.at(INGRESS, "firewall/alb-from-vpc-origin"),
+            stack.at(INGRESS, "firewall/alb-from-vpc-origin-https")]
+        group = stack.ref("aws_security_groups", "edge/vpc-origins-sg", "ids", kind="data")
+        for rule, port in zip(from_cloudfront, (80, 443)):
+            assert rule["referenced_security_group_id"] == \
+                f"${{element({group.strip('${}')}, 0)}}"
+            assert "cidr_ipv4" not in rule and "prefix_list_id" not in rule
+            assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == \
+                ("tcp", port, port)
         (to_tasks,) = [r for r in egress if r["security_group_id"] == alb_sg]
         assert to_tasks["referenced_security_group_id"] == task_sg
         assert (to_tasks["ip_protocol"], to_tasks["from_port"], to_tasks["to_port"]) == ("tcp", 80, 80)
@@ -77,11 +82,11 @@ def test_only_the_tasks_reach_the_data_stores(stacks: dict[str, Synth], key: str
         assert (egress["ip_protocol"], egress["from_port"], egress["to_port"]) == ("tcp", *ports)
 
 
-def test_the_https_origin_port_is_443(variant: Synth) -> None:
+def test_the_https_origin_has_both_ports_and_the_tasks_their_own(variant: Synth) -> None:
     alb_sg = variant.ref("aws_security_group", "network/alb-sg")
-    (ingress,) = [r for r in variant.resources(INGRESS).values()
-                  if r["security_group_id"] == alb_sg]
-    assert (ingress["from_port"], ingress["to_port"]) == (443, 443)
+    ingress = [r for r in variant.resources(INGRESS).values()
+               if r["security_group_id"] == alb_sg]
+    assert sorted((r["from_port"], r["to_port"]) for r in ingress) == [(80, 80), (443, 443)]
     (to_tasks,) = [r for r in variant.resources(EGRESS).values()
                    if r["security_group_id"] == alb_sg]
     assert (to_tasks["from_port"], to_tasks["to_port"]) == (8080, 8080)

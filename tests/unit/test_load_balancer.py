@@ -198,3 +198,18 @@ def test_alone_it_uses_only_its_props(alone_tier: tuple[LoadBalancer, Synth]) ->
                       "origin_verify_value", "log_bucket_name"):
         value = getattr(tier, attribute)
         assert isinstance(value, str) and "${" in value, attribute  # a token, never a literal
+
+
+def test_an_origin_protocol_change_keeps_a_forwarding_rule(stacks: dict[str, Synth],
+                                                          variant: Synth) -> None:
+    """The rule is made on its new listener before the old one goes, and under HTTPS port 80
+    turns into a redirect only after the distribution moved to the HTTPS origin."""
+    for stack in (*stacks.values(), variant):
+        rule = stack.at("aws_lb_listener_rule", "lb/origin-verify-rule")
+        assert rule["lifecycle"] == {"create_before_destroy": True}
+    distribution = variant.logical_id("aws_cloudfront_distribution", "edge/distribution")
+    assert variant.at("aws_lb_listener", "lb/http")["depends_on"] == [
+        f"aws_cloudfront_distribution.{distribution}"]
+    assert "depends_on" not in variant.at("aws_lb_listener", "lb/https")
+    for stack in stacks.values():  # HTTP: port 80 is the origin, nothing to wait for
+        assert "depends_on" not in stack.at("aws_lb_listener", "lb/http")
