@@ -26,7 +26,7 @@ ENVIRONMENT_SUFFIX ?= dev
 export ENVIRONMENT_SUFFIX
 PROFILES := dev pr4892 prod
 # The reference profiles plus the ephemeral profile in a given network (scripts/synth_profiles.py).
-SYNTH_LABELS := $(PROFILES) pr4892-byon
+SYNTH_LABELS := $(PROFILES) pr4892-byon dev-app
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
@@ -120,7 +120,7 @@ $(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
 	@touch $@
 
 scan: synth-profiles $(CHECKOV_VENV)/.installed
-	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env))
+	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env)) $(BUILD)/synth/dev-app/stacks/TapStackdev
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
 
 # Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many

@@ -287,8 +287,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         cleanup = self._leftovers_cleanup(props) if props.own_vpc else None
         vpc_origin = CloudfrontVpcOrigin(
             self, "vpc-origin", provider=props.provider,
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True,
-                                                 replace_triggered_by=[endpoint]),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[cleanup] if cleanup else None,
             vpc_origin_endpoint_config=[CloudfrontVpcOriginVpcOriginEndpointConfig(
                 name=props.names.vpc_origin, arn=origin.load_balancer_arn,
@@ -297,6 +296,9 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                 origin_ssl_protocols=[CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols(
                     items=["TLSv1.2"], quantity=1)])],
             timeouts=CloudfrontVpcOriginTimeouts(**VPC_ORIGIN_TIMEOUTS))
+        # Terraform's JSON syntax wants the bare address here (cdktf would write "${...}").
+        vpc_origin.add_override("lifecycle.replace_triggered_by", [
+            f"{endpoint.terraform_resource_type}.{endpoint.friendly_unique_id}"])
         self.vpc_origin_id = vpc_origin.id
         # CloudFront creates the group with the VPC's first VPC origin: read after it. The
         # plural data source reads an empty list rather than failing when the group is gone

@@ -1,8 +1,9 @@
 """Synthesize the reference environments into build/synth/<label>/, in one process.
 
-``python scripts/synth_profiles.py OUTDIR`` writes dev, pr4892 and prod, and
-``pr4892-byon``: the ephemeral profile deployed into a network it is given (VPC_ID and the
-three subnet lists), for `terraform validate` and the quota ledger. One process loads the
+``python scripts/synth_profiles.py OUTDIR`` writes dev, pr4892 and prod, ``pr4892-byon``: the
+ephemeral profile deployed into a network it is given (VPC_ID and the three subnet lists),
+and ``dev-app``: dev with the reference application's manifest (app/app.toml: its secrets,
+release and job), for `terraform validate`, the security scan, the quota ledger and the cost. One process loads the
 provider bindings once (~3 s) instead of once per environment. Exit code: main.py's worst.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ ENVIRONMENTS = {
     "pr4892": {"ENVIRONMENT_SUFFIX": "pr4892"},
     "prod": {"ENVIRONMENT_SUFFIX": "prod"},
     "pr4892-byon": {"ENVIRONMENT_SUFFIX": "pr4892", **GIVEN_NETWORK},
+    "dev-app": {"ENVIRONMENT_SUFFIX": "dev", "APP_MANIFEST": "app/app.toml"},
 }
 
 
@@ -32,7 +34,7 @@ def synthesize(outdir: Path) -> int:
     """Every environment of ENVIRONMENTS into ``outdir/<label>``; main.py's worst exit code."""
     base = {key: value for key, value in os.environ.items()
             if key not in ("VPC_ID", "PUBLIC_SUBNET_IDS", "PRIVATE_SUBNET_IDS",
-                           "ISOLATED_SUBNET_IDS", "TASK_SUBNETS")}
+                           "ISOLATED_SUBNET_IDS", "TASK_SUBNETS", "APP_MANIFEST")}
     return max(main.main({**base, **environment, "CDKTF_OUTDIR": str(outdir / label)})
                for label, environment in ENVIRONMENTS.items())
 

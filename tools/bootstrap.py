@@ -89,9 +89,10 @@ STATE_DENIED = ("s3:DeleteBucket", "s3:DeleteObjectVersion", "s3:PutBucketPolicy
                 "s3:DeleteBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
                 "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
                 "s3:PutBucketAcl", "s3:PutBucketOwnershipControls")
-# Services the stack passes roles to: ECS tasks, VPC flow logs, RDS enhanced monitoring.
+# Services the stack passes roles to: ECS tasks, VPC flow logs, RDS enhanced monitoring,
+# EventBridge Scheduler (the jobs' roles).
 PASSED_TO = ("ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com",
-             "monitoring.rds.amazonaws.com")
+             "monitoring.rds.amazonaws.com", "scheduler.amazonaws.com")
 # The AWS provider asks who it is before anything else.
 PROVIDER_ACTIONS = ("sts:GetCallerIdentity",)
 # An AWS managed policy holds at most 6,144 characters (whitespace not counted): the
@@ -247,6 +248,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "secretsmanager", "PutSecretValue", "GetSecretValue", "DescribeSecret",
         "ListSecretVersionIds", "UpdateSecretVersionStage") + _svc(
         "kms", "GenerateDataKey", "Decrypt"),
+    "aws_scheduler_schedule": _svc("scheduler", "CreateSchedule", "GetSchedule",
+                                   "UpdateSchedule", "DeleteSchedule"),
     "aws_security_group": _SG + _svc(
         "ec2", "CreateSecurityGroup", "DeleteSecurityGroup", "RevokeSecurityGroupIngress",
         "RevokeSecurityGroupEgress") + _EC2_TAGS,
@@ -255,6 +258,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_sns_topic_policy": _svc("sns", "GetTopicAttributes", "SetTopicAttributes"),
     "aws_sns_topic_subscription": _svc("sns", "Subscribe", "Unsubscribe",
                                        "GetSubscriptionAttributes", "SetSubscriptionAttributes"),
+    "aws_sqs_queue": _svc("sqs", "CreateQueue", "GetQueueUrl", "GetQueueAttributes",
+                          "SetQueueAttributes", "DeleteQueue", "ListQueueTags", "TagQueue",
+                          "UntagQueue"),
     "aws_subnet": _svc("ec2", "CreateSubnet", "DescribeSubnets", "ModifySubnetAttribute",
                        "DeleteSubnet") + _EC2_TAGS,
     "aws_vpc": _svc("ec2", "CreateVpc", "DescribeVpcs", "DescribeVpcAttribute",
@@ -278,6 +284,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
         "logs", "CreateLogDelivery", "DeleteLogDelivery", "PutResourcePolicy",
         "DescribeResourcePolicies") + _svc("iam", "CreateServiceLinkedRole"),
     "data.aws_availability_zones": ("ec2:DescribeAvailabilityZones",),
+    "data.aws_db_cluster_snapshot": ("rds:DescribeDBClusterSnapshots",),
     "data.aws_caller_identity": ("sts:GetCallerIdentity",),
     "data.aws_canonical_user_id": ("s3:ListAllMyBuckets",),
     "data.aws_cloudfront_log_delivery_canonical_user_id": (),  # a constant of the provider
@@ -289,6 +296,14 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "data.aws_route53_zone": _svc("route53", "GetHostedZone", "ListHostedZones",
                                   "ListTagsForResource"),
     "data.aws_security_group": _SG,
+    "data.aws_security_groups": _SG,
+    # Terraform's own: no AWS call of the provider. Its provisioners run tools of this
+    # repository with the deploy role's credentials: the release gate (tools/one_off.py:
+    # check the secrets, run the release task, read its logs) and, on destroy, CloudFront's
+    # leftovers (tools/vpc_origin_leftovers.py).
+    "terraform_data": _svc("secretsmanager", "DescribeSecret") + _svc(
+        "ecs", "RunTask", "DescribeTasks", "StopTask") + _svc("logs", "GetLogEvents") + _SG
+        + ("ec2:DeleteSecurityGroup",),
     "data.aws_vpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
 }
 

@@ -4,10 +4,11 @@
 Usage: ``tools/scan.py [--checkov BIN] [--out DIR] STACK_DIR...`` where each STACK_DIR holds
 a ``cdk.tf.json`` (``make scan`` passes dev, pr4892 and prod). For each stack it
 
-1. writes a scan copy to ``OUT/<suffix>/cdk.tf.json``: the same JSON without the scalar
-   attributes of the top-level ``terraform`` block (``required_version``), which checkov
-   3.3.30's ``terraform_json`` parser rejects ("this method receives only dicts") and which
-   no check reads;
+1. writes a scan copy to ``OUT/<label>/cdk.tf.json`` (the synthesized label: dev, pr4892,
+   prod, dev-app): the same JSON without the scalar
+   attributes of the top-level ``terraform`` block (``required_version``) and without the
+   ``moved`` blocks, which checkov 3.3.30's ``terraform_json`` parser rejects ("this method
+   receives only dicts") and which no check reads;
 2. runs checkov with ``.checkov.yaml`` on it (``OUT/<suffix>/checkov.json``) and, when that
    file skips checks, once more with only the skipped checks to count what they would have
    judged (``OUT/<suffix>/skipped.json``); one process per stack, in parallel, so that no
@@ -94,8 +95,9 @@ class Verdict:
 
 
 def scan_copy(document: dict[str, Any]) -> dict[str, Any]:
-    """The stack JSON as checkov 3.3.30 can parse it: ``terraform`` keeps only its blocks."""
-    copy = dict(document)
+    """The stack JSON as checkov 3.3.30 can parse it: ``terraform`` keeps only its blocks, and
+    the ``moved`` blocks (a list of addresses, which no check reads) are left out."""
+    copy = {key: value for key, value in document.items() if key != "moved"}
     if isinstance(copy.get("terraform"), dict):
         copy["terraform"] = {k: v for k, v in copy["terraform"].items() if isinstance(v, dict)}
     return copy
@@ -254,7 +256,7 @@ def scan(stack_dirs: list[Path], out: Path, checkov: Path) -> tuple[str, Verdict
         if not source.is_file():
             raise ScanError(f"{source} is missing (synthesize first)")
         document = json.loads(source.read_text(encoding="utf-8"))
-        suffix = stack_dir.name.removeprefix("TapStack")
+        suffix = label_of(stack_dir)
         target = out / suffix
         target.mkdir(parents=True, exist_ok=True)
         (target / STACK_FILE).write_text(json.dumps(scan_copy(document), indent=2), "utf-8")
@@ -285,6 +287,14 @@ def scan(stack_dirs: list[Path], out: Path, checkov: Path) -> tuple[str, Verdict
     lines += [f"STALE allow-list entry: {e.check} {e.resource} matches nothing in {profile}"
               for e, profile in verdict.stale]
     return "\n".join(lines), verdict
+
+
+def label_of(stack_dir: Path) -> str:
+    """The synthesized label of a stack directory (``build/synth/<label>/stacks/TapStack<x>``:
+    ``dev-app`` is dev with the reference manifest), else the stack's suffix."""
+    if stack_dir.parent.name == "stacks":
+        return stack_dir.parent.parent.name
+    return stack_dir.name.removeprefix("TapStack")
 
 
 def main(argv: list[str] | None = None) -> int:

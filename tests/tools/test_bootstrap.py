@@ -222,6 +222,12 @@ SERVICES: dict[str, tuple[str | None, tuple[str, ...]]] = {
         "aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration")),
     "secretsmanager": (None, ("aws_secretsmanager_secret", "aws_secretsmanager_secret_version")),
     "sns": (None, ("aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription")),
+    # EventBridge Scheduler invokes targets with the schedule's own execution role (the jobs'
+    # roles), not a service-linked one ("Set up the execution role", Scheduler user guide).
+    "scheduler": (None, ("aws_scheduler_schedule",)),
+    "sqs": (None, ("aws_sqs_queue",)),
+    # Terraform's built-in resource: no AWS service at all.
+    "terraform": (None, ("terraform_data",)),
 }
 
 

@@ -340,8 +340,7 @@ def test_vpc_origin_of_the_internal_load_balancer(stacks: dict[str, Synth]) -> N
         # UpdateVpcOrigin of an origin in use).
         endpoint_id = stack.logical_id("terraform_data", "edge/vpc-origin-endpoint")
         assert origin["lifecycle"] == {"create_before_destroy": True,
-                                       "replace_triggered_by": [
-                                           f"${{terraform_data.{endpoint_id}}}"]}
+                                       "replace_triggered_by": [f"terraform_data.{endpoint_id}"]}
         assert stack.at("terraform_data", "edge/vpc-origin-endpoint")["triggers_replace"] == {
             "protocol": "http-only", "http_port": 80, "https_port": 443}
         # CloudFront creates this group with the VPC's first VPC origin: read after it, as a
