@@ -30,7 +30,7 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon dev-app
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set
+.PHONY: docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
@@ -47,7 +47,8 @@ help:
 	@echo "make emulator-test   the emulator's tests (tests/emulator) and the harness's (tests/e2e)"
 	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
 	@echo "                (or PLAN_JSON=saved.tfplan PLAN_DIR=stack dir; ALLOW_REPLACE=addr,...)"
-	@echo "make change-table   copy the dev life's change table (build/e2e/dev) into the README"
+	@echo "make change-table   copy the dev life's change table (build/e2e/dev) into docs/reference/changes.md"
+	@echo "make docs    rewrite docs/reference/ from the code and the synthesized labels"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
 	@echo "make bootstrap REPOSITORY=org/name   the state bucket, the service-linked roles, the deploy role's session and policies"
@@ -136,6 +137,12 @@ COST_ARGS ?=
 cost: synth-profiles
 	@$(PY) tools/cost.py $(COST_ARGS) $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
+# The reference pages (docs/reference/*.md but changes.md): made by tools/docs.py from the
+# registries of the code (variables, manifest keys, profiles, outputs, alarms) and from the
+# synthesized labels (quota ledger, cost); `make scan`'s tests fail when one is stale.
+docs: synth-profiles
+	$(PY) -m tools.docs
+
 # Timings against the floor, an empty cdktf stack (scripts/bench.py, medians of BENCH_RUNS,
 # CPU times, peak memory per process); exits 1 when a target is missed; not part of `make test`.
 BENCH_RUNS ?= 5
@@ -214,10 +221,10 @@ record-plans: install
 golden: $(VENV)/.synced
 	$(PY) -m tests.unit.test_addresses
 
-# The README's table "what each change does to a live environment", from the last dev life's run
+# docs/reference/changes.md: what each change does to a live environment, from the last dev life's run
 # (build/e2e/dev/change-table.md, written by its changes phase: tests/e2e/changes.py).
 change-table: $(VENV)/.synced
-	$(PY) -m tests.e2e.changes --update-readme $(BUILD)/e2e/dev/change-table.md
+	$(PY) -m tests.e2e.changes --update-page $(BUILD)/e2e/dev/change-table.md
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the

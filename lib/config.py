@@ -118,42 +118,42 @@ class Profile:  # pylint: disable=too-many-instance-attributes
     # network
     nat: str  # NAT layout: NAT_NONE, NAT_SINGLE or NAT_PER_AZ
     log_retention_days: int  # CloudWatch log groups (flow logs, tasks, WAF)
-    kms_deletion_window_days: int
+    kms_deletion_window_days: int  # every KMS key of the environment (7-30)
     # load balancer and service
     alb_deletion_protection: bool  # lifted by ALLOW_DESTROY (Settings.alb_deletion_protection)
     access_log_expiration_days: int  # ALB and CloudFront log buckets
     force_destroy_buckets: bool  # empty log buckets on destroy (ALLOW_DESTROY forces it)
-    deregistration_delay_seconds: int
-    task_cpu: int
-    task_memory: int
-    desired_count: int
-    min_capacity: int
-    max_capacity: int
+    deregistration_delay_seconds: int  # a stopping task's draining time on the target group
+    task_cpu: int  # CPU units of a task (1024 = 1 vCPU)
+    task_memory: int  # MiB of a task
+    desired_count: int  # tasks at the first deploy (auto scaling owns the count after)
+    min_capacity: int  # auto scaling's bounds
+    max_capacity: int  # auto scaling's upper bound (the quota ledger counts it)
     fargate_base: int  # tasks always on FARGATE (on-demand)
     fargate_spot_weight: int  # 0: no Spot at all
-    enable_execute_command: bool
+    enable_execute_command: bool  # ECS Exec into running tasks
     schedules_enabled: bool  # the manifest's [[jobs]] run (DISABLED schedules otherwise)
     # data tier
-    db_min_acu: float
-    db_max_acu: float
+    db_min_acu: float  # Aurora Serverless v2 capacity: 0 scales to 0 and pauses
+    db_max_acu: float  # Aurora Serverless v2 capacity's upper bound
     db_auto_pause_seconds: int  # 0: never pause
     db_instance_count: int  # writer + readers
-    db_backup_retention_days: int
+    db_backup_retention_days: int  # Aurora's automated backups
     deletion_protection: bool  # Aurora; lifted by ALLOW_DESTROY
     # lifecycle.prevent_destroy on every stateful resource (lib/lifecycle.py): a plan that
     # would delete or replace one fails before anything is touched; lifted by ALLOW_DESTROY.
     prevent_destroy: bool
-    skip_final_snapshot: bool
-    performance_insights: bool
+    skip_final_snapshot: bool  # destroy without a final snapshot (else it is kept, key too)
+    performance_insights: bool  # Aurora Performance Insights (7 days, free)
     monitoring_interval_seconds: int  # enhanced monitoring; 0: off
-    cache_max_storage_gb: int
-    cache_max_ecpu_per_second: int
+    cache_max_storage_gb: int  # the serverless cache's storage limit
+    cache_max_ecpu_per_second: int  # the serverless cache's throughput limit
     cache_snapshot_retention_days: int  # 0: no snapshots
     secret_recovery_window_days: int  # 0: delete at once
     # edge
-    price_class: str
+    price_class: str  # CloudFront edge locations served
     waf_rate_limit: int  # requests per 5 minutes per client IP
-    waf_anonymous_ip_count_only: bool
+    waf_anonymous_ip_count_only: bool  # the anonymous-IP rule group counts instead of blocking
     # alarm thresholds (lib/monitoring.py); limits such as max ACU come from the fields above
     alarm_5xx_count: int  # load balancer or target 5XX responses per 5 minutes
     alarm_p90_latency_seconds: float  # target response time, p90 over a minute

@@ -45,13 +45,45 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 _JOB_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 _ABSOLUTE_PATH_RE = re.compile(r"^/[A-Za-z0-9._/-]{1,254}$")
 _TIMEZONE_RE = re.compile(r"^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$")
+# Every key of the manifest: (table, key, default, meaning). The keys the reader accepts
+# (``_KEYS``) and docs/reference/manifest.md (tools/docs.py) both come from here.
+MANIFEST_KEYS: tuple[tuple[str, str, str, str], ...] = (
+    ("service", "image", "CONTAINER_IMAGE, else the platform's default image",
+     "the image; `ecr:<repository>:<tag>` is this account's ECR in the stack's region; "
+     "CONTAINER_IMAGE wins (CI deploys an image by digest)"),
+    ("service", "port", "80", "the container's port (PORT in its environment); CONTAINER_PORT "
+     "wins"),
+    ("service", "health_check_path", "/", "the load balancer's health check: liveness only, "
+     "no dependency (an idle Aurora must be able to pause); HEALTH_CHECK_PATH wins"),
+    ("service", "command", "the image's", "the command, exec form (a list of strings)"),
+    ("service", "health_check_command", "none", "the container health check (exec form, run "
+     "every 30 s, 5 s timeout, 3 retries, 15 s start period: keep the image's HEALTHCHECK the "
+     "same)"),
+    ("service", "readonly_root_filesystem", "true", "a read-only root file system"),
+    ("service", "writable_paths", '["/tmp"]', "with a read-only root: the paths that get a "
+     "writable task-storage volume (ECS Exec's own paths are added where exec is on)"),
+    ("environment", "NAME", "none", "plain values, strings; names the platform sets (DB_*, "
+     "REDIS_*, AWS_*, ECS_*, PORT) are refused"),
+    ("secrets", "NAME", "none", "`{ description = \"...\" }`: one Secrets Manager secret per "
+     "name and environment, its value set with `make secret-set`; a deploy stops while one "
+     "has no value"),
+    ("secret", "description", "\"<NAME> of the application\"", "the secret's description"),
+    ("release", "command", "required in [release]", "runs once per deploy that changes the "
+     "task definition, in the new revision, before the service switches to it; with the "
+     "master credentials (DB_ADMIN_USERNAME, DB_ADMIN_PASSWORD) the service never gets"),
+    ("release", "timeout_seconds", "600", "60 to 3600: after it the release task is stopped "
+     "and the deploy fails"),
+    ("jobs", "name", "required", "2-63 lowercase letters, digits and hyphens; the names made "
+     "from it must fit AWS's limits"),
+    ("jobs", "schedule", "required", "an EventBridge Scheduler expression: cron(...), rate(...) "
+     "or at(...)"),
+    ("jobs", "command", "required", "the job's command, in the service's image and settings"),
+    ("jobs", "timezone", "UTC", "the schedule's IANA time zone"),
+)
 _KEYS = {
     "": {"service", "environment", "secrets", "release", "jobs"},
-    "service": {"image", "port", "health_check_path", "command", "health_check_command",
-                "readonly_root_filesystem", "writable_paths"},
-    "release": {"command", "timeout_seconds"},
-    "jobs": {"name", "schedule", "command", "timezone"},
-    "secret": {"description"},
+    **{table: {key for owner, key, _, _ in MANIFEST_KEYS if owner == table}
+       for table in ("service", "release", "jobs", "secret")},
 }
 
 

@@ -5,14 +5,15 @@
             environment (``terraform plan -refresh=false -lock=false`` in a copy of its stack
             directory, two at a time: nothing is applied, the state and its lock are never
             touched; the replan before proved the state matches AWS) and judged by the plan
-            guard (tools/plan_check.py). The result is the README's table "What each change
-            does to a live environment" (between the ``change-table`` markers), written to
+            guard (tools/plan_check.py). The result is the table of
+            docs/reference/changes.md (between its ``change-table`` markers), written to
             build/e2e/<suffix>/change-table.md; the phase fails when a change's verdict is not
-            the one expected or when the README's table is not the one this run produced
+            the one expected or when the page's table is not the one this run produced
             (``make change-table`` copies it in).
 
 A change that needs something to exist first (a certificate, a hosted zone) names it in its
-settings as ``{certificate}``, ``{edge_certificate}``, ``{zone}`` or ``{zone_name}``; the phase
+settings as ``{certificate}``, ``{edge_certificate}``, ``{zone}``, ``{zone_name}`` or
+``{snapshot}`` (a snapshot of the environment's cluster); the phase
 creates those in the emulator (``prerequisites``) and removes them afterwards.
 """
 from __future__ import annotations
@@ -28,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import PhaseFailed, Run, errors
-from tests.e2e.phases import guard, share_init
+from tests.e2e.phases import deployed_outputs, guard, share_init
 from tools import plan_check
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "reference" / "changes.md"
 BEGIN, END = "<!-- change-table:begin -->", "<!-- change-table:end -->"
 IN_PLACE, REFUSED, INVALID = "passes", "refuses", "invalid"  # what is expected of a change
 PLAN_JOBS = 2
@@ -42,8 +43,8 @@ PLAN_JOBS = 2
 class Change:
     """A setting's new value on a live environment, what must happen and what to do."""
 
-    setting: str  # as the README shows it
-    value: str  # as the README shows it
+    setting: str  # as the table shows it
+    value: str  # as the table shows it
     settings: dict[str, str]  # the environment's overrides, with {prerequisite} fields
     expect: str  # IN_PLACE: the guard passes; REFUSED: it refuses; INVALID: main.py exit 2
     advice: str
@@ -61,6 +62,10 @@ CHANGES: tuple[Change, ...] = (
     Change("CONTAINER_IMAGE", "nginx 1.27 to 1.28", {
         "CONTAINER_IMAGE": "public.ecr.aws/nginx/nginx:1.28-alpine"}, IN_PLACE,
         "a rolling deployment; the circuit breaker rolls back an image that fails"),
+    Change("APP_MANIFEST", "none to app/app.toml (the reference application)",
+           {"APP_MANIFEST": "app/app.toml"}, IN_PLACE,
+           "push the image first (`ecr:` is this account's ECR); the release command runs "
+           "before the service's new revision, which waits for it"),
     Change("CONTAINER_PORT", "80 to 8080", {"CONTAINER_PORT": "8080"}, IN_PLACE,
            "the new target group is created before the old one goes; the tasks roll"),
     Change("HEALTH_CHECK_PATH", "/ to /healthz", {"HEALTH_CHECK_PATH": "/healthz"}, IN_PLACE,
@@ -93,6 +98,10 @@ CHANGES: tuple[Change, ...] = (
            "the apply waits for the certificate's DNS validation"),
     Change("REPOSITORY, COMMIT_AUTHOR", "another author", {"COMMIT_AUTHOR": "someone-else"},
            IN_PLACE, "tags only, on every resource that carries them"),
+    Change("DB_SNAPSHOT_IDENTIFIER", "unset to a snapshot of the cluster",
+           {"DB_SNAPSHOT_IDENTIFIER": "{snapshot}"}, IN_PLACE,
+           "nothing on a live cluster: the snapshot is read only when the cluster is created "
+           "(restore into a new environment, or after a destroy that kept the final snapshot)"),
     Change("ALLOW_DESTROY", "true", {"ALLOW_DESTROY": "true"}, INVALID,
            "production only: the teardown's plan updates in place (the production life)"),
 )
@@ -132,7 +141,7 @@ class Outcome:
 # -- the phase ----------------------------------------------------------------------------
 
 def changes(run: Run) -> None:
-    """Plan every change against the live environment; check verdicts and the README."""
+    """Plan every change against the live environment; check verdicts and the page."""
     outdir = run.workdir / "changes"
     if outdir.exists():
         shutil.rmtree(outdir)
@@ -156,16 +165,16 @@ def changes(run: Run) -> None:
                      "differs from the deployed one")
     if wrong:
         raise PhaseFailed("changes: " + "; ".join(wrong) + f"\n{table}")
-    if readme_table(README.read_text(encoding="utf-8")) != table:
-        raise PhaseFailed(f"changes: the README's change table is not what this run measured; "
-                          f"the run's is {run.workdir / 'change-table.md'} (make change-table "
-                          f"copies it into the README)")
+    if page_table(PAGE.read_text(encoding="utf-8")) != table:
+        raise PhaseFailed(f"changes: the table of {PAGE.relative_to(ROOT)} is not what this run "
+                          f"measured; the run's is {run.workdir / 'change-table.md'} "
+                          f"(make change-table copies it in)")
     run.report.notes.append(f"changes: {len(outcomes)} changes planned against the live "
-                            "environment; verdicts as expected; the README's table is this run's")
+                            f"environment; verdicts as expected; {PAGE.name}'s table is this run's")
 
 
 def prerequisites(run: Run) -> dict[str, str]:
-    """What the changes name: two ACM certificates and a public zone."""
+    """What the changes name: two ACM certificates, a public zone and a cluster snapshot."""
     zone_name = f"{run.suffix}-changes.tap-e2e.example"
     acm, edge = run.client("acm"), run.client("acm", "us-east-1")
     zone = run.client("route53").create_hosted_zone(
@@ -178,6 +187,11 @@ def prerequisites(run: Run) -> dict[str, str]:
                                                      ValidationMethod="DNS")["CertificateArn"],
         "zone": zone["HostedZone"]["Id"].rsplit("/", 1)[-1], "zone_name": zone_name,
     }
+    snapshot = f"tap-{run.suffix}-changes"
+    run.client("rds").create_db_cluster_snapshot(
+        DBClusterIdentifier=deployed_outputs(run)["aurora_cluster_identifier"],
+        DBClusterSnapshotIdentifier=snapshot)
+    made["snapshot"] = snapshot
     return made
 
 
@@ -186,6 +200,7 @@ def remove_prerequisites(run: Run, made: dict[str, str]) -> None:
     run.client("acm").delete_certificate(CertificateArn=made["certificate"])
     run.client("acm", "us-east-1").delete_certificate(CertificateArn=made["edge_certificate"])
     run.client("route53").delete_hosted_zone(Id=made["zone"])
+    run.client("rds").delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=made["snapshot"])
 
 
 def _synthesize(run: Run, outdir: Path, overrides: dict[str, dict[str, str]]) -> None:
@@ -235,7 +250,8 @@ def replaced_text(verdict: plan_check.Verdict, most: int = 3) -> str:
 
 
 def render(outcomes: list[Outcome]) -> str:
-    """The README's table: one row per change, in CHANGES' order."""
+    """The page's table: one row per change, in CHANGES' order, then the settings of NOT_LIVE
+    with their reasons."""
     lines = ["| setting | change on a live `dev` | create | update | replace | delete "
              "| replaced (forcing attributes) | plan guard | what to do |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |"]
@@ -251,25 +267,27 @@ def render(outcomes: list[Outcome]) -> str:
                       f"refuses ({blocked} stateful)" if blocked else "passes"]
         lines.append("| " + " | ".join([f"`{change.setting}`", change.value, *cells,
                                         change.advice]).replace("\n", " ") + " |")
+    lines += ["", "Not a change of a live environment:", ""]
+    lines += [f"- `{name}`: {reason}" for name, reason in NOT_LIVE.items()]
     return "\n".join(lines)
 
 
-def readme_table(text: str) -> str:
-    """The table between the change-table markers of the README ('' when absent)."""
+def page_table(text: str) -> str:
+    """The table between the change-table markers of a page ('' when absent)."""
     if BEGIN not in text or END not in text:
         return ""
     return text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
 
 
-def update_readme(table_file: Path, readme: Path = README) -> None:
-    """Put the table of a run between the README's markers."""
-    text = readme.read_text(encoding="utf-8")
+def update_page(table_file: Path, page: Path = PAGE) -> None:
+    """Put the table of a run between the page's markers."""
+    text = page.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
-        raise SystemExit(f"{readme} has no {BEGIN} ... {END} markers")
+        raise SystemExit(f"{page} has no {BEGIN} ... {END} markers")
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     table = table_file.read_text(encoding="utf-8").strip()
-    readme.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}", encoding="utf-8")
+    page.write_text(f"{head}{BEGIN}\n{table}\n{END}{tail}", encoding="utf-8")
 
 
 # -- the synth process --------------------------------------------------------------------
@@ -289,7 +307,7 @@ def synthesize(outdir: Path) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--update-readme"]:
-        update_readme(Path(sys.argv[2]))
+    if sys.argv[1:2] == ["--update-page"]:
+        update_page(Path(sys.argv[2]))
         sys.exit(0)
     sys.exit(synthesize(Path(sys.argv[1])))

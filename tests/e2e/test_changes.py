@@ -4,24 +4,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from lib.variables import VARIABLES
 from tests.e2e import changes
 from tests.e2e.changes import CHANGES, CONTROL, IN_PLACE, NOT_LIVE, Outcome
 from tools import plan_check
 
-ROOT = Path(__file__).resolve().parents[2]
-SETTING_ROW = re.compile(r"^\| (?:\*added:\* )?((?:`[A-Z_]+`(?:, )?)+) \|", re.MULTILINE)
-
-
-def contract_settings() -> set[str]:
-    """The variables of the README's configuration table."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = text.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    return {name for row in SETTING_ROW.findall(table) for name in re.findall(r"[A-Z_]+", row)}
 
 
 def test_every_setting_is_planned_or_said_why_not() -> None:
     planned = {name for change in CHANGES for name in re.findall(r"[A-Z][A-Z_]+", change.setting)}
-    settings = contract_settings()
+    settings = {variable.name for variable in VARIABLES}
     assert len(settings) > 20
     assert settings - planned - set(NOT_LIVE) == set()
     assert set(NOT_LIVE) - settings == set()  # no stale reason
@@ -71,18 +63,21 @@ def test_the_table_rows() -> None:
     assert lines[4].split(" | ")[2:8] == ["-"] * 5 + ["refused by `main.py` (exit 2)"]
 
 
-def test_the_readme_table_round_trips(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n{changes.BEGIN}\nold\n{changes.END}\nrest\n", encoding="utf-8")
+def test_the_page_table_round_trips(tmp_path: Path) -> None:
+    page = tmp_path / "changes.md"
+    page.write_text(f"# x\n{changes.BEGIN}\nold\n{changes.END}\nrest\n", encoding="utf-8")
     table = tmp_path / "table.md"
     table.write_text("| a |\n| --- |\n", encoding="utf-8")
-    changes.update_readme(table, readme)
-    text = readme.read_text(encoding="utf-8")
+    changes.update_page(table, page)
+    text = page.read_text(encoding="utf-8")
     assert text == f"# x\n{changes.BEGIN}\n| a |\n| --- |\n{changes.END}\nrest\n"
-    assert changes.readme_table(text) == "| a |\n| --- |"
-    assert changes.readme_table("no markers") == ""
+    assert changes.page_table(text) == "| a |\n| --- |"
+    assert changes.page_table("no markers") == ""
 
 
-def test_the_readme_has_the_markers_once() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_page_has_the_markers_once_and_a_row_per_change() -> None:
+    text = changes.PAGE.read_text(encoding="utf-8")
     assert text.count(changes.BEGIN) == text.count(changes.END) == 1
+    rows = changes.page_table(text).split("\n\n", 1)[0].splitlines()[2:]
+    assert [row.split(" | ")[0].lstrip("| ") for row in rows] == [
+        f"`{change.setting}`" for change in CHANGES]

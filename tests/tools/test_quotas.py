@@ -1,17 +1,14 @@
-"""tools/quotas.py: counting and fit arithmetic on recorded stacks, and the README's ledger.
+"""tools/quotas.py: counting and fit arithmetic on recorded stacks.
 
 The fixtures in ``tests/tools/quotas/`` are trimmed from the synthesized dev (standard), pr4892
 (ephemeral) and prod (production) stacks: a few resources each, attributes the ledger reads.
-``test_the_readme_ledger_is_the_tools_output`` compares the README's "Quota ledger" section with
-the ledger of the stacks ``make synth-profiles`` wrote to ``build/synth``; it skips without them,
-and fails instead under ``make scan`` (``TAP_SCAN_REQUIRED=1``), which synthesizes them first.
+The ledger of the stacks ``make synth-profiles`` writes is docs/reference/quotas.md, checked
+by tests/tools/test_docs.py.
 """
 from __future__ import annotations
 
 import copy
 import json
-import os
-import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -22,9 +19,7 @@ from tools import quotas
 
 FIXTURES = Path(__file__).parent / "quotas"
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 SYNTH = ROOT / "build" / "synth"
-BEGIN, END = "<!-- quota-ledger:begin -->", "<!-- quota-ledger:end -->"
 
 
 def stack(name: str) -> dict[str, Any]:
@@ -174,26 +169,3 @@ def test_the_cli_prints_the_ledger(capsys: pytest.CaptureFixture[str]) -> None:
             (("dev", "standard"), ("pr4892", "ephemeral"), ("prod", "production"))]
     assert quotas.main(argv) == 0
     assert capsys.readouterr().out == quotas.render(quotas.build(recorded())) + "\n"
-
-
-def readme_ledger() -> str:
-    """The lines between the ledger's marker lines in the README."""
-    lines = README.read_text(encoding="utf-8").splitlines()
-    assert lines.count(BEGIN) == 1 and lines.count(END) == 1, "README lacks the ledger markers"
-    return "\n".join(lines[lines.index(BEGIN) + 1:lines.index(END)])
-
-
-def test_the_readme_ledger_is_the_tools_output() -> None:
-    ledger = readme_ledger()
-    labels = re.findall(r"\| fit: ([^|]+?) ", ledger.splitlines()[0])
-    paths = {label: next(iter(sorted(SYNTH.glob(f"{label}/stacks/*/cdk.tf.json"))), None)
-             for label in labels}
-    missing = sorted(label for label, path in paths.items() if path is None)
-    if missing:
-        assert os.environ.get("TAP_SCAN_REQUIRED") != "1", f"no synthesized {missing} in {SYNTH}"
-        pytest.skip(f"no synthesized {', '.join(missing)} in {SYNTH}: run `make synth-profiles`")
-    synthesized = {path.parts[-4] for path in SYNTH.glob("*/stacks/*/cdk.tf.json")}
-    assert synthesized <= set(labels), f"the README ledger lacks {sorted(synthesized - set(labels))}"
-    documents = quotas.load({label: path for label, path in paths.items() if path})
-    expected = quotas.render(quotas.build(documents))
-    assert ledger == expected, "README ledger is stale: regenerate it (README, Quota ledger)"
