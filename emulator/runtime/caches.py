@@ -120,6 +120,10 @@ class RedisServer:
                     "--cacert", str(self.ca_bundle), *(["--sni", name] if name else []),
                     *arguments], what=f"redis-cli {' '.join(arguments)}", timeout=10)
 
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
     @staticmethod
     def _log(path: Path) -> str:
         return tail(path.read_text(encoding="utf-8", errors="replace")) if path.exists() \
@@ -197,6 +201,7 @@ class Caches:
             self._servers[standin.resource] = servers
         for server in servers:
             server.start()
+            standin.pids.append(server.pid())
         for name in standin.names:
             self.network.hosts.set(name, standin.address)
 
@@ -219,7 +224,7 @@ class Caches:
             self.network.addresses.give_back("cache", standin.address)
         if standin.directory is not None:
             remove_tree(standin.directory)
-        standin.state = "stopped"
+        standin.state, standin.pids = "stopped", []
 
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:

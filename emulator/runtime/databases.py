@@ -117,6 +117,7 @@ class Databases:
         server.prepare(snapshot=data)
         self.rds_iam.install_service(service, standin.resource)
         server.start()
+        standin.pids = [pid for pid in (server.pid(),) if pid is not None]
         password = master_password(cluster)
         server.bootstrap(cluster.master_username, password, cluster.database_name)
         self._passwords[standin.resource] = password
@@ -171,7 +172,7 @@ class Databases:
             self.network.hosts.remove(name)
         if standin.address is not None:
             self.network.addresses.give_back("database", standin.address)
-        standin.state = "stopped"
+        standin.state, standin.pids = "stopped", []
 
     def _resource(self, backend: RDSBackend, cluster_id: str) -> str | None:
         cluster = backend.clusters.get(cluster_id)

@@ -234,14 +234,21 @@ class PostgresServer:
         except StartError:
             self._kill()
 
+    def pid(self) -> int | None:
+        """The postmaster's process id (first line of ``postmaster.pid``) while it runs."""
+        try:
+            return int((self.data / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def _kill(self) -> None:
         """The last resort when pg_ctl cannot stop it: SIGKILL to the postmaster."""
-        pid_file = self.data / "postmaster.pid"
-        try:
-            pid = int(pid_file.read_text(encoding="utf-8").splitlines()[0])
-            os.kill(pid, signal.SIGKILL)
-        except (OSError, ValueError, IndexError):
-            pass
+        pid = self.pid()
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
     def remove(self) -> None:
         self.stop()

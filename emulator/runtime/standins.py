@@ -6,8 +6,8 @@ cluster (``databases.py``), a Redis per ElastiCache Serverless cache (``caches.p
 started in a thread of its own when moto creates the resource, so the API call answers at
 once and the resource reads ``creating`` until its server is up, as in AWS.
 
-- ``StandIn``: the record of one (kind, resource, endpoint names, address, state, error,
-  start time in seconds); ``describe()`` is what ``GET /_tap/runtime/standins`` lists;
+- ``StandIn``: the record of one (kind, resource, endpoint names, address, server process
+  ids, state, error, start time in seconds); ``describe()`` is what ``GET /_tap/runtime/standins`` lists;
 - ``StartError``: a stand-in that cannot start, with which program or step failed and what it
   printed: that message becomes the stand-in's error, in the emulator's log, the listing and
   the resource's status;
@@ -102,6 +102,7 @@ class StandIn:  # pylint: disable=too-many-instance-attributes
     names: list[str]  # the endpoint names that resolve to ``address``
     ports: list[int]
     address: str | None = None
+    pids: list[int] = field(default_factory=list)  # the server processes, while running
     directory: Path | None = None
     version: str = ""
     state: str = "starting"
@@ -115,6 +116,7 @@ class StandIn:  # pylint: disable=too-many-instance-attributes
         return {"kind": self.kind, "resource": self.resource, "id": self.identifier,
                 "stands_for": self.stands_for, "version": self.version,
                 "names": list(self.names), "address": self.address, "ports": list(self.ports),
+                "pids": list(self.pids),
                 "state": self.state, "error": self.error, "start_seconds": self.start_seconds,
                 "notes": list(self.notes)}
 
