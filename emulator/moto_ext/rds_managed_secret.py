@@ -24,7 +24,10 @@ moto 5.2.5 differs in three ways that matter once a real database stands behind 
   RotateSecret). The emulator's runtime (``emulator/runtime/databases.py``) then sets the new
   password in the cluster's PostgreSQL within seconds;
 * the secret says nothing about rotation; AWS's says ``RotationEnabled`` with a rule of 7
-  days. Here it does.
+  days. Here it does;
+* RestoreDBClusterFromSnapshot of a snapshot of such a cluster fails with an internal error
+  (moto copies the cluster's settings expecting a master password it never stored). Here the
+  restore goes through and the new cluster gets a managed secret of its own.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ import time
 from typing import Any
 
 from moto.moto_api._internal import mock_random
-from moto.rds.models import MasterUserSecret
+from moto.rds.models import DBCluster, MasterUserSecret
 from moto.secretsmanager.models import SecretsManagerBackend
 from moto.secretsmanager.utils import random_password
 
@@ -80,7 +83,8 @@ def _rotate_managed(backend: SecretsManagerBackend, secret_id: str,
 
 
 def install() -> str:
-    """Patch the managed secret's value, its rotation settings and RotateSecret."""
+    """Patch the managed secret's value, its rotation settings, RotateSecret and the copy of
+    a cluster's settings that a restore makes."""
     rotate = SecretsManagerBackend.rotate_secret
     if getattr(rotate, "tap_extended", False):
         return NAME
@@ -105,7 +109,14 @@ def install() -> str:
         return rotate(self, secret_id, client_request_token, rotation_lambda_arn,
                       rotation_rules, rotate_immediately)
 
+    def get_cfg(self: DBCluster) -> dict[str, Any]:
+        if not hasattr(self, "_master_user_password"):  # a managed password: none stored
+            self._master_user_password = None  # type: ignore[attr-defined]
+        return settings(self)
+
+    settings = DBCluster.get_cfg
     rotate_secret.tap_extended = True  # type: ignore[attr-defined]
+    DBCluster.get_cfg = get_cfg  # type: ignore[method-assign]
     MasterUserSecret._generate_secret_string = _secret_string  # type: ignore[method-assign]
     MasterUserSecret._create_secret = create_secret  # type: ignore[method-assign]
     SecretsManagerBackend.rotate_secret = rotate_secret  # type: ignore[method-assign]

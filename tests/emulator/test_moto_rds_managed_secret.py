@@ -88,3 +88,18 @@ def test_a_secret_not_owned_by_rds_rotates_as_moto_does(client: Callable[..., An
     with pytest.raises(ClientError) as missing:
         secrets.get_secret_value(SecretId=arn)
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_snapshot_of_a_managed_password_cluster_restores(client: Callable[..., Any]) -> None:
+    rds, secrets = client("rds"), client("secretsmanager")
+    cluster = _cluster(rds)
+    snapshot = f"{cluster['DBClusterIdentifier']}-final"
+    rds.delete_db_cluster(DBClusterIdentifier=cluster["DBClusterIdentifier"],
+                          FinalDBSnapshotIdentifier=snapshot)
+    restored = rds.restore_db_cluster_from_snapshot(
+        DBClusterIdentifier=f"{cluster['DBClusterIdentifier']}-restored",
+        SnapshotIdentifier=snapshot, Engine="aurora-postgresql")["DBCluster"]
+    arn = restored["MasterUserSecret"]["SecretArn"]
+    assert arn != cluster["MasterUserSecret"]["SecretArn"]
+    assert _value(secrets, arn)["username"] == "tap_admin"
+    _check_password(_value(secrets, arn)["password"])
