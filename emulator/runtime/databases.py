@@ -77,6 +77,7 @@ class Databases:
     def start(self) -> Databases:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.directory.chmod(0o755)  # the postgres OS user reaches its clusters' directories
+        self.rds_iam.remove_stale_services()
         _install_hooks()
         _ACTIVE[:] = [self]
         self._watcher.start()
@@ -278,7 +279,8 @@ def master_password(cluster: DBCluster) -> str:
         secret = cluster.master_user_secret
         value = secret.secretsmanager.get_secret_value(secret.secret_arn, None, "AWSCURRENT")
         return str(json.loads(value["SecretString"])["password"])
-    return str(cluster.master_user_password)
+    # moto keeps a given password only behind a property that refuses to return it.
+    return str(cluster._master_user_password)  # pylint: disable=protected-access
 
 
 def _cluster(arn: str) -> DBCluster | None:

@@ -245,8 +245,17 @@ class RdsIam:
 
     def service_name(self, number: int) -> str:
         """A PAM service name unique to this emulator (its port) and cluster (a number)."""
-        port = urllib.parse.urlsplit(self.url).port
-        return f"tap-emulator-{port}-rds-{number}"
+        return f"{self._prefix()}{number}"
+
+    def _prefix(self) -> str:
+        return f"tap-emulator-{urllib.parse.urlsplit(self.url).port}-rds-"
+
+    def remove_stale_services(self) -> None:
+        """Service files of an earlier emulator on this port that could not remove them
+        (killed): the port is this emulator's now, and so are the names."""
+        if os.geteuid() == 0:
+            for path in PAM_DIRECTORY.glob(f"{self._prefix()}*"):
+                path.unlink(missing_ok=True)
 
     def install_service(self, name: str, cluster_arn: str) -> None:
         """``/etc/pam.d/<name>``: the token of a login checked by ``pam_verify.py``."""

@@ -131,6 +131,7 @@ def create_cluster(emulator: Running, **extra: Any) -> dict[str, Any]:
         return cluster if cluster["Status"] not in ("creating",) else None
 
     cluster = dict(wait_for(available, 60, f"cluster {identifier} available"))
+    assert cluster["Status"] == "available", emulator.standin(identifier)["error"]
     cluster["_statuses"] = statuses
     return cluster
 
@@ -219,6 +220,18 @@ def test_the_rotated_master_password_works_within_a_minute(emulator: Running) ->
     assert newer != new
     wait_for(lambda: psql(emulator, cluster, "tap_admin", newer, "SELECT 1").returncode == 0,
              60, "the master password rotated by ModifyDBCluster")
+
+
+def test_a_given_master_password_and_its_change_reach_the_database(emulator: Running) -> None:
+    cluster = create_cluster(emulator, ManageMasterUserPassword=False,
+                             MasterUserPassword="first-password-1")
+    assert psql(emulator, cluster, "tap_admin", "first-password-1", "SELECT 1").returncode == 0
+    emulator.aws("rds").modify_db_cluster(DBClusterIdentifier=cluster["DBClusterIdentifier"],
+                                          MasterUserPassword="second-password-2",
+                                          ApplyImmediately=True)
+    wait_for(lambda: psql(emulator, cluster, "tap_admin", "second-password-2",
+                          "SELECT 1").returncode == 0, 60, "the modified master password")
+    assert psql(emulator, cluster, "tap_admin", "first-password-1", "SELECT 1").returncode == 2
 
 
 def _session(emulator: Running, cluster: dict[str, Any], user: str | None
