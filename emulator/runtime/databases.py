@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from moto.rds.models import DBCluster, RDSBackend
+from moto.secretsmanager.exceptions import SecretNotFoundException
 
 from emulator.runtime.postgres import PostgresServer, connect_check, server_version
 from emulator.runtime.rds_iam import RdsIam, Target
@@ -237,7 +238,7 @@ class Databases:
         while not self._stopping.wait(WATCH_SECONDS):
             with self._lock:
                 running = [(resource, server) for resource, server in self._servers.items()
-                           if self._standins[resource].state == "running"]
+                           if getattr(self._standins.get(resource), "state", "") == "running"]
             for resource, server in running:
                 self._follow_password(resource, server)
 
@@ -250,7 +251,11 @@ class Databases:
             if password == self._passwords.get(resource):
                 return
             server.set_password(cluster.master_username, password)
-        except (StartError, LookupError, ValueError) as error:
+        except SecretNotFoundException:  # deleted with its cluster, whose stand-in stops next
+            return
+        # The watcher outlives any one cluster's trouble (psql failing, say): it says so
+        # and goes on.
+        except Exception as error:  # pylint: disable=broad-exception-caught
             log(COMPONENT, f"{cluster.db_cluster_identifier}: the master password could not "
                            f"be followed: {error}")
             return
