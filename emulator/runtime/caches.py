@@ -3,7 +3,7 @@
 ``Caches(runtime).start()`` hooks the emulator's ElastiCache Serverless extension
 (``emulator/moto_ext/elasticache_serverless.py``): CreateServerlessCache starts, in a thread,
 Debian's ``redis-server`` (``TAP_REDIS_SERVER`` points elsewhere) on a loopback address of
-its own (``addresses.take("cache")``), TLS only as ElastiCache Serverless is (``--port 0
+its own (``take_address``), TLS only as ElastiCache Serverless is (``--port 0
 --tls-port 6379``; clients are not asked for certificates, ``--tls-auth-clients no``), with a
 certificate of the emulator's CA for the cache's endpoint names, no persistence (``--save ""
 --appendonly no``) and a directory of its own; the hosts file resolves both endpoint names to
@@ -41,7 +41,7 @@ from moto.elasticache.models import ElastiCacheBackend
 
 from emulator.moto_ext import elasticache_serverless
 from emulator.runtime.standins import (BASE_ENVIRONMENT, StandIn, StartError, log,
-                                       remove_tree, require, run, tail)
+                                       remove_tree, require, run, tail, take_address)
 
 if TYPE_CHECKING:
     from emulator.runtime import Runtime
@@ -189,7 +189,7 @@ class Caches:
     def _start(self, standin: StandIn) -> None:
         standin.version = server_version()
         number = next(self._numbers)
-        standin.address = self.network.addresses.take("cache")
+        standin.address = take_address(self.network, "cache", standin.ports)
         standin.directory = self.directory / str(number)
         certificate = self.network.authority.issue(f"cache-{number}", standin.names)
         primary_port, reader_port = standin.ports
@@ -238,7 +238,7 @@ class Caches:
         server = None
         try:
             result["version"] = server_version()
-            address = self.network.addresses.take("cache")
+            address = take_address(self.network, "cache", [6379])
             number = next(self._numbers)
             server = RedisServer(
                 self.directory / f"check-{number}", address=address, port=6379,

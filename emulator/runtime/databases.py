@@ -3,7 +3,7 @@
 ``Databases(runtime).start()`` hooks moto's RDS backend (any account and region):
 
 - CreateDBCluster of an ``aurora-postgresql`` cluster starts a stand-in (``postgres.py``) in a
-  thread: a loopback address of its own (``addresses.take("database")``), the cluster's port,
+  thread: a loopback address of its own (``take_address``), the cluster's port,
   a certificate of the emulator's CA for the writer and reader endpoint names, which the
   hosts file then resolves to that address; the master user with the password of the cluster
   (the AWSCURRENT value of its RDS-managed secret, or ``MasterUserPassword``), the database
@@ -44,7 +44,7 @@ from moto.secretsmanager.exceptions import SecretNotFoundException
 
 from emulator.runtime.postgres import PostgresServer, connect_check, server_version
 from emulator.runtime.rds_iam import RdsIam, Target
-from emulator.runtime.standins import StandIn, StartError, log, remove_tree
+from emulator.runtime.standins import StandIn, StartError, log, remove_tree, take_address
 
 if TYPE_CHECKING:
     from emulator.runtime import Runtime
@@ -107,7 +107,7 @@ class Databases:
     def _start(self, standin: StandIn, cluster: DBCluster, data: Path | None) -> None:
         standin.version = server_version()
         number = next(self._numbers)
-        standin.address = self.network.addresses.take("database")
+        standin.address = take_address(self.network, "database", standin.ports)
         certificate = self.network.authority.issue(f"db-{number}", standin.names)
         service = self.rds_iam.service_name(number)
         server = PostgresServer(self.directory / str(number), address=standin.address,
@@ -213,7 +213,7 @@ class Databases:
         server = None
         try:
             result["version"] = server_version()
-            address = self.network.addresses.take("database")
+            address = take_address(self.network, "database", [5432])
             number = next(self._numbers)
             server = PostgresServer(
                 self.directory / f"check-{number}", address=address, port=5432,

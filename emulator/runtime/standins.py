@@ -13,6 +13,8 @@ once and the resource reads ``creating`` until its server is up, as in AWS.
   the resource's status;
 - ``run``, ``require``, ``as_user``, ``remove_tree``: programs run with a minimal environment
   (never the emulator's credentials or proxies), as the service user when one is given;
+- ``take_address``: a loopback address of the pool on which nothing listens yet on the given
+  ports (every emulator on the machine hands out the same pools);
 - ``log``: one line on the emulator's standard error (its log under the harness);
 - ``StandIns``: registers ``GET standins`` (every stand-in of every component) and ``POST
   standins/check`` (each component starts a throw-away server, proves a TLS connection to it
@@ -24,15 +26,19 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from emulator.runtime.control import Control
+
+if TYPE_CHECKING:
+    from emulator.runtime.network import Network
 
 # Programs run with this environment and nothing else: no AWS credentials, no proxy.
 BASE_ENVIRONMENT = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
@@ -85,6 +91,33 @@ def run(command: list[str], *, what: str, user: str | None = None,
         raise StartError(f"{what} failed (exit {done.returncode}): "
                          f"{tail(done.stderr + done.stdout)}")
     return done.stdout
+
+
+def take_address(network: Network, kind: str, ports: list[int]) -> str:
+    """An address of ``kind`` free on ``ports``: another emulator on this machine (the lives
+    run side by side) may already serve there, as its pool is the same."""
+    busy: list[str] = []
+    try:
+        while True:
+            address = network.addresses.take(kind)
+            if all(_free(address, port) for port in ports):
+                return address
+            busy.append(address)
+    finally:
+        for address in busy:
+            network.addresses.give_back(kind, address)
+
+
+def _free(address: str, port: int) -> bool:
+    """Whether nothing listens on ``address:port`` (bound as the servers bind, reusing an
+    address that only closed connections still hold)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError:
+            return False
+    return True
 
 
 def remove_tree(path: Path) -> None:

@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -34,7 +35,9 @@ from moto.sts.models import sts_backends
 from emulator.runtime import Runtime
 from emulator.runtime.caches import REDIS_CLI
 from emulator.runtime.control import Control
+from emulator.runtime.network import Network
 from emulator.runtime.postgres import BINDIR
+from emulator.runtime.standins import take_address
 from emulator.server import listen
 from tests.emulator.tokens import credentials, tampered, token
 
@@ -390,3 +393,14 @@ def test_the_check_starts_and_stops_throwaway_servers(emulator: Running) -> None
     leftovers = [path.name for path in (emulator.state_dir / "db").iterdir()
                  if path.name.startswith("check-")]
     assert leftovers == []
+
+
+def test_an_address_where_another_emulator_serves_is_passed_over(tmp_path: Path) -> None:
+    network = Network(tmp_path)
+    with socket.socket() as other:  # another emulator's stand-in on the pool's first address
+        other.bind(("127.0.2.1", 15432))
+        other.listen()
+        assert take_address(network, "database", [15432]) == "127.0.2.2"
+    assert take_address(network, "database", [15432]) == "127.0.2.3"
+    # 254 addresses in 127.0.2.0/24, two taken: the passed-over one went back, last in line.
+    assert [network.addresses.take("database") for _ in range(252)][-1] == "127.0.2.1"
