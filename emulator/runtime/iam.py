@@ -27,7 +27,7 @@ Not modelled: resource-based policies, SCPs, ``Principal`` blocks (only identity
 evaluated), the set operators ``ForAnyValue``/``ForAllValues`` (a list value in the context
 matches when any element does), numeric, date and IP operators.
 
-Exposes ``Decision`` (``allowed``, ``reason``), ``authorized``, ``find_principal`` (a
+Exposes ``Decision`` (``allowed``, ``reason``: a named tuple), ``authorized``, ``find_principal`` (a
 principal's policies) and ``evaluate`` (the same logic over given documents).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from moto.iam.models import IAMBackend, Role, User, iam_backends
 
@@ -44,9 +44,9 @@ Context = Mapping[str, "str | list[str]"]
 Policy = tuple[str, Any]  # (a name to cite in reasons, the document: JSON text or dict)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Decision:
-    """The answer to one request, with the reason a person can act on."""
+class Decision(NamedTuple):
+    """The answer to one request, with the reason a person can act on; unpacks as
+    ``allowed, reason = authorized(...)``."""
 
     allowed: bool
     reason: str
