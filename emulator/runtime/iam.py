@@ -27,8 +27,9 @@ Not modelled: resource-based policies, SCPs, ``Principal`` blocks (only identity
 evaluated), the set operators ``ForAnyValue``/``ForAllValues`` (a list value in the context
 matches when any element does), numeric, date and IP operators.
 
-Exposes ``Decision`` (``allowed``, ``reason``: a named tuple), ``authorized``, ``find_principal`` (a
-principal's policies) and ``evaluate`` (the same logic over given documents).
+Exposes ``Decision`` (``allowed``, ``reason``: a named tuple), ``authorized``,
+``find_principal`` (a principal's policies) and ``evaluate`` (the same logic over given
+documents).
 """
 from __future__ import annotations
 
