@@ -229,7 +229,9 @@ class RdsIam:
         control.route("GET", "rds-iam/decisions", self._list)
 
     def _verify(self, body: Any, _query: dict[str, str]) -> tuple[int, Any]:
-        cluster, user, token = body["cluster"], body["user"], body["token"]
+        if not isinstance(body, dict):
+            raise ValueError("expected a JSON object with cluster, user and token")
+        cluster, user, token = str(body["cluster"]), str(body["user"]), str(body["token"])
         target = self.lookup(cluster)
         decision = (verify_token(token, user, target) if target is not None
                     else _deny(f"no Aurora stand-in for {cluster}"))

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -404,3 +405,21 @@ def test_an_address_where_another_emulator_serves_is_passed_over(tmp_path: Path)
     assert take_address(network, "database", [15432]) == "127.0.2.3"
     # 254 addresses in 127.0.2.0/24, two taken: the passed-over one went back, last in line.
     assert [network.addresses.take("database") for _ in range(252)][-1] == "127.0.2.1"
+
+
+def test_the_verify_endpoint_refuses_what_it_cannot_read(emulator: Running) -> None:
+    def post(body: bytes) -> tuple[int, Any]:
+        request = urllib.request.Request(f"{emulator.url}/_tap/runtime/rds-iam/verify",
+                                         data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    assert post(b"[]") == (400, {
+        "error": "expected a JSON object with cluster, user and token"})
+    assert post(b'{"cluster": "x"}') == (400, {"error": "'user'"})
+    unknown = f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:nowhere"
+    assert post(json.dumps({"cluster": unknown, "user": "tap_app", "token": "t"}).encode()) == (
+        200, {"allowed": False, "reason": f"no Aurora stand-in for {unknown}"})
