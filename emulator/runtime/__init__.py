@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from emulator.runtime.caches import Caches
 from emulator.runtime.control import Control
+from emulator.runtime.databases import Databases
 from emulator.runtime.network import Network
+from emulator.runtime.standins import StandIns
 
 
 class Runtime:
@@ -36,6 +39,9 @@ class Runtime:
 
     def start(self) -> Runtime:
         """Start the components, in order; returns the runtime."""
+        self.components.append(databases := Databases(self).start())
+        self.components.append(caches := Caches(self).start())
+        self.components.append(StandIns(self.control, databases, caches))
         return self
 
     def stop(self) -> None:

@@ -31,6 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 POOLS = {"task": "127.0.1.0/24", "database": "127.0.2.0/24", "cache": "127.0.3.0/24"}
 CERTIFICATE_DAYS = 30
+COMMON_NAME_LIMIT = 64
 
 
 class Addresses:
@@ -114,15 +115,21 @@ class Authority:
         this CA: the paths of its certificate and its private key (mode 0600)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
+        # A common name holds at most 64 characters (RFC 5280's ub-common-name) and endpoint
+        # names are often longer (tap-pr4892-aurora.cluster-ro-<12>.<region>.rds.amazonaws.com);
+        # clients check the names in subjectAltName, so a longer first name goes without a
+        # common name, and an empty subject makes subjectAltName critical (RFC 5280 4.2.1.6).
+        fits = len(names[0]) <= COMMON_NAME_LIMIT
+        subject = [x509.NameAttribute(NameOID.COMMON_NAME, names[0])] if fits else []
         certificate = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+            .subject_name(x509.Name(subject))
             .issuer_name(self._name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=CERTIFICATE_DAYS))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
-                           critical=False)
+                           critical=not fits)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                            critical=False)
             .sign(self._key, hashes.SHA256()))

@@ -1,0 +1,299 @@
+"""A real Redis per ElastiCache Serverless cache (Valkey or Redis OSS) of the emulator.
+
+``Caches(runtime).start()`` hooks the emulator's ElastiCache Serverless extension
+(``emulator/moto_ext/elasticache_serverless.py``): CreateServerlessCache starts, in a thread,
+Debian's ``redis-server`` (``TAP_REDIS_SERVER`` points elsewhere) on a loopback address of
+its own (``take_address``), TLS only as ElastiCache Serverless is (``--port 0
+--tls-port 6379``; clients are not asked for certificates, ``--tls-auth-clients no``), with a
+certificate of the emulator's CA for the cache's endpoint names, no persistence (``--save ""
+--appendonly no``) and a directory of its own; the hosts file resolves both endpoint names to
+that address. The cache reads ``creating`` until the server answers a TLS PING, then
+``available``, or ``create-failed`` with the reason in the emulator's log and in ``GET
+/_tap/runtime/standins``. DeleteServerlessCache stops it.
+
+The reader endpoint (port 6380): ElastiCache Serverless serves reads "optimized for latency"
+on port 6380 of the same DNS name, from replicas, eventually consistent
+(https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ReadReplicas.html). One
+``redis-server`` serves one TLS port, so a second one listens on 6380 of the same address as
+a TLS replica of the first (``--replicaof``, ``--tls-replication yes``): reads there see the
+primary's writes within milliseconds; a write there gets ``READONLY`` (AWS names 6379 as the
+endpoint for writes).
+
+Stand-in: Redis 7.0.15 (Debian 12) for ElastiCache Serverless Valkey 8 (or Redis OSS 7).
+What differs: one node, not a sharded, multi-AZ cluster behind a proxy (``CLUSTER`` commands
+answer as a standalone server: ``ERR This instance has cluster support disabled``, where
+ElastiCache Serverless presents itself as a cluster of one shard); no Valkey 8 commands or
+behaviour beyond Redis 7.0's; no ACL user groups (``UserGroupId`` is not enforced), no
+usage limits, no snapshots. Memcached caches get no stand-in.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from moto.elasticache.models import ElastiCacheBackend
+
+from emulator.moto_ext import elasticache_serverless
+from emulator.runtime.standins import (BASE_ENVIRONMENT, StandIn, StartError, log,
+                                       remove_tree, require, run, tail, take_address)
+
+if TYPE_CHECKING:
+    from emulator.runtime import Runtime
+    from emulator.runtime.network import Network
+
+REDIS_SERVER = Path(os.environ.get("TAP_REDIS_SERVER", "/usr/bin/redis-server"))
+REDIS_CLI = REDIS_SERVER.with_name("redis-cli")
+ENGINES = ("valkey", "redis")
+COMPONENT = "caches"
+READY_SECONDS = 15.0
+CHECK_NAME = "standins-check.cache.internal"
+
+_ACTIVE: list[Caches] = []
+
+
+class RedisServer:
+    """One ``redis-server`` process: TLS only on ``address:port``, optionally a replica."""
+
+    def __init__(self, directory: Path, *, address: str, port: int,
+                 certificate: tuple[Path, Path], ca_bundle: Path,
+                 primary_port: int | None = None) -> None:
+        self.directory = directory
+        self.address = address
+        self.port = port
+        self.certificate = certificate
+        self.ca_bundle = ca_bundle
+        self.primary_port = primary_port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until it answers a TLS PING (and, a replica, until its link to
+        the primary is up); StartError with the tail of its log otherwise."""
+        require(REDIS_SERVER, "redis-server")
+        require(REDIS_CLI, "redis-tools")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        log_path = self.directory / f"redis-{self.port}.log"
+        command = [str(REDIS_SERVER), "--bind", self.address, "--port", "0",
+                   "--tls-port", str(self.port),
+                   "--tls-cert-file", str(self.certificate[0]),
+                   "--tls-key-file", str(self.certificate[1]),
+                   "--tls-ca-cert-file", str(self.ca_bundle), "--tls-auth-clients", "no",
+                   # Bound to its own address only; ElastiCache answers any client of the VPC.
+                   "--protected-mode", "no",
+                   "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+                   "--daemonize", "no", "--logfile", str(log_path)]
+        if self.primary_port is not None:
+            command += ["--replicaof", self.address, str(self.primary_port),
+                        "--tls-replication", "yes", "--replica-read-only", "yes"]
+        else:  # the replica's first sync at once, not after the default 5 s wait for others
+            command += ["--repl-diskless-sync-delay", "0"]
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+            command, cwd=self.directory, env=dict(BASE_ENVIRONMENT),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + READY_SECONDS
+        wanted = "master_link_status:up" if self.primary_port is not None else "PONG"
+        while True:
+            if self.process.poll() is not None:
+                raise StartError(f"redis-server on port {self.port} exited "
+                                 f"({self.process.returncode}): {self._log(log_path)}")
+            try:
+                answer = self.cli("INFO", "replication") if self.primary_port is not None \
+                    else self.cli("PING")
+            except StartError:
+                answer = ""
+            if wanted in answer:
+                return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise StartError(f"redis-server on port {self.port} did not answer {wanted} in "
+                                 f"{READY_SECONDS:.0f} s: {self._log(log_path)}")
+            time.sleep(0.1)
+
+    def cli(self, *arguments: str, name: str | None = None) -> str:
+        """``redis-cli --tls`` against this server, verifying its certificate by our CA."""
+        return run([str(REDIS_CLI), "-h", self.address, "-p", str(self.port), "--tls",
+                    "--cacert", str(self.ca_bundle), *(["--sni", name] if name else []),
+                    *arguments], what=f"redis-cli {' '.join(arguments)}", timeout=10)
+
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    @staticmethod
+    def _log(path: Path) -> str:
+        return tail(path.read_text(encoding="utf-8", errors="replace")) if path.exists() \
+            else "(no log)"
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def server_version() -> str:
+    require(REDIS_SERVER, "redis-server")
+    output = run([str(REDIS_SERVER), "--version"], what="redis-server --version")
+    match = re.search(r"v=(\S+)", output)
+    return match.group(1) if match else output.strip()
+
+
+class Caches:
+    """The serverless cache stand-ins of one runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.network: Network = runtime.network
+        self.directory = runtime.state_dir / "cache"
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+        self._standins: dict[str, StandIn] = {}  # by cache ARN
+        self._servers: dict[str, list[RedisServer]] = {}
+
+    def start(self) -> Caches:
+        _install_hooks()
+        _ACTIVE[:] = [self]
+        return self
+
+    def created(self, cache: dict[str, Any]) -> None:
+        if cache["Engine"] not in ENGINES:
+            return
+        standin = StandIn(
+            kind="redis", resource=cache["ARN"], identifier=cache["ServerlessCacheName"],
+            stands_for=f"ElastiCache Serverless {cache['Engine']} {cache['FullEngineVersion']}",
+            names=sorted({cache["Endpoint"]["Address"], cache["ReaderEndpoint"]["Address"]}),
+            ports=[cache["Endpoint"]["Port"], cache["ReaderEndpoint"]["Port"]])
+        cache["Status"] = "creating"
+        with self._lock:
+            self._standins[standin.resource] = standin
+
+        def start(record: StandIn) -> None:
+            try:
+                self._start(record)
+            except Exception:
+                cache["Status"] = "create-failed"
+                raise
+            cache["Status"] = "available"
+
+        standin.launch(start, COMPONENT)
+
+    def _start(self, standin: StandIn) -> None:
+        standin.version = server_version()
+        number = next(self._numbers)
+        standin.address = take_address(self.network, "cache", standin.ports)
+        standin.directory = self.directory / str(number)
+        certificate = self.network.authority.issue(f"cache-{number}", standin.names)
+        primary_port, reader_port = standin.ports
+        servers = [RedisServer(standin.directory, address=standin.address, port=port,
+                               certificate=certificate, ca_bundle=self.network.authority.bundle,
+                               primary_port=primary_port if port == reader_port else None)
+                   for port in standin.ports]
+        with self._lock:
+            self._servers[standin.resource] = servers
+        for server in servers:
+            server.start()
+            standin.pids.append(server.pid())
+        for name in standin.names:
+            self.network.hosts.set(name, standin.address)
+
+    def deleted(self, cache: dict[str, Any]) -> None:
+        with self._lock:
+            standin = self._standins.pop(cache["ARN"], None)
+        if standin is not None:
+            self._stop(standin)
+            log(COMPONENT, f"{standin.identifier}: stopped (cache deleted)")
+
+    def _stop(self, standin: StandIn) -> None:
+        standin.wait_started()
+        with self._lock:
+            servers = self._servers.pop(standin.resource, [])
+        for server in reversed(servers):
+            server.stop()
+        for name in standin.names:
+            self.network.hosts.remove(name)
+        if standin.address is not None:
+            self.network.addresses.give_back("cache", standin.address)
+        if standin.directory is not None:
+            remove_tree(standin.directory)
+        standin.state, standin.pids = "stopped", []
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [standin.describe() for standin in self._standins.values()]
+
+    def check(self) -> dict[str, Any]:
+        """A throw-away Redis: starts, answers PING over TLS (certificate verified), refuses
+        a plain connection, stops."""
+        result: dict[str, Any] = {"kind": "redis", "ok": False}
+        address = None
+        server = None
+        try:
+            result["version"] = server_version()
+            address = take_address(self.network, "cache", [6379])
+            number = next(self._numbers)
+            server = RedisServer(
+                self.directory / f"check-{number}", address=address, port=6379,
+                certificate=self.network.authority.issue(f"cache-check-{number}", [CHECK_NAME]),
+                ca_bundle=self.network.authority.bundle)
+            server.start()
+            result["tls"] = server.cli("PING", name=CHECK_NAME).strip()
+            try:
+                run([str(REDIS_CLI), "-h", address, "-p", "6379", "PING"],
+                    what="redis-cli without TLS", timeout=10)
+            except StartError:
+                result["ok"] = result["tls"] == "PONG"
+            else:
+                result["error"] = "a connection without TLS was answered"
+        except StartError as error:
+            result["error"] = str(error)
+        finally:
+            if server is not None:
+                server.stop()
+                remove_tree(server.directory)
+            if address is not None:
+                self.network.addresses.give_back("cache", address)
+        return result
+
+    def stop(self) -> None:
+        with self._lock:
+            standins = list(self._standins.values())
+            self._standins.clear()
+        for standin in standins:
+            self._stop(standin)
+        if _ACTIVE and _ACTIVE[0] is self:
+            _ACTIVE.clear()
+
+
+def _install_hooks() -> None:
+    """Wrap the extension's create and delete once per process (its handlers call them by
+    their module names)."""
+    create = elasticache_serverless.create_serverless_cache
+    if getattr(create, "tap_runtime", False):
+        return
+    delete = elasticache_serverless.delete_serverless_cache
+
+    def create_serverless_cache(backend: ElastiCacheBackend, params: dict[str, Any]
+                                ) -> dict[str, Any]:
+        answer = create(backend, params)
+        if _ACTIVE:
+            _ACTIVE[0].created(elasticache_serverless.caches(backend)[answer["ServerlessCacheName"]])
+        return answer
+
+    def delete_serverless_cache(backend: ElastiCacheBackend, name: str) -> dict[str, Any]:
+        answer = delete(backend, name)
+        if _ACTIVE:
+            _ACTIVE[0].deleted(answer)
+        return answer
+
+    create_serverless_cache.tap_runtime = True  # type: ignore[attr-defined]
+    elasticache_serverless.create_serverless_cache = create_serverless_cache
+    elasticache_serverless.delete_serverless_cache = delete_serverless_cache
