@@ -62,9 +62,11 @@ def caches(backend: ElastiCacheBackend) -> dict[str, dict[str, Any]]:
     return backend.serverless_caches  # type: ignore[attr-defined,no-any-return]
 
 
-def _endpoint(name: str, region: str, port: int, reader: bool) -> dict[str, Any]:
-    host = f"{name}-{mock_random.get_random_hex(6)}.serverless.{region}.cache.amazonaws.com"
-    return {"Address": f"{'reader.' if reader else ''}{host}", "Port": port}
+def _host(name: str, region: str) -> str:
+    """The cache's DNS name. Its primary endpoint (6379) and its reader endpoint (6380) share
+    it: "These two endpoints use the same DNS name but different ports"
+    (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ReadReplicas.html)."""
+    return f"{name}-{mock_random.get_random_hex(6)}.serverless.{region}.cache.amazonaws.com"
 
 
 def create_serverless_cache(backend: ElastiCacheBackend, params: dict[str, Any]
@@ -78,6 +80,7 @@ def create_serverless_cache(backend: ElastiCacheBackend, params: dict[str, Any]
     major = params.get("MajorEngineVersion") or DEFAULT_MAJOR_VERSIONS.get(engine, "7")
     port, reader_port = PORTS.get(engine, (6379, 6380))
     arn = f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:serverlesscache:{name}"
+    host = _host(name, backend.region_name)
     cache: dict[str, Any] = {
         "ServerlessCacheName": name,
         "Description": params.get("Description", ""),
@@ -89,8 +92,8 @@ def create_serverless_cache(backend: ElastiCacheBackend, params: dict[str, Any]
         "CacheUsageLimits": params.get("CacheUsageLimits"),
         "KmsKeyId": params.get("KmsKeyId"),
         "SecurityGroupIds": list(params.get("SecurityGroupIds") or []),
-        "Endpoint": _endpoint(name, backend.region_name, port, reader=False),
-        "ReaderEndpoint": _endpoint(name, backend.region_name, reader_port, reader=True),
+        "Endpoint": {"Address": host, "Port": port},
+        "ReaderEndpoint": {"Address": host, "Port": reader_port},
         "ARN": arn,
         "UserGroupId": params.get("UserGroupId"),
         "SubnetIds": list(params.get("SubnetIds") or []),

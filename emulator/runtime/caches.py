@@ -11,20 +11,25 @@ that address. The cache reads ``creating`` until the server answers a TLS PING, 
 ``available``, or ``create-failed`` with the reason in the emulator's log and in ``GET
 /_tap/runtime/standins``. DeleteServerlessCache stops it.
 
+ElastiCache Serverless is cluster-mode only: it "presents itself as a cluster of one shard"
+and answers ``CLUSTER SLOTS`` with its endpoint's name, so cluster clients (the reference
+application's ``RedisCluster``) follow that name. The stand-in is a one-node Redis Cluster
+(``--cluster-enabled yes``, ``--tls-cluster yes``) that owns every slot and announces the
+cache's DNS name (``--cluster-announce-hostname``, ``--cluster-preferred-endpoint-type
+hostname``); the hosts file resolves that name to the stand-in's address.
+
 The reader endpoint (port 6380): ElastiCache Serverless serves reads "optimized for latency"
 on port 6380 of the same DNS name, from replicas, eventually consistent
 (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/ReadReplicas.html). One
-``redis-server`` serves one TLS port, so a second one listens on 6380 of the same address as
-a TLS replica of the first (``--replicaof``, ``--tls-replication yes``): reads there see the
-primary's writes within milliseconds; a write there gets ``READONLY`` (AWS names 6379 as the
-endpoint for writes).
+``redis-server`` serves one TLS port, so a second one listens on 6380 of the same address and
+joins the cluster as the replica of the first (``CLUSTER MEET``, ``CLUSTER REPLICATE``, TLS
+replication): reads there see the primary's writes within milliseconds; a write there is
+redirected (``MOVED`` to port 6379), as a replica of a cluster answers.
 
 Stand-in: Redis 7.0.15 (Debian 12) for ElastiCache Serverless Valkey 8 (or Redis OSS 7).
-What differs: one node, not a sharded, multi-AZ cluster behind a proxy (``CLUSTER`` commands
-answer as a standalone server: ``ERR This instance has cluster support disabled``, where
-ElastiCache Serverless presents itself as a cluster of one shard); no Valkey 8 commands or
-behaviour beyond Redis 7.0's; no ACL user groups (``UserGroupId`` is not enforced), no
-usage limits, no snapshots. Memcached caches get no stand-in.
+What differs: one shard on one host, not a sharded, multi-AZ cluster behind a proxy; no
+Valkey 8 commands or behaviour beyond Redis 7.0's; no ACL user groups (``UserGroupId`` is not
+enforced), no usage limits, no snapshots. Memcached caches get no stand-in.
 """
 from __future__ import annotations
 
@@ -35,7 +40,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from moto.elasticache.models import ElastiCacheBackend
 
@@ -57,23 +62,27 @@ CHECK_NAME = "standins-check.cache.internal"
 _ACTIVE: list[Caches] = []
 
 
-class RedisServer:
-    """One ``redis-server`` process: TLS only on ``address:port``, optionally a replica."""
+class RedisServer:  # pylint: disable=too-many-instance-attributes
+    """One ``redis-server`` process: TLS only on ``address:port``; given ``hostname``, a node
+    of a one-shard cluster that announces it (the primary, or with ``primary_port`` its
+    replica); without, a standalone server (the pre-flight check's)."""
 
     def __init__(self, directory: Path, *, address: str, port: int,
                  certificate: tuple[Path, Path], ca_bundle: Path,
-                 primary_port: int | None = None) -> None:
+                 hostname: str | None = None, primary_port: int | None = None) -> None:
         self.directory = directory
         self.address = address
         self.port = port
         self.certificate = certificate
         self.ca_bundle = ca_bundle
+        self.hostname = hostname
         self.primary_port = primary_port
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        """Start it and wait until it answers a TLS PING (and, a replica, until its link to
-        the primary is up); StartError with the tail of its log otherwise."""
+        """Start it and wait until it serves: a TLS PING, and for a cluster node the cluster
+        state ``ok`` with every slot on the primary (and, the replica, its link to the primary
+        up); StartError with the tail of its log otherwise."""
         require(REDIS_SERVER, "redis-server")
         require(REDIS_CLI, "redis-tools")
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -87,23 +96,55 @@ class RedisServer:
                    "--protected-mode", "no",
                    "--save", "", "--appendonly", "no", "--dir", str(self.directory),
                    "--daemonize", "no", "--logfile", str(log_path)]
-        if self.primary_port is not None:
-            command += ["--replicaof", self.address, str(self.primary_port),
-                        "--tls-replication", "yes", "--replica-read-only", "yes"]
-        else:  # the replica's first sync at once, not after the default 5 s wait for others
-            command += ["--repl-diskless-sync-delay", "0"]
+        if self.hostname is not None:
+            command += ["--cluster-enabled", "yes", "--tls-cluster", "yes",
+                        "--tls-replication", "yes", "--cluster-port", str(self.port + 10000),
+                        "--cluster-announce-hostname", self.hostname,
+                        # Connections between loopback addresses leave from 127.0.0.1: without
+                        # this, the peer would call back at 127.0.0.1, where nothing listens.
+                        "--cluster-announce-ip", self.address,
+                        "--cluster-preferred-endpoint-type", "hostname",
+                        "--cluster-config-file", str(self.directory / f"nodes-{self.port}.conf"),
+                        # the replica's first sync at once, not after the default 5 s wait
+                        "--repl-diskless-sync-delay", "0"]
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
             command, cwd=self.directory, env=dict(BASE_ENVIRONMENT),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_for(log_path, "PONG", lambda: self.cli("PING"))
+        if self.hostname is None:
+            return
+        if self.primary_port is None:
+            self.cli("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+            self._wait_for(log_path, "cluster_state:ok", lambda: self.cli("CLUSTER", "INFO"))
+            return
+        primary = RedisServer(self.directory, address=self.address, port=self.primary_port,
+                              certificate=self.certificate, ca_bundle=self.ca_bundle)
+        primary_id = primary.cli("CLUSTER", "MYID").strip()
+        self.cli("CLUSTER", "MEET", self.address, str(self.primary_port))
+        self._wait_for(log_path, primary_id, lambda: self.cli("CLUSTER", "NODES"))
+        # REPLICATE needs the primary's node known as a master with slots: retried until so.
+        self._wait_for(log_path, "OK", lambda: self.cli("CLUSTER", "REPLICATE", primary_id))
+        self._wait_for(log_path, "master_link_status:up",
+                       lambda: self.cli("INFO", "replication"))
+        self._wait_for(log_path, "cluster_state:ok", lambda: self.cli("CLUSTER", "INFO"))
+        # ...and the primary knows it as its replica, by name (then CLUSTER SLOTS there shows
+        # it), once gossip ran.
+        replica_id = self.cli("CLUSTER", "MYID").strip()
+        wanted = f"{replica_id} {self.address}:{self.port}@{self.port + 10000},{self.hostname} " \
+                 f"slave {primary_id} "
+        self._wait_for(log_path, wanted, lambda: primary.cli("CLUSTER", "NODES"))
+
+    def _wait_for(self, log_path: Path, wanted: str, ask: Callable[[], str]) -> None:
+        """Ask until the answer holds ``wanted``; StartError when the server exits or
+        READY_SECONDS pass."""
+        assert self.process is not None
         deadline = time.monotonic() + READY_SECONDS
-        wanted = "master_link_status:up" if self.primary_port is not None else "PONG"
         while True:
             if self.process.poll() is not None:
                 raise StartError(f"redis-server on port {self.port} exited "
                                  f"({self.process.returncode}): {self._log(log_path)}")
             try:
-                answer = self.cli("INFO", "replication") if self.primary_port is not None \
-                    else self.cli("PING")
+                answer = ask()
             except StartError:
                 answer = ""
             if wanted in answer:
@@ -191,19 +232,20 @@ class Caches:
         number = next(self._numbers)
         standin.address = take_address(self.network, "cache", standin.ports)
         standin.directory = self.directory / str(number)
-        certificate = self.network.authority.issue(f"cache-{number}", standin.names)
+        certificate = self.network.authority.issue(f"cache-{number}", standin.names, client=True)
         primary_port, reader_port = standin.ports
         servers = [RedisServer(standin.directory, address=standin.address, port=port,
                                certificate=certificate, ca_bundle=self.network.authority.bundle,
+                               hostname=standin.names[0],
                                primary_port=primary_port if port == reader_port else None)
                    for port in standin.ports]
         with self._lock:
             self._servers[standin.resource] = servers
+        for name in standin.names:  # before the cluster forms: its nodes announce the name
+            self.network.hosts.set(name, standin.address)
         for server in servers:
             server.start()
             standin.pids.append(server.pid())
-        for name in standin.names:
-            self.network.hosts.set(name, standin.address)
 
     def deleted(self, cache: dict[str, Any]) -> None:
         with self._lock:

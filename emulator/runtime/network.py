@@ -110,9 +110,11 @@ class Authority:
         self.bundle = directory / "ca.pem"
         self.bundle.write_bytes(self._certificate.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, label: str, names: list[str]) -> tuple[Path, Path]:
+    def issue(self, label: str, names: list[str], *, client: bool = False) -> tuple[Path, Path]:
         """A server certificate for ``names`` (DNS names; the first is the subject), signed by
-        this CA: the paths of its certificate and its private key (mode 0600)."""
+        this CA: the paths of its certificate and its private key (mode 0600). ``client``:
+        good for TLS client authentication too (a Redis Cluster node presents its certificate
+        to its peers on the cluster bus, which always verify it)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.timezone.utc)
         # A common name holds at most 64 characters (RFC 5280's ub-common-name) and endpoint
@@ -130,8 +132,9 @@ class Authority:
             .not_valid_after(now + datetime.timedelta(days=CERTIFICATE_DAYS))
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
                            critical=not fits)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH]
+                + ([ExtendedKeyUsageOID.CLIENT_AUTH] if client else [])), critical=False)
             .sign(self._key, hashes.SHA256()))
         certificate_path = self.directory / f"{label}.crt"
         key_path = self.directory / f"{label}.key"

@@ -303,11 +303,11 @@ def test_members_of_rds_iam_get_in_with_a_valid_token_only(emulator: Running) ->
 
 
 def redis_cli(emulator: Running, entry: dict[str, Any], port: int, *arguments: str,
-              tls: bool = True) -> subprocess.CompletedProcess[str]:
+              tls: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     bundle = str(emulator.runtime.network.authority.bundle)
     return subprocess.run([str(REDIS_CLI), "-h", entry["address"], "-p", str(port),
                            *(["--tls", "--cacert", bundle, "--sni", entry["names"][-1]]
-                             if tls else []), *arguments],
+                             if tls else []), *arguments], input=stdin,
                           capture_output=True, text=True, timeout=30, check=False)
 
 
@@ -326,24 +326,33 @@ def create_cache(emulator: Running) -> dict[str, Any]:
     return dict(wait_for(available, 60, f"cache {name} available"))
 
 
-def test_a_serverless_cache_gets_a_tls_only_redis_with_a_replica_for_reads(
+def test_a_serverless_cache_gets_a_tls_only_cluster_with_a_replica_for_reads(
         emulator: Running) -> None:
     cache = create_cache(emulator)
     entry = emulator.standin(cache["ServerlessCacheName"])
+    host = cache["Endpoint"]["Address"]
     assert entry["kind"] == "redis" and entry["state"] == "running"
     assert entry["stands_for"] == "ElastiCache Serverless valkey 8.0"
     assert entry["version"] == "7.0.15" and entry["ports"] == [6379, 6380]
-    assert entry["names"] == sorted([cache["Endpoint"]["Address"],
-                                     cache["ReaderEndpoint"]["Address"]])
+    assert entry["names"] == [host] == [cache["ReaderEndpoint"]["Address"]]
     assert entry["address"].startswith("127.0.3.") and len(entry["pids"]) == 2
     assert redis_cli(emulator, entry, 6379, "PING").stdout == "PONG\n"
     plain = redis_cli(emulator, entry, 6379, "PING", tls=False)
     assert "PONG" not in plain.stdout
     assert redis_cli(emulator, entry, 6379, "SET", "greeting", "hello").stdout == "OK\n"
-    wait_for(lambda: redis_cli(emulator, entry, 6380, "GET", "greeting").stdout == "hello\n",
-             10, "the write read on the reader port")
-    refused = redis_cli(emulator, entry, 6380, "SET", "greeting", "bye")
-    assert refused.stdout.startswith("READONLY")
+    wait_for(lambda: redis_cli(emulator, entry, 6380, stdin="READONLY\nGET greeting\n"
+                               ).stdout == "OK\nhello\n", 10, "the write read on the reader port")
+
+    def nodes() -> list[tuple[str, str]]:
+        slots = redis_cli(emulator, entry, 6379, "CLUSTER", "SLOTS").stdout.split()
+        assert slots[:2] == ["0", "16383"]
+        return [(slots[i], slots[i + 1]) for i in range(2, len(slots) - 1) if slots[i] == host]
+
+    # One shard owning every slot, its primary and replica announced by the cache's name (a
+    # replica is listed once it has replicated something).
+    wait_for(lambda: nodes() == [(host, "6379"), (host, "6380")], 15, "both nodes by name")
+    moved = redis_cli(emulator, entry, 6380, "SET", "greeting", "bye")
+    assert moved.stdout.startswith("MOVED ") and moved.stdout.strip().endswith(f"{host}:6379")
 
 
 def test_delete_stops_the_servers_and_frees_what_they_held(emulator: Running) -> None:
