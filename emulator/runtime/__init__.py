@@ -21,6 +21,7 @@ from pathlib import Path
 
 from emulator.runtime.control import Control
 from emulator.runtime.network import Network
+from emulator.runtime.tasks import TaskRunner
 
 
 class Runtime:
@@ -36,6 +37,8 @@ class Runtime:
 
     def start(self) -> Runtime:
         """Start the components, in order; returns the runtime."""
+        self.components.append(TaskRunner(url=self.url, control=self.control,
+                                          network=self.network, state_dir=self.state_dir).start())
         return self
 
     def stop(self) -> None:
