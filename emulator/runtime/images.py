@@ -12,7 +12,7 @@ verification works offline). ``POST /_tap/runtime/images`` registers one::
 
 and pushes it into the emulator's ECR (PutImage of a schema 2 manifest whose layers name the
 path map, so ECR has a digest: the SHA-256 of the manifest, as a registry computes it; the
-repository is created when missing). ``Images.pull(reference, region)`` is the pull: an ECR
+repository is created when missing; the same image pushed again changes nothing). ``Images.pull(reference, region)`` is the pull: an ECR
 reference ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@sha256:digest]`` of a
 registered image gives its ``LocalImage``; anything else raises ``PullError`` with the
 ``CannotPullContainerError`` reason Fargate gives when a reference does not resolve
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ecr.exceptions import ImageAlreadyExistsException
 from moto.ecr.models import ecr_backends
 
 # Docker's PATH when an image sets none (the moby daemon's default for Linux containers).
@@ -299,7 +300,10 @@ class Images:
             backend.create_repository(repository_name=repository, registry_id=None,
                                       encryption_config=None, image_scan_config=None,
                                       image_tag_mutability="MUTABLE", tags=[])
-        backend.put_image(repository, data.decode(), tag, MANIFEST_TYPE, digest)
+        try:
+            backend.put_image(repository, data.decode(), tag, MANIFEST_TYPE, digest)
+        except ImageAlreadyExistsException:
+            pass  # the same image pushed again: a registry keeps it (docker push is a no-op)
         image = LocalImage(repository, tag, digest, config, paths)
         with self._lock:
             self._by_digest[digest] = image
