@@ -92,8 +92,9 @@ def run_target(target: dict[str, Any]) -> list[str]:
     try:
         definition = backend.describe_task_definition(definition_arn)
     except Exception as error:  # pylint: disable=broad-exception-caught
-        raise InvocationError("InvalidParameterException",
-                              getattr(error, "message", str(error))) from error
+        # What ECS's RunTask answers for a task definition it does not have.
+        raise InvocationError("InvalidParameterException", "TaskDefinition not found.") \
+            from error
     for passed in (getattr(definition, "execution_role_arn", None),
                    getattr(definition, "task_role_arn", None)):
         if passed:

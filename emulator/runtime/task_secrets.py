@@ -110,7 +110,7 @@ def _from_parameter_store(value_from: str, execution_role: str, account: str,
         detail = "" if allowed else f" ({reason})"
         raise SecretError(f"{PREFIX}unable to retrieve secrets from ssm: service call has been "
                           f"retried 1 time(s): invalid parameters: {value_from}{detail}")
-    return str(parameter.value)
+    return str(parameter.decrypt(parameter.value))  # moto stores a SecureString encrypted
 
 
 def resolve(secrets: list[dict[str, str]], *, execution_role: str, account: str,

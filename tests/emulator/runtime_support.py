@@ -172,6 +172,11 @@ class Cloud:
         return wait_for(lambda: (lambda t: t if t["lastStatus"] == "STOPPED" else None)(
             self.describe(task_arn)), timeout, f"task {task_arn} to stop")
 
+    def running(self, task_arn: str, timeout: float = 30) -> dict[str, Any]:
+        """The runtime's status of the task once it is RUNNING."""
+        return wait_for(lambda: (lambda t: t if t.get("lastStatus") == "RUNNING" else None)(
+            self.tasks().get(task_arn, {})), timeout, f"task {task_arn} to run")
+
     def tasks(self) -> dict[str, dict[str, Any]]:
         """The runtime's status of every task, by task ARN."""
         status, answer = call(f"{self.url}/_tap/runtime/tasks")

@@ -80,11 +80,11 @@ def test_stop_task_sends_sigterm_and_the_lifecycle_is_ecs_s(cloud: Cloud) -> Non
     definition = cloud.task_definition("server", cloud.echo_image())
     task_arn = cloud.run(definition)
     assert cloud.describe(task_arn)["lastStatus"] in ("PROVISIONING", "PENDING")
-    running = wait_for(lambda: (lambda t: t if t["lastStatus"] == "RUNNING" else None)(
-        cloud.describe(task_arn)), 30, "the task to run")
-    assert running["containers"][0]["lastStatus"] == "RUNNING"
+    status = cloud.running(task_arn)
+    running = cloud.describe(task_arn)
+    assert (running["lastStatus"], running["containers"][0]["lastStatus"]) == (
+        "RUNNING", "RUNNING")
     assert "exitCode" not in running["containers"][0]
-    status = cloud.tasks()[task_arn]
     assert alive(status["pid"])
     assert status["address"].startswith("127.0.1.")
     answer = wait_for(lambda: get_json(f"http://{status['address']}:8080/"), 15, "the server")

@@ -3,7 +3,9 @@
 Environment: ``ECHO_LINES`` (lines printed at start, separated by ``|``), ``EXIT_CODE`` (set:
 print the lines and exit with it, no server), ``PORT`` (the server's, on 0.0.0.0). Paths:
 ``/healthz`` (200, or ``HEALTHZ_STATUS``), ``/`` (the task's ``REVISION`` and address),
-``/whoami`` (GetCallerIdentity with the task's credentials, and their access key id),
+``/whoami`` (GetCallerIdentity with the task's credentials, and their access key id; the
+first credentials it used are kept), ``/whoami-first`` (GetCallerIdentity signed with those
+first credentials, or the error code AWS answered),
 ``/digest/<NAME>`` (SHA-256 of an environment variable). SIGTERM ends it with exit 0.
 """
 from __future__ import annotations
@@ -14,6 +16,9 @@ import os
 import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FIRST: list[Any] = []  # the first credentials /whoami used
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -27,12 +32,8 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/":
             body = {"revision": os.environ.get("REVISION", ""),
                     "address": self.connection.getsockname()[0]}
-        elif self.path == "/whoami":
-            import boto3  # pylint: disable=import-outside-toplevel
-            session = boto3.session.Session()
-            identity = session.client("sts").get_caller_identity()
-            body = {"Arn": identity["Arn"],
-                    "AccessKeyId": session.get_credentials().get_frozen_credentials().access_key}
+        elif self.path in ("/whoami", "/whoami-first"):
+            body = whoami(first=self.path == "/whoami-first")
         elif self.path.startswith("/digest/"):
             value = os.environ.get(self.path.split("/", 2)[2])
             body = {"sha256": None if value is None else
@@ -48,6 +49,25 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # pylint: disable=redefined-builtin
         print(f"echo: {self.command} {self.path}", flush=True)
+
+
+def whoami(first: bool) -> dict[str, str]:
+    """GetCallerIdentity with the task's credentials (or the first ones it used)."""
+    # boto3 only where /opt/venv maps to a virtualenv that has it (the tests map theirs).
+    import boto3  # pylint: disable=import-outside-toplevel
+    from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
+    session = boto3.session.Session()
+    credentials = FIRST[0] if first else session.get_credentials().get_frozen_credentials()
+    if not FIRST:
+        FIRST.append(credentials)
+    client = session.client("sts", aws_access_key_id=credentials.access_key,
+                            aws_secret_access_key=credentials.secret_key,
+                            aws_session_token=credentials.token)
+    try:
+        identity = client.get_caller_identity()
+    except ClientError as error:
+        return {"Error": error.response["Error"]["Code"]}
+    return {"Arn": identity["Arn"], "AccessKeyId": credentials.access_key}
 
 
 def main() -> int:
