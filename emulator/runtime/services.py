@@ -17,7 +17,8 @@ failures", "Service event messages"):
 - a task of the PRIMARY deployment that fails to start, or stops before it was ever healthy,
   counts as failed; with the circuit breaker on, the deployment FAILS at the threshold
   (half the desired count, at least 3, at most 200) and, with rollback, the last COMPLETED
-  deployment's task definition is deployed again; without it, launches back off;
+  deployment is PRIMARY again ("rolling back to deployment ..."); launches of a deployment
+  whose tasks fail back off (5 s, doubling, at most a minute);
 - DeleteService (status DRAINING) or a desired count of 0 stops the tasks; a DRAINING service
   with none left becomes INACTIVE;
 - ``runningCount``, ``pendingCount``, the deployments' counts and ``rolloutState``, and the
@@ -181,13 +182,24 @@ class ServiceScheduler:
         add_event(service, f"(service {service.name}) (deployment {deployment['id']}) deployment "
                   "failed: tasks failed to start.")
         previous = getattr(service, "tap_last_completed", None)
-        if breaker.get("rollback") and previous and previous != deployment["taskDefinition"]:
-            deployment["status"] = "ACTIVE"
-            service.task_definition = previous
-            rollback = new_deployment(service, previous)
-            service.deployments.insert(0, rollback)
-            add_event(service, f"(service {service.name}) rolling back to deployment "
-                      f"{rollback['id']}.")
+        if not breaker.get("rollback") or not previous or \
+                previous == deployment["taskDefinition"]:
+            return
+        # The last completed deployment becomes PRIMARY again (its tasks still run); without
+        # it (gone), a new deployment of its task definition.
+        deployment["status"] = "ACTIVE"
+        service.task_definition = previous
+        restored = next((d for d in service.deployments if d["status"] == "ACTIVE"
+                         and d["taskDefinition"] == previous and d is not deployment), None)
+        if restored is None:
+            restored = new_deployment(service, previous)
+        else:
+            service.deployments.remove(restored)
+            restored.update(status="PRIMARY", rolloutState="IN_PROGRESS", updatedAt=utcnow(),
+                            rolloutStateReason=f"ECS deployment {restored['id']} in progress.")
+        service.deployments.insert(0, restored)
+        add_event(service, f"(service {service.name}) rolling back to deployment "
+                  f"{restored['id']}.")
 
     def _count(self, service: Any, runs: list[Run]) -> None:
         live = [run for run in runs if not run.finished()]
