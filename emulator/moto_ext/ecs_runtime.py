@@ -97,7 +97,9 @@ def _stop_task(self: EC2ContainerServiceBackend, cluster_str: str, task_str: str
 
 
 def _list_tasks(original: Callable[..., list[Task]]) -> Callable[..., list[Task]]:
-    def list_tasks(self: EC2ContainerServiceBackend, cluster_str: str | None = None,
+    # moto's own signature, positional arguments included.
+    def list_tasks(  # pylint: disable=too-many-positional-arguments
+            self: EC2ContainerServiceBackend, cluster_str: str | None = None,
                    container_instance: str | None = None, family: str | None = None,
                    started_by: str | None = None, service_name: str | None = None,
                    desiredStatus: str | None = None) -> list[Task]:  # pylint: disable=invalid-name
@@ -194,9 +196,11 @@ def install(health: Health) -> str:
         NetworkInterface.private_dns_name = None  # type: ignore[attr-defined]
     Task.__init__ = _task_init(Task.__init__)  # type: ignore[method-assign]
     # A plain status: the runtime sets it; moto's ManagedState would advance it itself.
-    Task.status = property(lambda self: self._status,  # type: ignore[assignment]
-                           lambda self, value: setattr(self, "_status", value))
+    Task.status = property(  # type: ignore[assignment]
+        lambda self: self._status,  # pylint: disable=protected-access
+        lambda self, value: setattr(self, "_status", value))
     backend = EC2ContainerServiceBackend
+    # pylint: disable-next=protected-access
     backend._calculate_task_resource_requirements = staticmethod(  # type: ignore[method-assign]
         _requirements(backend._calculate_task_resource_requirements))  # pylint: disable=protected-access
     backend.stop_task = _stop_task  # type: ignore[method-assign]

@@ -210,4 +210,3 @@ class ContainerHealth:
     def _loop(self) -> None:
         while not self.stopped.wait(self.interval):
             self.check_once()
-

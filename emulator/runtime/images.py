@@ -12,8 +12,9 @@ verification works offline). ``POST /_tap/runtime/images`` registers one::
 
 and pushes it into the emulator's ECR (PutImage of a schema 2 manifest whose layers name the
 path map, so ECR has a digest: the SHA-256 of the manifest, as a registry computes it; the
-repository is created when missing; the same image pushed again changes nothing). ``Images.pull(reference, region)`` is the pull: an ECR
-reference ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@sha256:digest]`` of a
+repository is created when missing; the same image pushed again changes nothing).
+``Images.pull(reference)`` is the pull: an ECR reference
+``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@sha256:digest]`` of a
 registered image gives its ``LocalImage``; anything else raises ``PullError`` with the
 ``CannotPullContainerError`` reason Fargate gives when a reference does not resolve
 (containerd's "failed to resolve ref ...: not found"). Another registry is refused the same way:

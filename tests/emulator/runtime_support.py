@@ -63,16 +63,17 @@ def runtime_emulator(directory: Path) -> Iterator[str]:
     finally:
         emulator.stop()
     left = leftovers(runtime)
-    assert left == [], f"processes left running after the emulator stopped: {left}"
+    assert not left, f"processes left running after the emulator stopped: {left}"
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, what: str,
-             interval: float = 0.5) -> T:
-    """The first truthy value of ``check()`` within ``timeout`` seconds, or AssertionError."""
+def wait_for(check: Callable[[], T], timeout: float, what: str, *,
+             until: Callable[[T], bool] = bool, interval: float = 0.5) -> T:
+    """The first value of ``check()`` that satisfies ``until`` (default: truthy) within
+    ``timeout`` seconds, or AssertionError saying ``what`` it waited for."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
-        if value:
+        if until(value):
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
@@ -169,13 +170,14 @@ class Cloud:
                                                       tasks=[task_arn])["tasks"][0])
 
     def stopped(self, task_arn: str, timeout: float = 60) -> dict[str, Any]:
-        return wait_for(lambda: (lambda t: t if t["lastStatus"] == "STOPPED" else None)(
-            self.describe(task_arn)), timeout, f"task {task_arn} to stop")
+        return wait_for(lambda: self.describe(task_arn), timeout, f"task {task_arn} to stop",
+                        until=lambda task: task["lastStatus"] == "STOPPED")
 
     def running(self, task_arn: str, timeout: float = 30) -> dict[str, Any]:
         """The runtime's status of the task once it is RUNNING."""
-        return wait_for(lambda: (lambda t: t if t.get("lastStatus") == "RUNNING" else None)(
-            self.tasks().get(task_arn, {})), timeout, f"task {task_arn} to run")
+        return wait_for(lambda: self.tasks().get(task_arn, {}), timeout,
+                        f"task {task_arn} to run",
+                        until=lambda task: task.get("lastStatus") == "RUNNING")
 
     def tasks(self) -> dict[str, dict[str, Any]]:
         """The runtime's status of every task, by task ARN."""

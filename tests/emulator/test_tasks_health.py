@@ -66,9 +66,8 @@ def test_the_container_health_check_sets_the_task_s_health(cloud: Cloud) -> None
                                           environment={"HEALTHZ_STATUS": "500"}))
     assert cloud.describe(good)["healthStatus"] == "UNKNOWN"
     for task_arn, status in ((good, "HEALTHY"), (bad, "UNHEALTHY")):
-        task = wait_for(lambda arn=task_arn, want=status: (
-            lambda t: t if t["healthStatus"] == want else None)(cloud.describe(arn)), 30,
-            f"{task_arn} to be {status}")
+        task = wait_for(lambda arn=task_arn: cloud.describe(arn), 30, f"{task_arn} {status}",
+                        until=lambda t, want=status: t["healthStatus"] == want)
         assert task["containers"][0]["healthStatus"] == status
         assert task["lastStatus"] == "RUNNING"  # a standalone task is not replaced
         cloud.client("ecs").stop_task(cluster=cloud.cluster, task=task_arn)
@@ -116,9 +115,9 @@ def test_a_revision_that_cannot_start_is_rolled_back(cloud: Cloud) -> None:
         "deployments"][0]["id"]
     rolled_back = f"(service rollback) rolling back to deployment {original}."
     wait_for(lambda: rolled_back in messages(cloud, "rollback"), 60, "the circuit breaker")
-    service = wait_for(lambda: (lambda s: s if len(s["deployments"]) == 1 and
-                                s["deployments"][0]["rolloutState"] == "COMPLETED" else None)(
-        described(cloud, "rollback")), 30, "the rollback to complete")
+    service = wait_for(lambda: described(cloud, "rollback"), 30, "the rollback to complete",
+                       until=lambda s: len(s["deployments"]) == 1
+                       and s["deployments"][0]["rolloutState"] == "COMPLETED")
     assert (service["taskDefinition"], service["deployments"][0]["id"]) == (good, original)
     events = messages(cloud, "rollback")
     assert f"(service rollback) (deployment {failed}) deployment failed: tasks failed " \

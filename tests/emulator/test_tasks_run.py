@@ -136,4 +136,3 @@ def test_images_are_pulled_by_tag_or_digest_and_pushed_to_ecr(cloud: Cloud) -> N
     task = cloud.stopped(task_arn)
     assert (task["containers"][0]["exitCode"], task["containers"][0]["imageDigest"]) == (
         0, answer["digest"])
-

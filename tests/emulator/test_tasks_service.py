@@ -95,8 +95,8 @@ def test_a_service_of_two_tasks_becomes_healthy_behind_its_target_group(life: Li
     assert [(d["status"], d["rolloutState"]) for d in first["deployments"]] == [
         ("PRIMARY", "IN_PROGRESS")]
     # Registered while its checks run: initial, never healthy before HEALTHY checks passed.
-    initial = wait_for(lambda: (lambda t: t if len(t) == 2 else None)(targets(life)), 30,
-                       "two registered targets")
+    initial = wait_for(lambda: targets(life), 30, "two registered targets",
+                       until=lambda found: len(found) == 2)
     assert set(initial.values()) <= {"initial", "healthy"}
     found = wait_for(lambda: serving(life, "1"), 30, "two healthy targets")
     elapsed = time.monotonic() - started
@@ -107,8 +107,8 @@ def test_a_service_of_two_tasks_becomes_healthy_behind_its_target_group(life: Li
     assert len(set(found)) == 2
     life.pids = [t["pid"] for t in tasks]
     assert all(alive(pid) for pid in life.pids)
-    steady = wait_for(lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "COMPLETED"
-                               else None)(service(life)), 15, "the deployment to complete")
+    steady = wait_for(lambda: service(life), 15, "the deployment to complete",
+                      until=lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED")
     assert (steady["runningCount"], steady["pendingCount"], steady["desiredCount"]) == (2, 0, 2)
     assert [(d["status"], d["runningCount"]) for d in steady["deployments"]] == [("PRIMARY", 2)]
     messages = [event["message"] for event in steady["events"]]
@@ -137,17 +137,17 @@ def test_a_new_revision_replaces_the_tasks_never_below_two_healthy(life: Life) -
                                                      taskDefinition=definition)["service"]
         assert [(d["status"], d["taskDefinition"].rsplit("/", 1)[1]) for d in
                 updated["deployments"]] == [("PRIMARY", "web:2"), ("ACTIVE", "web:1")]
-        during = wait_for(lambda: (lambda t: t if len(t) > 2 else None)(targets(life)), 30,
-                          "the new tasks to register")
+        during = wait_for(lambda: targets(life), 30, "the new tasks to register",
+                          until=lambda found: len(found) > 2)
         assert len(during) in (3, 4)  # at most 200 % of 2 tasks
         wait_for(lambda: serving(life, "2"), 60, "the new revision to serve alone")
     finally:
         watching.set()
         watcher.join()
     assert min(lowest) >= 2, f"healthy targets went down to {min(lowest)}"
-    steady = wait_for(lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "COMPLETED"
-                               and len(s["deployments"]) == 1 else None)(service(life)), 30,
-                      "the rollout to complete")
+    steady = wait_for(lambda: service(life), 30, "the rollout to complete",
+                      until=lambda s: len(s["deployments"]) == 1
+                      and s["deployments"][0]["rolloutState"] == "COMPLETED")
     assert steady["taskDefinition"].endswith("/web:2")
     assert all(not alive(pid) for pid in life.pids)
     old = [t for t in cloud.tasks().values() if t["pid"] in life.pids]
