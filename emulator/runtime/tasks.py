@@ -30,6 +30,10 @@ calls go to the emulator. The task metadata endpoint is not served (no
 ``ECS_CONTAINER_METADATA_URI_V4``). Its output goes line by line to CloudWatch Logs, stream
 ``<awslogs-stream-prefix>/<container>/<task id>``, as the awslogs driver writes it.
 
+Not emulated: ``readonlyRootFilesystem`` and task-storage volumes (the process writes where
+its user may on this machine), CPU and memory limits, an image's ``USER`` (as root the process
+stays root), more than one container per task (refused at start, with that reason).
+
 Endpoints: ``POST images`` (register a local image), ``GET tasks`` (every task: id, group,
 task definition, address, pid, states, exit code, stopped reason, health, targets and its
 environment as names with the SHA-256 of each value, never a value), ``POST
@@ -298,6 +302,8 @@ class TaskRunner:  # pylint: disable=too-many-instance-attributes
                        **credentials}
         argv = [image.local(arg) for arg in container_command(image, spec, override)]
         assert self.shim is not None
+        if run.stopping():
+            return  # StopTask while it was pending: no process is started
         container = Container(
             shim=self.shim, directory=self.directory / run.task_id, hosts=self.network.hosts.path,
             address=run.address, ports=[int(m["containerPort"]) for m in

@@ -8,12 +8,15 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
+from emulator.server import Emulator
 from tests.emulator.runtime_support import (ACCOUNT, ECHO, LOG_GROUP, REGION, Cloud, alive,
-                                            call, get_json, runtime_emulator, wait_for)
+                                            call, get_json, leftovers, runtime_emulator,
+                                            wait_for)
 from tools.one_off import TaskRequest, run
 
 
@@ -103,6 +106,24 @@ def test_stop_task_sends_sigterm_and_the_lifecycle_is_ecs_s(cloud: Cloud) -> Non
                if d["name"] == "networkInterfaceId")
     assert cloud.client("ec2").describe_network_interfaces(Filters=[
         {"Name": "network-interface-id", "Values": [eni]}])["NetworkInterfaces"] == []
+
+
+def test_no_task_outlives_an_emulator_that_is_killed(tmp_path: Path) -> None:
+    """SIGKILL gives the emulator no chance to stop its tasks: they die with it (the parent
+    death signal every task process is started with)."""
+    emulator = Emulator(tmp_path / "emulator.log", runtime_dir=tmp_path / "runtime")
+    try:
+        cloud = Cloud(emulator.start().url)
+        pid = cloud.running(cloud.run(cloud.task_definition("orphan", cloud.echo_image())))[
+            "pid"]
+        assert alive(pid)
+        assert pid in leftovers(tmp_path / "runtime")  # what runtime_emulator checks
+    finally:
+        assert emulator.process is not None
+        emulator.process.kill()
+        emulator.stop()
+    wait_for(lambda: not alive(pid), 10, "the task process to die with the emulator")
+    assert not leftovers(tmp_path / "runtime")
 
 
 def test_an_image_that_cannot_be_pulled_never_starts(cloud: Cloud) -> None:

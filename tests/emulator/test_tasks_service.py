@@ -107,6 +107,13 @@ def test_a_service_of_two_tasks_becomes_healthy_behind_its_target_group(life: Li
     assert len(set(found)) == 2
     life.pids = [t["pid"] for t in tasks]
     assert all(alive(pid) for pid in life.pids)
+    ecs = cloud.client("ecs")
+    listed = ecs.list_tasks(cluster=cloud.cluster, serviceName=SERVICE)["taskArns"]
+    assert sorted(listed) == sorted(t["taskArn"] for t in tasks)
+    described = ecs.describe_tasks(cluster=cloud.cluster, tasks=listed)["tasks"]
+    deployment = service(life)["deployments"][0]["id"]
+    assert {(t["group"], t["startedBy"], t["lastStatus"]) for t in described} == {
+        (f"service:{SERVICE}", deployment, "RUNNING")}
     steady = wait_for(lambda: service(life), 15, "the deployment to complete",
                       until=lambda s: s["deployments"][0]["rolloutState"] == "COMPLETED")
     assert (steady["runningCount"], steady["pendingCount"], steady["desiredCount"]) == (2, 0, 2)
