@@ -7,7 +7,8 @@ The emulator keeps no clock of schedules; the harness fires one when it wants it
 
 and the schedule's target is performed once, as EventBridge Scheduler would ("Using templated
 targets: Amazon ECS RunTask", "Set up the execution role", "Configuring a dead-letter queue",
-EventBridge Scheduler user guide):
+EventBridge Scheduler user guide,
+https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html):
 
 - a DISABLED schedule is not invoked: 409, and nothing runs;
 - the schedule's role must be allowed ``ecs:RunTask`` on the task definition (context

@@ -4,7 +4,10 @@
 task runner's agent, ``emulator.runtime.tasks``) and does what the ECS service scheduler does
 for a REPLICA service with the ECS deployment controller (developer guide: "Deploy Amazon ECS
 services by replacing tasks", "How the Amazon ECS deployment circuit breaker detects
-failures", "Service event messages"):
+failures", "Service event messages",
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html; a task
+that fails to start is reported as ECS reports it: "(service x) was unable to place a task.
+Reason: ..."):
 
 - the PRIMARY deployment (its task definition) gets the desired count of tasks; a new one
   (UpdateService with a new revision, or forceNewDeployment) starts tasks up to
@@ -161,8 +164,8 @@ class ServiceScheduler:
             if deployment is None or run.was_healthy or not failed:
                 continue
             if run.task.stop_code == "TaskFailedToStart":
-                add_event(service, f"(service {service.name}) failed to launch a task with "
-                          f"(error {run.task.stopped_reason}).")
+                add_event(service, f"(service {service.name}) was unable to place a task. "
+                          f"Reason: {run.task.stopped_reason}")
             deployment["failedTasks"] += 1
             failures = deployment["failedTasks"]
             self._backoff[deployment["id"]] = time.monotonic() + min(

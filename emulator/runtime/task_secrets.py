@@ -13,7 +13,10 @@ emulator's Secrets Manager or SSM Parameter Store (moto's backends directly):
 
 Sources: "Pass Secrets Manager secrets through Amazon ECS environment variables" and "Pass
 Systems Manager parameters..." (ECS developer guide: a name means a Parameter Store parameter;
-a Secrets Manager secret is given by ARN), the agent's ``asm.go`` for the JSON key.
+a Secrets Manager secret is given by ARN,
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html),
+the agent's ``agent/asm/asm.go`` (github.com/aws/amazon-ecs-agent) for the JSON key, and
+https://repost.aws/knowledge-center/ecs-unable-to-pull-secrets for the reasons.
 
 A secret that cannot be read raises ``SecretError`` whose text is ECS's stopped reason
 (``ResourceInitializationError: unable to pull secrets or registry auth: execution resource
@@ -109,7 +112,7 @@ def _from_parameter_store(value_from: str, execution_role: str, account: str,
     if parameter is None:
         detail = "" if allowed else f" ({reason})"
         raise SecretError(f"{PREFIX}unable to retrieve secrets from ssm: service call has been "
-                          f"retried 1 time(s): invalid parameters: {value_from}{detail}")
+                          f"retried 1 time(s): invalid ssm parameters: {value_from}{detail}")
     return str(parameter.decrypt(parameter.value))  # moto stores a SecureString encrypted
 
 

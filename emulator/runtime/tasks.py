@@ -22,7 +22,8 @@ exited", ``EssentialContainerExited``).
 
 The process's environment is the image's ENV, the container's ``environment`` and resolved
 ``secrets``, and what ECS adds on Fargate (``AWS_EXECUTION_ENV=AWS_ECS_FARGATE``,
-``AWS_REGION``, ``AWS_DEFAULT_REGION``: "Amazon ECS environment variables", developer guide),
+``AWS_REGION``, ``AWS_DEFAULT_REGION``: "Amazon ECS environment variables",
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html),
 the task role's container credentials (``AWS_CONTAINER_CREDENTIALS_FULL_URI``,
 ``AWS_CONTAINER_AUTHORIZATION_TOKEN``: ``emulator.runtime.credentials``) and one variable of
 the emulator's own: ``AWS_ENDPOINT_URL``, the emulator's URL, so that the application's AWS

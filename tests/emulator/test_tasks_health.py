@@ -129,9 +129,9 @@ def test_a_revision_that_cannot_start_is_rolled_back(cloud: Cloud) -> None:
     assert {(t["lastStatus"], t["stopCode"], t["pid"]) for t in broken_tasks} == {
         ("STOPPED", "TaskFailedToStart", None)}
     missing = image.rsplit(":", 1)[0] + ":missing"
-    assert sum(m == f"(service rollback) failed to launch a task with (error "
+    assert sum(m == f"(service rollback) was unable to place a task. Reason: "
                     f"CannotPullContainerError: pull image manifest has been retried 5 time(s): "
-                    f"failed to resolve ref {missing}: {missing}: not found)."
+                    f"failed to resolve ref {missing}: {missing}: not found"
                for m in events) == len(broken_tasks)
     # The old tasks served all along: the same two, healthy.
     assert sorted((t["lastStatus"], t["taskDefinition"]) for t in tasks

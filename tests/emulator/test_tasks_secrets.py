@@ -95,5 +95,5 @@ def test_a_missing_parameter_stops_the_task_before_any_process(cloud: Cloud) -> 
     assert task["stoppedReason"] == (
         "ResourceInitializationError: unable to pull secrets or registry auth: execution "
         "resource retrieval failed: unable to retrieve secrets from ssm: service call has been "
-        "retried 1 time(s): invalid parameters: /tap/test/absent")
+        "retried 1 time(s): invalid ssm parameters: /tap/test/absent")
     assert cloud.tasks()[task_arn]["pid"] is None
