@@ -18,8 +18,9 @@ repository is created when missing; the same image pushed again changes nothing)
 registered image gives its ``LocalImage``; anything else raises ``PullError`` with the
 ``CannotPullContainerError`` reason Fargate gives when a reference does not resolve
 (containerd's "failed to resolve ref ...: not found";
-https://repost.aws/knowledge-center/ecs-fargate-pull-container-error). Another registry is refused the same way:
-a real pull would reach it; here nothing is pulled, so an unknown image never runs.
+https://repost.aws/knowledge-center/ecs-fargate-pull-container-error). Another registry is
+refused the same way: a real pull would reach it; here nothing is pulled, so an unknown image
+never runs.
 
 What is not known offline: the base image's own configuration (``FROM python:3.11-slim``): its
 environment is Docker's default ``PATH`` only, and its ``CMD`` none.

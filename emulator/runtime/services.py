@@ -116,10 +116,19 @@ class ServiceScheduler:
         self._roll_out(service, runs)
 
     def _start(self, backend: Any, service: Any, deployment: dict[str, Any], count: int) -> None:
-        runs = [self.runner.start_for_service(backend, service, deployment)
-                for _ in range(count)]
-        add_event(service, f"(service {service.name}) has started {len(runs)} tasks: "
-                  + " ".join(f"(task {task_id(run)})" for run in runs) + ".")
+        runs = []
+        for _ in range(count):
+            try:
+                runs.append(self.runner.start_for_service(backend, service, deployment))
+            except Exception as error:  # pylint: disable=broad-exception-caught
+                # RunTask refused (moto's error carries AWS's message): try again later.
+                add_event(service, f"(service {service.name}) was unable to place a task. "
+                          f"Reason: {getattr(error, 'message', None) or error}")
+                self._backoff[deployment["id"]] = time.monotonic() + MAX_BACKOFF_SECONDS
+                break
+        if runs:
+            add_event(service, f"(service {service.name}) has started {len(runs)} tasks: "
+                      + " ".join(f"(task {task_id(run)})" for run in runs) + ".")
 
     def _stop(self, service: Any, runs: list[Run], code: str, reason: str | None = None) -> None:
         if not runs:

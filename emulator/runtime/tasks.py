@@ -225,6 +225,7 @@ class TaskRunner:  # pylint: disable=too-many-instance-attributes
         run = Run(task, backend, account, region,
                   backend.describe_task_definition(task.task_definition_arn), self.checks)
         self.runs[task.task_arn] = run
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
         thread = threading.Thread(target=self._life, args=(run,), daemon=True,
                                   name=f"task {run.task_id}")
         thread.start()
@@ -237,7 +238,8 @@ class TaskRunner:  # pylint: disable=too-many-instance-attributes
                 if run.task.group == group and run.task.cluster_arn == service.cluster_arn]
 
     def start_for_service(self, backend: Any, service: Any, deployment: dict[str, Any]) -> Run:
-        """RunTask of one task of ``deployment`` (``LOCK`` held), adopted at once."""
+        """RunTask of one task of ``deployment`` (``LOCK`` held), adopted at once; moto's
+        error (a subnet or security group gone, a missing cluster) when it refuses."""
         strategy = getattr(service, "capacity_provider_strategy", None) or None
         fargate = bool(strategy) and strategy[0].get("capacityProvider") in FARGATE_PROVIDERS
         tags = service.tags if service.propagate_tags == "SERVICE" else None
