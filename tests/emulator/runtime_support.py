@@ -139,7 +139,9 @@ class Cloud:
     def task_definition(self, family: str, image: str, *, environment: dict[str, str] | None
                         = None, secrets: dict[str, str] | None = None,
                         health_check: dict[str, Any] | None = None, stream_prefix: str = "web",
-                        roles: bool = True) -> str:
+                        roles: bool = True, **settings: Any) -> str:
+        """A Fargate task definition of one container ``web`` on port 8080 (``settings``: more
+        container settings, e.g. ``stopTimeout``)."""
         container: dict[str, Any] = {
             "name": "web", "image": image, "essential": True,
             "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
@@ -151,6 +153,7 @@ class Cloud:
             container["secrets"] = [{"name": k, "valueFrom": v} for k, v in secrets.items()]
         if health_check:
             container["healthCheck"] = health_check
+        container.update(settings)
         extra = {"executionRoleArn": self.execution_role, "taskRoleArn": self.task_role} \
             if roles else {}
         return str(self.client("ecs").register_task_definition(

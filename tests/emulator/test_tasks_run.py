@@ -108,6 +108,22 @@ def test_stop_task_sends_sigterm_and_the_lifecycle_is_ecs_s(cloud: Cloud) -> Non
         {"Name": "network-interface-id", "Values": [eni]}])["NetworkInterfaces"] == []
 
 
+def test_a_process_that_ignores_sigterm_is_killed_after_the_stop_timeout(cloud: Cloud) -> None:
+    definition = cloud.task_definition("stubborn", cloud.echo_image(), stopTimeout=2)
+    task_arn = cloud.run(definition, overrides={"containerOverrides": [{"name": "web", "command": [
+        "python", "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ignoring SIGTERM', flush=True); time.sleep(120)"]}]})
+    pid = cloud.running(task_arn)["pid"]
+    task_id = task_arn.rsplit("/", 1)[1]
+    wait_for(lambda: cloud.log_lines(f"web/web/{task_id}"), 15, "the process to print")
+    asked = time.monotonic()
+    cloud.client("ecs").stop_task(cluster=cloud.cluster, task=task_arn)
+    task = cloud.stopped(task_arn, timeout=30)
+    assert 2 <= time.monotonic() - asked < 10
+    assert task["containers"][0]["exitCode"] == 137  # 128 + SIGKILL, as Docker reports it
+    assert not alive(pid)
+
+
 def test_no_task_outlives_an_emulator_that_is_killed(tmp_path: Path) -> None:
     """SIGKILL gives the emulator no chance to stop its tasks: they die with it (the parent
     death signal every task process is started with)."""
