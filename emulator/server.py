@@ -37,9 +37,11 @@ class Emulator:
     """``python -m emulator`` in a subprocess on a free port; ``url`` is its endpoint."""
 
     def __init__(self, log_path: Path, request_log: Path | None = None,
-                 start_timeout: float = 60.0) -> None:
+                 start_timeout: float = 60.0, runtime_dir: Path | None = None) -> None:
         self.log_path = log_path
         self.request_log = request_log
+        # Given: the emulator also runs what is deployed (emulator/runtime), its state here.
+        self.runtime_dir = runtime_dir
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
@@ -50,7 +52,8 @@ class Emulator:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         # It stops when the pipe we hold on its stdin closes: it never outlives us.
         command = [sys.executable, "-m", "emulator", "--exit-on-stdin-close",
-                   *(["--request-log", str(self.request_log)] if self.request_log else [])]
+                   *(["--request-log", str(self.request_log)] if self.request_log else []),
+                   *(["--runtime-dir", str(self.runtime_dir)] if self.runtime_dir else [])]
         with open(self.log_path, "w", encoding="utf-8") as log:
             self.process = subprocess.Popen(  # pylint: disable=consider-using-with
                 command, cwd=ROOT, env=env, text=True,

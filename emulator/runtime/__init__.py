@@ -24,6 +24,7 @@ from emulator.runtime.control import Control
 from emulator.runtime.databases import Databases
 from emulator.runtime.network import Network
 from emulator.runtime.standins import StandIns
+from emulator.runtime.tasks import TaskRunner
 
 
 class Runtime:
@@ -42,6 +43,8 @@ class Runtime:
         self.components.append(databases := Databases(self).start())
         self.components.append(caches := Caches(self).start())
         self.components.append(StandIns(self.control, databases, caches))
+        self.components.append(TaskRunner(url=self.url, control=self.control,
+                                          network=self.network, state_dir=self.state_dir).start())
         return self
 
     def stop(self) -> None:

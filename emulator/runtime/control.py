@@ -6,7 +6,9 @@ to moto. Components register handlers with ``route(method, path, handler)``; a h
 the parsed JSON body (or None) and the query parameters, and returns ``(status, document)``,
 rendered as JSON. The handlers are the runtime's own API for the harness, the stand-ins'
 helpers (the PostgreSQL authentication check) and a person at ``make emulator``: never an AWS
-API.
+API. ``mount(path, app)`` serves every path under ``PREFIX+path`` with a WSGI application of
+its own, for an endpoint that reads request headers or a path parameter (the task credentials
+endpoint, ``/_tap/runtime/credentials/<task id>`` with its authorization token).
 """
 from __future__ import annotations
 
@@ -27,16 +29,28 @@ class Control:
         self.app = app
         self._lock = threading.Lock()
         self._routes: dict[tuple[str, str], Handler] = {}
+        self._mounts: dict[str, Callable[..., Any]] = {}
 
     def route(self, method: str, path: str, handler: Handler) -> None:
         """Serve ``method PREFIX+path`` with ``handler`` (path without the prefix)."""
         with self._lock:
             self._routes[(method.upper(), PREFIX + path.lstrip("/"))] = handler
 
+    def mount(self, path: str, app: Callable[..., Any]) -> None:
+        """Serve every path under ``PREFIX+path`` (path without the prefix, ending in /)
+        with the WSGI application ``app``."""
+        with self._lock:
+            self._mounts[PREFIX + path.strip("/") + "/"] = app
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if not path.startswith(PREFIX):
             return self.app(environ, start_response)
+        with self._lock:
+            mounted = next((app for prefix, app in self._mounts.items()
+                            if path.startswith(prefix)), None)
+        if mounted is not None:
+            return mounted(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         with self._lock:
             handler = self._routes.get((method, path))

@@ -79,9 +79,15 @@ class Hosts:
     def _write(self) -> None:
         lines = ["127.0.0.1 localhost", *(f"{address} {name}" for name, address
                                           in sorted(self._names.items()))]
-        temporary = self.path.with_suffix(".new")
-        temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        temporary.replace(self.path)  # readers never see half a file
+        text = ("\n".join(lines) + "\n").encode("utf-8")
+        # Rewritten in place, never replaced: running tasks see the file through a bind mount
+        # of its inode over their /etc/hosts, so a name added later (a restored cluster, a new
+        # cache) reaches them too. One write(2) of a few hundred bytes: a reader sees the old
+        # or the new text.
+        with open(self.path, "ab+") as handle:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(text)
 
 
 class Authority:
