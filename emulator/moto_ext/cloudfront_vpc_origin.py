@@ -11,8 +11,8 @@ What AWS documents, and what is modelled here:
   ``EntityNotFound`` (404); deleting one a distribution still uses is
   ``CannotDeleteEntityWhileInUse`` (409), and UpdateVpcOrigin lists
   ``CannotUpdateEntityWhileInUse`` (409, "The entity cannot be updated while it is in
-  use"): AWS refuses to update an origin that a distribution uses, so an origin's ports or
-  protocol change by replacement; here, as for delete, after the If-Match check):
+  use"), which AWS answers for an origin a distribution uses (pitfall 30: ports or
+  protocol change by replacing the origin); here both are checked after If-Match):
   https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateVpcOrigin.html,
   https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateVpcOrigin.html,
   https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteVpcOrigin.html,
