@@ -172,11 +172,11 @@ def _apply(backend: Any, departure: Departure) -> Departure | None:
     return None
 
 
-def sweep(backend: Any, now: float | None = None) -> None:
+def sweep(backend: Any) -> None:
     """Carry out the backend's departures that are due (in due order)."""
     with _LOCK:
         pending = _departures(backend)
-        moment = time.monotonic() if now is None else now
+        moment = time.monotonic()
         waiting: list[Departure] = []  # held by a rule: tried again at the next sweep
         while due := sorted((d for d in pending if d.due <= moment), key=lambda d: d.due):
             for departure in due:
