@@ -13,7 +13,8 @@ import moto
 from emulator import MOTO_VERSION
 from emulator.moto_ext import (acm_dns_validation, autoscaling_policy_alarms, autoscaling_tags,
                                cloudfront_custom_certificate, cloudfront_fidelity,
-                               cloudfront_vpc_origin, ec2_rule_description, ec2_vpc_quota,
+                               cloudfront_vpc_origin, cloudfront_vpc_origin_network,
+                               ec2_dependencies, ec2_rule_description, ec2_vpc_quota,
                                ecs_service, elasticache_serverless, elbv2_access_logs,
                                elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
                                elbv2_target_group_load_balancers, rds_cluster,
@@ -26,7 +27,8 @@ EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_servic
               secretsmanager_scheduled_deletion, cloudfront_vpc_origin, acm_dns_validation,
               cloudfront_custom_certificate, ec2_vpc_quota, elbv2_idempotent_create,
               rds_parameter_group_in_use, elbv2_target_group_load_balancers,
-              autoscaling_policy_alarms, rds_managed_secret)
+              autoscaling_policy_alarms, rds_managed_secret, ec2_dependencies,
+              cloudfront_vpc_origin_network)
 _INSTALLED: list[str] = []
 
 

@@ -9,7 +9,10 @@ What AWS documents, and what is modelled here:
   202 with an ``ETag`` header; update and delete need ``If-Match``, a stale one is
   ``PreconditionFailed`` (412), a missing one ``InvalidIfMatchVersion``; an unknown id is
   ``EntityNotFound`` (404); deleting one a distribution still uses is
-  ``CannotDeleteEntityWhileInUse`` (409)):
+  ``CannotDeleteEntityWhileInUse`` (409), and UpdateVpcOrigin lists
+  ``CannotUpdateEntityWhileInUse`` (409, "The entity cannot be updated while it is in
+  use"), which AWS answers for an origin a distribution uses (pitfall 30: ports or
+  protocol change by replacing the origin); here both are checked after If-Match):
   https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_CreateVpcOrigin.html,
   https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateVpcOrigin.html,
   https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteVpcOrigin.html,
@@ -36,16 +39,13 @@ What AWS documents, and what is modelled here:
   names the conditions, not the error code). It names no refusal of an internet-facing
   load balancer, so none is made; the AZ exceptions say where CloudFront does not reach,
   not how create fails, so they are not checked either.
-- Security group: creating a VPC origin makes CloudFront create a service-managed group
-  named ``CloudFront-VPCOrigins-Service-SG`` in the VPC ("fully managed by AWS, and
-  should not be edited"). The origin's own security group admits CloudFront either from
-  the CloudFront origin-facing managed prefix list (possible before the VPC origin
-  exists) or from that service-managed group (only after; stricter: only your
-  distributions). Here the first VPC origin of a VPC creates the group, tagged
-  ``aws.cloudfront.vpcorigin=enabled`` (the request tag that the service-linked role's
-  AWSCloudFrontVPCOriginServiceRolePolicy requires for ec2:CreateSecurityGroup,
-  https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCloudFrontVPCOriginServiceRolePolicy.html).
-  The guide does not say when AWS removes it, so deleting the last VPC origin leaves it.
+- Security group and network interfaces: creating a VPC origin makes CloudFront create a
+  service-managed group named ``CloudFront-VPCOrigins-Service-SG`` in the VPC and network
+  interfaces in the origin's subnets. The origin's own security group admits CloudFront
+  either from the CloudFront origin-facing managed prefix list (possible before the VPC
+  origin exists) or from that service-managed group (only after; stricter: only your
+  distributions). cloudfront_vpc_origin_network.py makes them, and lets them go after a
+  delete, in the two variants AWS might have for the group.
 - Distribution origins: ``VpcOriginConfig`` with ``VpcOriginId``, ``OriginReadTimeout``
   (1-120 s, default 30) and ``OriginKeepaliveTimeout`` (1-120 s, default 5); a timeout
   out of range is ``InvalidArgument``; ``OwnerAccountId`` is returned only when given
@@ -68,9 +68,9 @@ from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.elbv2.models import elbv2_backends
 
+from emulator.moto_ext import cloudfront_vpc_origin_network as network
+
 NAME = "cloudfront-vpc-origin"
-SERVICE_GROUP_NAME = "CloudFront-VPCOrigins-Service-SG"
-SERVICE_GROUP_TAGS = {"aws.cloudfront.vpcorigin": "enabled"}
 SUPPORTED_REGIONS = frozenset((
     "us-east-2", "us-east-1", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
     "ap-south-1", "ap-south-2", "ap-southeast-3", "ap-southeast-4", "ap-northeast-3",
@@ -98,8 +98,9 @@ def vpc_origins(backend: CloudFrontBackend) -> dict[str, dict[str, Any]]:
     return backend.vpc_origins  # type: ignore[attr-defined,no-any-return]
 
 
-def _endpoint_vpc(account_id: str, arn: str) -> str:
-    """The VPC of the origin resource; InvalidArgument when AWS would refuse it."""
+def _endpoint_network(account_id: str, arn: str) -> tuple[str, list[str]]:
+    """The VPC and the subnets of the origin resource; InvalidArgument when AWS would
+    refuse it."""
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         raise _error("InvalidArgument", f"The origin ARN {arn} is not valid.")
@@ -107,9 +108,11 @@ def _endpoint_vpc(account_id: str, arn: str) -> str:
     if region not in SUPPORTED_REGIONS:
         raise _error("InvalidArgument", f"VPC origins are not supported in {region}.")
     if service == "elasticloadbalancing" and resource.startswith("loadbalancer/"):
-        vpc_id = _load_balancer_vpc(elbv2_backends[account_id][region], arn)
+        balancer = _load_balancer(elbv2_backends[account_id][region], arn)
+        vpc_id, subnets = str(balancer.vpc_id), [subnet.id for subnet in balancer.subnets]
     elif service == "ec2" and resource.startswith("instance/"):
-        vpc_id = ec2_backends[account_id][region].get_instance(resource.split("/", 1)[1]).vpc_id
+        instance = ec2_backends[account_id][region].get_instance(resource.split("/", 1)[1])
+        vpc_id, subnets = str(instance.vpc_id), [str(instance.subnet_id)]
     else:
         raise _error("InvalidArgument",
                      f"{arn} is not an Application Load Balancer, a Network Load Balancer "
@@ -119,10 +122,10 @@ def _endpoint_vpc(account_id: str, arn: str) -> str:
                for gateway in ec2.describe_internet_gateways()):
         raise _error("InvalidArgument",
                      f"The VPC {vpc_id} of the origin has no internet gateway attached.")
-    return str(vpc_id)
+    return vpc_id, subnets
 
 
-def _load_balancer_vpc(elbv2: Any, arn: str) -> str:
+def _load_balancer(elbv2: Any, arn: str) -> Any:
     balancer = elbv2.load_balancers.get(arn)
     if balancer is None:
         raise _error("InvalidArgument", f"The load balancer {arn} does not exist.")
@@ -140,15 +143,20 @@ def _load_balancer_vpc(elbv2: Any, arn: str) -> str:
                          "Network Load Balancers with TLS listeners cannot be VPC origins.")
     if balancer.state != "active":
         raise _error("InvalidArgument", f"The load balancer {arn} is not Active.")
-    return str(balancer.vpc_id)
+    return balancer
 
 
-def _ensure_service_group(account_id: str, arn: str, vpc_id: str) -> None:
-    ec2 = ec2_backends[account_id][arn.split(":")[3]]
-    if ec2.get_security_group_by_name_or_id(SERVICE_GROUP_NAME, vpc_id=vpc_id) is None:
-        ec2.create_security_group(
-            SERVICE_GROUP_NAME, "Managed by CloudFront for its VPC origins", vpc_id=vpc_id,
-            tags=dict(SERVICE_GROUP_TAGS))
+def _attach(account_id: str, origin_id: str, arn: str) -> dict[str, Any]:
+    """CloudFront's group and interfaces for the endpoint, as the origin keeps them."""
+    vpc_id, subnets = _endpoint_network(account_id, arn)
+    region = arn.split(":")[3]
+    return {"region": region, "vpc_id": vpc_id, "arn": arn,
+            "interfaces": network.attach(account_id, region, vpc_id, subnets, origin_id)}
+
+
+def _detach(account_id: str, attachment: dict[str, Any]) -> None:
+    network.depart(account_id, attachment["region"], attachment["vpc_id"],
+                   attachment["interfaces"])
 
 
 def _endpoint_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -162,16 +170,16 @@ def _endpoint_config(config: dict[str, Any]) -> dict[str, Any]:
 
 def create_vpc_origin(backend: CloudFrontBackend, config: dict[str, Any],
                       tags: list[dict[str, str]]) -> dict[str, Any]:
-    """Store a new VPC origin; returns it with status ``Deploying``."""
-    vpc_id = _endpoint_vpc(backend.account_id, config["Arn"])
-    _ensure_service_group(backend.account_id, config["Arn"], vpc_id)
+    """Store a new VPC origin with CloudFront's interfaces in its VPC; returns it with
+    status ``Deploying``."""
     origin_id = random_id()
+    attachment = _attach(backend.account_id, origin_id, config["Arn"])
     now = utcnow()
     origin: dict[str, Any] = {
         "Id": origin_id, "Arn": f"arn:aws:cloudfront::{backend.account_id}:vpcorigin/{origin_id}",
         "AccountId": backend.account_id, "Status": DEPLOYED, "CreatedTime": now,
         "LastModifiedTime": now, "VpcOriginEndpointConfig": _endpoint_config(config),
-        "_etag": random_id()}
+        "_etag": random_id(), "_attachment": attachment}
     vpc_origins(backend)[origin_id] = origin
     if tags:
         backend.tagger.tag_resource(origin["Arn"], tags)
@@ -195,18 +203,6 @@ def _check_etag(origin: dict[str, Any], if_match: str | None) -> None:
                      "The If-Match version does not match the current version.")
 
 
-def update_vpc_origin(backend: CloudFrontBackend, origin_id: str, if_match: str | None,
-                      config: dict[str, Any]) -> dict[str, Any]:
-    """Replace the endpoint configuration; returns the origin with status ``Deploying``."""
-    origin = get_vpc_origin(backend, origin_id)
-    _check_etag(origin, if_match)
-    vpc_id = _endpoint_vpc(backend.account_id, config["Arn"])
-    _ensure_service_group(backend.account_id, config["Arn"], vpc_id)
-    origin.update(VpcOriginEndpointConfig=_endpoint_config(config), LastModifiedTime=utcnow(),
-                  _etag=random_id())
-    return dict(origin, Status=DEPLOYING)
-
-
 def _users(backend: CloudFrontBackend, origin_id: str) -> list[str]:
     return [distribution.distribution_id for distribution in backend.distributions.values()
             for origin in distribution.distribution_config.Origins["Items"]
@@ -214,9 +210,32 @@ def _users(backend: CloudFrontBackend, origin_id: str) -> list[str]:
             == origin_id]
 
 
+def update_vpc_origin(backend: CloudFrontBackend, origin_id: str, if_match: str | None,
+                      config: dict[str, Any]) -> dict[str, Any]:
+    """Replace the endpoint configuration, unless a distribution uses the origin (another
+    endpoint gets new interfaces, the old ones go); returns the origin with status
+    ``Deploying``."""
+    origin = get_vpc_origin(backend, origin_id)
+    _check_etag(origin, if_match)
+    users = _users(backend, origin_id)
+    if users:
+        raise _error("CannotUpdateEntityWhileInUse",
+                     f"The VPC origin {origin_id} is in use by distribution {users[0]}.")
+    old = origin["_attachment"]
+    if config["Arn"] == old["arn"]:
+        _endpoint_network(backend.account_id, config["Arn"])
+    else:
+        origin["_attachment"] = _attach(backend.account_id, origin_id, config["Arn"])
+        _detach(backend.account_id, old)
+    origin.update(VpcOriginEndpointConfig=_endpoint_config(config), LastModifiedTime=utcnow(),
+                  _etag=random_id())
+    return dict(origin, Status=DEPLOYING)
+
+
 def delete_vpc_origin(backend: CloudFrontBackend, origin_id: str, if_match: str | None
                       ) -> dict[str, Any]:
-    """Remove the origin and its tags, unless a distribution still uses it."""
+    """Remove the origin and its tags, unless a distribution still uses it; CloudFront's
+    interfaces go later."""
     origin = get_vpc_origin(backend, origin_id)
     _check_etag(origin, if_match)
     users = _users(backend, origin_id)
@@ -225,6 +244,7 @@ def delete_vpc_origin(backend: CloudFrontBackend, origin_id: str, if_match: str 
                      f"The VPC origin {origin_id} is in use by distribution {users[0]}.")
     del vpc_origins(backend)[origin_id]
     backend.tagger.delete_all_tags_for_resource(origin["Arn"])
+    _detach(backend.account_id, origin["_attachment"])
     return origin
 
 

@@ -17,19 +17,35 @@
   already deleted the cluster's managed master user secret by then: the cluster
   survives without its secret. AWS refuses the call with nothing changed; here the
   identifier is checked first.
+* RestoreDBClusterFromSnapshot in moto restores an encrypted snapshot whatever the state
+  of its KMS key. AWS cannot: a disabled key "cannot be used in any cryptographic
+  operation until you re-enable it", and only an ``Enabled`` key can (key states,
+  https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html); destroy
+  schedules the environment's keys for deletion, so a kept snapshot under such a key
+  cannot be restored (pitfall 31). Here a snapshot whose key, or a ``KmsKeyId`` given for
+  the new cluster, is a key of the emulator's KMS in any other state than ``Enabled``
+  (``Disabled``, ``PendingDeletion``) is refused with ``KMSKeyNotAccessibleFault``
+  (HTTP 400, listed for the action in
+  https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html)
+  and moto's message, the one AWS gives ("... KMS key [<key>] does not exist, is not
+  enabled or you do not have permissions to access it.", e.g.
+  https://github.com/awslabs/aurora-snapshot-tool/issues/25). A key the emulator's KMS
+  does not hold (moto's placeholder for an unnamed key) is left to moto.
 
 https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.rds.exceptions import DBClusterSnapshotAlreadyExistsError
-from moto.rds.models import DBCluster, DBInstance, RDSBackend
+from moto.kms.models import kms_backends
+from moto.rds.exceptions import DBClusterSnapshotAlreadyExistsError, KMSKeyNotAccessibleFault
+from moto.rds.models import KMS_ARN_PATTERN, DBCluster, DBInstance, RDSBackend
 from moto.rds.responses import RDSResponse
 
-NAME = "rds-read-back-and-delete"
+NAME = "rds-read-back-delete-and-restore"
 DEFAULT_INSIGHTS_RETENTION_DAYS = 7
 
 
@@ -55,6 +71,21 @@ def apply_performance_insights(instance: DBInstance, params: dict[str, Any],
         instance.performance_insights_retention_period = None  # type: ignore[attr-defined]
 
 
+def key_unusable(backend: RDSBackend, key_id: str | None) -> bool:
+    """True when the key (id, ARN, alias or alias ARN) is a key of the emulator's KMS in
+    the account and region it names (else the backend's) and is not ``Enabled``."""
+    if not key_id:
+        return False
+    account, region = backend.account_id, backend.region_name
+    if (match := re.fullmatch(KMS_ARN_PATTERN, key_id)) is not None:
+        account, region = match.group("account_id"), match.group("region")
+    kms = kms_backends[account][region]
+    name = kms.get_alias_name(key_id)
+    target = kms.get_key_id_from_alias(name) if name.startswith("alias/") else key_id
+    key = kms.keys.get(kms.get_key_id(target)) if target else None
+    return key is not None and key.key_state != "Enabled"
+
+
 def _wrap_instance_call(handler: Any, creating: bool) -> Any:
     def wrapped(self: RDSResponse) -> ActionResult:
         params = dict(self.params)
@@ -67,7 +98,8 @@ def _wrap_instance_call(handler: Any, creating: bool) -> Any:
 
 
 def install() -> str:
-    """Patch the scaling configuration, Performance Insights and the cluster delete."""
+    """Patch the scaling configuration, Performance Insights, the cluster delete and the
+    restore from a snapshot."""
     delete = RDSBackend.delete_db_cluster
     if getattr(delete, "tap_extended", False):
         return NAME
@@ -91,6 +123,18 @@ def install() -> str:
                 del self.cluster_snapshots[name]
         return cluster
 
+    restore = RDSBackend.restore_db_cluster_from_snapshot
+
+    def restore_db_cluster_from_snapshot(self: RDSBackend, from_snapshot_id: str,
+                                         overrides: dict[str, Any]) -> DBCluster:
+        (snapshot,) = self.describe_db_cluster_snapshots(
+            db_cluster_identifier=None, db_snapshot_identifier=from_snapshot_id)
+        for key_id in (snapshot.kms_key_id if snapshot.encrypted else None,
+                       overrides.get("kms_key_id")):
+            if key_unusable(self, key_id):
+                raise KMSKeyNotAccessibleFault(key_id)
+        return restore(self, from_snapshot_id, overrides)
+
     delete_db_cluster.tap_extended = True  # type: ignore[attr-defined]
     RDSResponse.create_db_instance = _wrap_instance_call(  # type: ignore[method-assign]
         RDSResponse.create_db_instance, creating=True)
@@ -99,4 +143,6 @@ def install() -> str:
     DBCluster.scaling_configuration_info = property(  # type: ignore[assignment,method-assign]
         scaling_configuration_info)
     RDSBackend.delete_db_cluster = delete_db_cluster  # type: ignore[method-assign]
+    RDSBackend.restore_db_cluster_from_snapshot = (  # type: ignore[method-assign]
+        restore_db_cluster_from_snapshot)
     return NAME

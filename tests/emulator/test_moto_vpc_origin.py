@@ -8,12 +8,12 @@ from typing import Any, Callable
 import pytest
 from botocore.exceptions import ClientError
 
-from emulator.moto_ext.cloudfront_vpc_origin import SERVICE_GROUP_NAME
+from emulator.moto_ext.cloudfront_vpc_origin_network import SERVICE_GROUP_NAME
 
 _CIDRS = itertools.count(20)
 
 
-def _network(client: Callable[..., Any], *, gateway: bool = True) -> tuple[str, list[str]]:
+def origin_network(client: Callable[..., Any], *, gateway: bool = True) -> tuple[str, list[str]]:
     """A VPC (with an internet gateway unless told) and two private subnets."""
     ec2 = client("ec2")
     block = next(_CIDRS)
@@ -27,7 +27,8 @@ def _network(client: Callable[..., Any], *, gateway: bool = True) -> tuple[str, 
     return vpc, subnets
 
 
-def _balancer(client: Callable[..., Any], subnets: list[str], name: str, **extra: Any) -> str:
+def internal_balancer(client: Callable[..., Any], subnets: list[str], name: str,
+                      **extra: Any) -> str:
     """An internal load balancer, Active (moto activates it on the first describe)."""
     elbv2 = client("elbv2")
     arn = elbv2.create_load_balancer(Name=name, Subnets=subnets, Scheme="internal",
@@ -36,27 +37,41 @@ def _balancer(client: Callable[..., Any], subnets: list[str], name: str, **extra
     return str(arn)
 
 
-def _endpoint(arn: str, name: str = "origin", http_port: int = 80) -> dict[str, Any]:
+def endpoint_config(arn: str, name: str = "origin", http_port: int = 80) -> dict[str, Any]:
     return {"Name": name, "Arn": arn, "HTTPPort": http_port, "HTTPSPort": 443,
             "OriginProtocolPolicy": "http-only",
             "OriginSslProtocols": {"Quantity": 1, "Items": ["TLSv1.2"]}}
 
 
-def _code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+def distribution_config(origin_id: str, reference: str,
+                        timeouts: dict[str, int] | None = None) -> dict[str, Any]:
+    """A distribution whose one origin is the VPC origin."""
+    return {
+        "CallerReference": reference, "Comment": "c", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{
+            "Id": "alb", "DomainName": "internal-alb.us-east-1.elb.amazonaws.com",
+            "VpcOriginConfig": {"VpcOriginId": origin_id, **(timeouts or {})}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
+    }
+
+
+def error_code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
     response = error.value.response
     return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_lifecycle_with_etags_and_statuses(client: Callable[..., Any]) -> None:
     cloudfront = client("cloudfront")
-    _, subnets = _network(client)
-    arn = _balancer(client, subnets, "vo-life")
-    created = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn))
+    _, subnets = origin_network(client)
+    arn = internal_balancer(client, subnets, "vo-life")
+    created = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=endpoint_config(arn))
     origin = created["VpcOrigin"]
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert origin["Status"] == "Deploying"
     assert origin["Arn"] == f"arn:aws:cloudfront::123456789012:vpcorigin/{origin['Id']}"
-    assert origin["VpcOriginEndpointConfig"] == _endpoint(arn)
+    assert origin["VpcOriginEndpointConfig"] == endpoint_config(arn)
     read = cloudfront.get_vpc_origin(Id=origin["Id"])
     assert read["VpcOrigin"]["Status"] == "Deployed"
     assert read["ETag"] == created["ETag"]
@@ -68,11 +83,11 @@ def test_lifecycle_with_etags_and_statuses(client: Callable[..., Any]) -> None:
 
     with pytest.raises(ClientError) as stale:
         cloudfront.update_vpc_origin(Id=origin["Id"], IfMatch="stale",
-                                     VpcOriginEndpointConfig=_endpoint(arn, http_port=8080))
-    assert _code(stale) == ("PreconditionFailed", 412)
+                                     VpcOriginEndpointConfig=endpoint_config(arn, http_port=8080))
+    assert error_code(stale) == ("PreconditionFailed", 412)
     updated = cloudfront.update_vpc_origin(
         Id=origin["Id"], IfMatch=read["ETag"],
-        VpcOriginEndpointConfig=_endpoint(arn, http_port=8080))
+        VpcOriginEndpointConfig=endpoint_config(arn, http_port=8080))
     assert updated["VpcOrigin"]["Status"] == "Deploying"
     assert updated["ETag"] != read["ETag"]
     again = cloudfront.get_vpc_origin(Id=origin["Id"])
@@ -81,19 +96,19 @@ def test_lifecycle_with_etags_and_statuses(client: Callable[..., Any]) -> None:
 
     with pytest.raises(ClientError) as old:
         cloudfront.delete_vpc_origin(Id=origin["Id"], IfMatch=read["ETag"])
-    assert _code(old) == ("PreconditionFailed", 412)
+    assert error_code(old) == ("PreconditionFailed", 412)
     cloudfront.delete_vpc_origin(Id=origin["Id"], IfMatch=again["ETag"])
     with pytest.raises(ClientError) as gone:
         cloudfront.get_vpc_origin(Id=origin["Id"])
-    assert _code(gone) == ("EntityNotFound", 404)
+    assert error_code(gone) == ("EntityNotFound", 404)
 
 
 def test_tags_given_at_create_are_readable_and_leave_with_the_origin(
         client: Callable[..., Any]) -> None:
     cloudfront = client("cloudfront")
-    _, subnets = _network(client)
+    _, subnets = origin_network(client)
     created = cloudfront.create_vpc_origin(
-        VpcOriginEndpointConfig=_endpoint(_balancer(client, subnets, "vo-tags")),
+        VpcOriginEndpointConfig=endpoint_config(internal_balancer(client, subnets, "vo-tags")),
         Tags={"Items": [{"Key": "Environment", "Value": "test"}]})
     arn = created["VpcOrigin"]["Arn"]
     assert cloudfront.list_tags_for_resource(Resource=arn)["Tags"]["Items"] == [
@@ -107,13 +122,13 @@ def test_tags_given_at_create_are_readable_and_leave_with_the_origin(
 def test_first_origin_of_a_vpc_creates_the_service_managed_group(
         client: Callable[..., Any]) -> None:
     cloudfront, ec2 = client("cloudfront"), client("ec2")
-    vpc, subnets = _network(client)
-    arn = _balancer(client, subnets, "vo-group")
+    vpc, subnets = origin_network(client)
+    arn = internal_balancer(client, subnets, "vo-group")
     by_name = [{"Name": "vpc-id", "Values": [vpc]},
                {"Name": "group-name", "Values": [SERVICE_GROUP_NAME]}]
     assert not ec2.describe_security_groups(Filters=by_name)["SecurityGroups"]
-    first = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn, "one"))
-    cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn, "two"))
+    first = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=endpoint_config(arn, "one"))
+    cloudfront.create_vpc_origin(VpcOriginEndpointConfig=endpoint_config(arn, "two"))
     (group,) = ec2.describe_security_groups(Filters=by_name)["SecurityGroups"]
     assert {"Key": "aws.cloudfront.vpcorigin", "Value": "enabled"} in group["Tags"]
     cloudfront.delete_vpc_origin(Id=first["VpcOrigin"]["Id"], IfMatch=first["ETag"])
@@ -122,15 +137,15 @@ def test_first_origin_of_a_vpc_creates_the_service_managed_group(
 
 def test_refuses_the_origins_aws_documents_as_unusable(client: Callable[..., Any]) -> None:
     cloudfront = client("cloudfront")
-    _, lonely = _network(client, gateway=False)
-    _, subnets = _network(client)
+    _, lonely = origin_network(client, gateway=False)
+    _, subnets = origin_network(client)
     group = client("ec2").describe_security_groups()["SecurityGroups"][0]["GroupId"]
     refused = {
-        "no internet gateway": _balancer(client, lonely, "vo-no-igw"),
-        "gateway load balancer": _balancer(client, subnets, "vo-gwlb", Type="gateway"),
+        "no internet gateway": internal_balancer(client, lonely, "vo-no-igw"),
+        "gateway load balancer": internal_balancer(client, subnets, "vo-gwlb", Type="gateway"),
         "network load balancer without a security group":
-            _balancer(client, subnets, "vo-nlb", Type="network"),
-        "dual-stack network load balancer": _balancer(
+            internal_balancer(client, subnets, "vo-nlb", Type="network"),
+        "dual-stack network load balancer": internal_balancer(
             client, subnets, "vo-nlb-dual", Type="network", SecurityGroups=[group],
             IpAddressType="dualstack"),
         "unknown load balancer": "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
@@ -141,27 +156,19 @@ def test_refuses_the_origins_aws_documents_as_unusable(client: Callable[..., Any
     }
     for reason, arn in refused.items():
         with pytest.raises(ClientError) as error:
-            cloudfront.create_vpc_origin(VpcOriginEndpointConfig=_endpoint(arn))
-        assert _code(error) == ("InvalidArgument", 400), reason
+            cloudfront.create_vpc_origin(VpcOriginEndpointConfig=endpoint_config(arn))
+        assert error_code(error) == ("InvalidArgument", 400), reason
 
 
 def test_distribution_keeps_vpc_origin_config_and_holds_the_origin(
         client: Callable[..., Any]) -> None:
     cloudfront = client("cloudfront")
-    _, subnets = _network(client)
+    _, subnets = origin_network(client)
     created = cloudfront.create_vpc_origin(
-        VpcOriginEndpointConfig=_endpoint(_balancer(client, subnets, "vo-dist")))
+        VpcOriginEndpointConfig=endpoint_config(internal_balancer(client, subnets, "vo-dist")))
     origin_id = created["VpcOrigin"]["Id"]
-    config = {
-        "CallerReference": "vo-ref", "Comment": "c", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": "alb", "DomainName": "internal-vo-dist.us-east-1.elb.amazonaws.com",
-            "VpcOriginConfig": {"VpcOriginId": origin_id, "OriginReadTimeout": 60,
-                                "OriginKeepaliveTimeout": 10}}]},
-        "DefaultCacheBehavior": {
-            "TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
-            "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"},
-    }
+    config = distribution_config(origin_id, "vo-ref", {"OriginReadTimeout": 60,
+                                                       "OriginKeepaliveTimeout": 10})
     distribution = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
     read = cloudfront.get_distribution_config(Id=distribution["Id"])
     (origin,) = read["DistributionConfig"]["Origins"]["Items"]
@@ -181,10 +188,48 @@ def test_distribution_keeps_vpc_origin_config_and_holds_the_origin(
     with pytest.raises(ClientError) as too_long:
         cloudfront.update_distribution(Id=distribution["Id"], IfMatch=read["ETag"],
                                        DistributionConfig=config)
-    assert _code(too_long) == ("InvalidArgument", 400)
+    assert error_code(too_long) == ("InvalidArgument", 400)
 
     with pytest.raises(ClientError) as in_use:
         cloudfront.delete_vpc_origin(Id=origin_id, IfMatch=created["ETag"])
-    assert _code(in_use) == ("CannotDeleteEntityWhileInUse", 409)
+    assert error_code(in_use) == ("CannotDeleteEntityWhileInUse", 409)
     cloudfront.delete_distribution(Id=distribution["Id"], IfMatch=read["ETag"])
     cloudfront.delete_vpc_origin(Id=origin_id, IfMatch=created["ETag"])
+
+
+def test_an_origin_a_distribution_uses_is_not_updated(
+        client: Callable[..., Any], plain_client: Callable[..., Any]) -> None:
+    """Ports or protocol change by replacing the origin (pitfall 30); plain moto has no
+    VPC origins at all (no route: 404 for every call)."""
+    cloudfront = client("cloudfront")
+    _, subnets = origin_network(client)
+    arn = internal_balancer(client, subnets, "vo-update")
+    created = cloudfront.create_vpc_origin(VpcOriginEndpointConfig=endpoint_config(arn))
+    origin_id, etag = created["VpcOrigin"]["Id"], created["ETag"]
+    distribution = cloudfront.create_distribution(
+        DistributionConfig=distribution_config(origin_id, "vo-update"))
+    with pytest.raises(ClientError) as stale:  # the If-Match check comes first
+        cloudfront.update_vpc_origin(Id=origin_id, IfMatch="stale",
+                                     VpcOriginEndpointConfig=endpoint_config(arn, http_port=8080))
+    assert error_code(stale) == ("PreconditionFailed", 412)
+    with pytest.raises(ClientError) as in_use:
+        cloudfront.update_vpc_origin(Id=origin_id, IfMatch=etag,
+                                     VpcOriginEndpointConfig=endpoint_config(arn, http_port=8080))
+    assert error_code(in_use) == ("CannotUpdateEntityWhileInUse", 409)
+    assert in_use.value.response["Error"]["Message"] == (
+        f"The VPC origin {origin_id} is in use by distribution "
+        f"{distribution['Distribution']['Id']}.")
+    read = cloudfront.get_vpc_origin(Id=origin_id)
+    assert read["ETag"] == etag
+    assert read["VpcOrigin"]["VpcOriginEndpointConfig"]["HTTPPort"] == 80
+    cloudfront.delete_distribution(Id=distribution["Distribution"]["Id"],
+                                   IfMatch=distribution["ETag"])
+    updated = cloudfront.update_vpc_origin(
+        Id=origin_id, IfMatch=etag, VpcOriginEndpointConfig=endpoint_config(arn, http_port=8080))
+    assert updated["VpcOrigin"]["VpcOriginEndpointConfig"]["HTTPPort"] == 8080
+    cloudfront.delete_vpc_origin(Id=origin_id, IfMatch=updated["ETag"])
+
+    with pytest.raises(ClientError) as unknown:
+        plain_client("cloudfront").update_vpc_origin(
+            Id=origin_id, IfMatch=etag, VpcOriginEndpointConfig=endpoint_config(arn))
+    assert error_code(unknown) == ("404", 404)
