@@ -89,6 +89,12 @@ _LB_READ = _svc("elasticloadbalancing", "DescribeLoadBalancers", "DescribeLoadBa
 _LB_TAGS = _svc("elasticloadbalancing", "AddTags", "RemoveTags")
 _RDS_TAGS = _svc("rds", "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")
 
+def _bucket_setting(*names: str) -> ResourceType:
+    """A setting of a bucket: S3 actions ``names`` on it, no tags, gone with the bucket."""
+    return ResourceType(service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
+                        actions=_S3_BUCKET_SUB + _svc("s3", *names))
+
+
 # Service -> the service-linked role (its principal, CreateServiceLinkedRole's AWSServiceName)
 # the service creates on its first use in an account, or None when what the stack uses of it
 # creates none. tools/account_roles.py SERVICE_LINKED_ROLES must hold every role named here
@@ -395,29 +401,17 @@ RESOURCES: dict[str, ResourceType] = {
             "GetEncryptionConfiguration", "GetBucketObjectLockConfiguration",
             "GetBucketOwnershipControls", "GetBucketPublicAccessBlock", "ListBucketVersions",
             "DeleteObject", "DeleteObjectVersion")),
-    "aws_s3_bucket_acl": ResourceType(
-        service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
-        actions=_S3_BUCKET_SUB + _svc("s3", "GetBucketAcl", "PutBucketAcl")),
-    "aws_s3_bucket_lifecycle_configuration": ResourceType(
-        service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
-        actions=_S3_BUCKET_SUB + _svc("s3", "GetLifecycleConfiguration",
-                                      "PutLifecycleConfiguration")),
-    "aws_s3_bucket_ownership_controls": ResourceType(
-        service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
-        actions=_S3_BUCKET_SUB + _svc("s3", "GetBucketOwnershipControls",
-                                      "PutBucketOwnershipControls")),
-    "aws_s3_bucket_policy": ResourceType(
-        service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
-        actions=_S3_BUCKET_SUB + _svc("s3", "GetBucketPolicy", "PutBucketPolicy",
-                                      "DeleteBucketPolicy")),
-    "aws_s3_bucket_public_access_block": ResourceType(
-        service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
-        actions=_S3_BUCKET_SUB + _svc("s3", "GetBucketPublicAccessBlock",
-                                      "PutBucketPublicAccessBlock")),
-    "aws_s3_bucket_server_side_encryption_configuration": ResourceType(
-        service="s3", leftovers=parent("aws_s3_bucket"), arn=None,
-        actions=_S3_BUCKET_SUB + _svc("s3", "GetEncryptionConfiguration",
-                                      "PutEncryptionConfiguration")),
+    "aws_s3_bucket_acl": _bucket_setting("GetBucketAcl", "PutBucketAcl"),
+    "aws_s3_bucket_lifecycle_configuration": _bucket_setting("GetLifecycleConfiguration",
+                                                             "PutLifecycleConfiguration"),
+    "aws_s3_bucket_ownership_controls": _bucket_setting("GetBucketOwnershipControls",
+                                                        "PutBucketOwnershipControls"),
+    "aws_s3_bucket_policy": _bucket_setting("GetBucketPolicy", "PutBucketPolicy",
+                                            "DeleteBucketPolicy"),
+    "aws_s3_bucket_public_access_block": _bucket_setting("GetBucketPublicAccessBlock",
+                                                         "PutBucketPublicAccessBlock"),
+    "aws_s3_bucket_server_side_encryption_configuration": _bucket_setting(
+        "GetEncryptionConfiguration", "PutEncryptionConfiguration"),
     # -- monitoring --------------------------------------------------------------------------
     "aws_sns_topic": ResourceType(
         service="sns", quotas=("SNS topics",), leftovers="sns topic", arn="sns:topic",
