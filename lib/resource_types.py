@@ -25,7 +25,10 @@ it lacks, for every type of a synthesized stack without one). Per resource type
   services only).
 
 Per data source type (``DATA_SOURCES``, a ``DataSourceType``): the IAM actions that read it.
-Derived: ``STATEFUL_TYPES``, ``ACTIONS`` (bootstrap's table: data sources as ``data.<type>``).
+Derived: ``STATEFUL_TYPES``, ``ACTIONS`` (bootstrap's table: data sources as ``data.<type>``),
+``passed_to(types)``, ``counted_in(row)``, ``types_of_arn(kind)``; ``missing(types)`` names
+the types without an entry, ``stack_types(document)`` those of a ``cdk.tf.json``.
+
 The cost table ``tools/cost_types.toml`` keeps its own entries, checked against ``RESOURCES``
 by ``tools/cost.py``.
 """
@@ -88,6 +91,7 @@ _LB_READ = _svc("elasticloadbalancing", "DescribeLoadBalancers", "DescribeLoadBa
                 "DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeTags")
 _LB_TAGS = _svc("elasticloadbalancing", "AddTags", "RemoveTags")
 _RDS_TAGS = _svc("rds", "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")
+
 
 def _bucket_setting(*names: str) -> ResourceType:
     """A setting of a bucket: S3 actions ``names`` on it, no tags, gone with the bucket."""

@@ -265,8 +265,9 @@ class Janitor:
             self.out(f"FAILED: destroy of {env.suffix} exited {code}")
         return code == 0
 
-    def delete(self, resource: Resource) -> bool:
-        service, deleter = DELETERS[str(deleted_as(resource.arn))]
+    def delete(self, resource: Resource, rtype: str) -> bool:
+        """Delete ``resource`` as its Terraform type ``rtype`` (a key of DELETERS)."""
+        service, deleter = DELETERS[rtype]
         try:
             deleter(self.clients(service, resource.region), resource.arn)
         except Exception as error:  # pylint: disable=broad-exception-caught  # report, go on
@@ -315,10 +316,11 @@ def run(janitor: Janitor, *, open_prs: set[int], ttl_hours: float | None, only: 
             ok &= janitor.destroy(env) if apply else _would(janitor, f"destroy {env.suffix}")
         elif action == "orphans" and delete_orphans:
             for resource in env.resources:
-                if deleted_as(resource.arn) is None:
+                rtype = deleted_as(resource.arn)
+                if rtype is None:
                     janitor.out(f"manual: {resource.arn}")
                 elif apply:
-                    ok &= janitor.delete(resource)
+                    ok &= janitor.delete(resource, rtype)
                 else:
                     _would(janitor, f"delete {resource.arn}")
     if not apply:
