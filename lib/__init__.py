@@ -1,10 +1,8 @@
 """The TAP web platform stack: CDKTF constructs for one environment per Terraform state.
 
-Importing this package installs the fast loaders for the AWS provider bindings (see
-``lib.bindings``) before any construct module imports a resource class: the JavaScript
-one first, since the normal Python import starts the jsii kernel.
+Importing this package does nothing else: ``lib.config``, ``lib.regions``,
+``lib.resource_types`` and the other registries import without jsii, for the tools. Whatever
+builds a stack calls ``lib.bindings.load()`` first (``main.py``, the unit tests' conftest,
+``scripts/synth_profiles.py``...): the fast loaders of the AWS provider bindings, which must run
+before the jsii kernel starts.
 """
-from lib import bindings
-
-PROVIDER_JS_MODE = bindings.install_js()
-BINDINGS_MODE = bindings.install()

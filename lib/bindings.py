@@ -15,20 +15,23 @@ access, after checking the index's shape in every process (so a reinstall or ano
 bindings version is checked again, and nothing is written anywhere); any other shape
 loads in full with a one-line notice. ``TAP_FULL_PROVIDER_JS=1`` turns it off.
 
-``lib/__init__.py`` calls both, so every importer of ``lib`` (``main.py``, the tests)
-gets the fast paths. When the package layout is not the one they rely on, or
+``load()`` calls both, once per process, the JavaScript one first (the normal Python import
+starts the jsii kernel): whatever builds a stack calls it before it imports ``cdktf``
+(``main.py``, the unit tests' conftest, ``scripts/synth_profiles.py``, the e2e's synths).
+Importing ``lib`` does not. When the package layout is not the one they rely on, or
 ``TAP_FULL_PROVIDER_IMPORT=1`` / ``TAP_FULL_PROVIDER_JS=1`` is set (the equivalence test
 uses them), the normal load runs instead. Both paths synthesize identical JSON.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
 import importlib.util
 import os
 import sys
 from pathlib import Path
-from typing import MutableMapping
+from typing import MutableMapping, NamedTuple
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 FULL_IMPORT_VARIABLE = "TAP_FULL_PROVIDER_IMPORT"
@@ -95,7 +98,7 @@ def install_js(environ: MutableMapping[str, str] | None = None) -> str:
     if environ.get(FULL_JS_VARIABLE) == "1":
         return "full"
     if kernel_started():
-        print("tap: the jsii kernel started before lib was imported; the AWS provider's "
+        print("tap: the jsii kernel started before lib.bindings.load(); the AWS provider's "
               "JavaScript loads in full", file=sys.stderr)
         return "full"
     option = node_require_option(LAZY_JS)
@@ -103,3 +106,18 @@ def install_js(environ: MutableMapping[str, str] | None = None) -> str:
     if option not in current:
         environ["NODE_OPTIONS"] = f"{current} {option}".strip()
     return "lazy"
+
+
+class Modes(NamedTuple):
+    """The modes ``load()`` installed: ``install()``'s and ``install_js()``'s."""
+
+    python: str  # "fast" or "full"
+    javascript: str  # "lazy" or "full"
+
+
+@functools.cache
+def load() -> Modes:
+    """Install both fast loaders, the JavaScript one first; once per process (a second call
+    returns the first's modes: ``install_js`` would find the kernel running and say so)."""
+    javascript = install_js()
+    return Modes(python=install(), javascript=javascript)

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from lib.manifest import Manifest, manifest_path, read_manifest
+# The Region facts live in lib/regions.py; VPC_ORIGIN_UNAVAILABLE_AZ_IDS and GLOBAL_REGION are
+# also read from here by the constructs.
+from lib.regions import (AWS_REGIONS, DEFAULT_REGION, GLOBAL_REGION,  # noqa: F401  # pylint: disable=unused-import
+                         TWO_AZ_REGIONS, VPC_ORIGIN_UNAVAILABLE_AZ_IDS,
+                         VPC_ORIGIN_UNAVAILABLE_REGIONS)
 
 EPHEMERAL = "ephemeral"
 STANDARD = "standard"
@@ -22,32 +27,6 @@ PRODUCTION = "production"
 NAT_NONE = "none"
 NAT_SINGLE = "single"
 NAT_PER_AZ = "per_az"
-
-# Commercial-partition regions (the stack writes ARNs in the "aws" partition).
-AWS_REGIONS = frozenset(
-    {
-        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2",
-        "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2",
-        "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
-        "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
-        "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
-        "il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-    }
-)
-# Regions where new accounts get only two availability zones; everywhere else the
-# stack spreads over three.
-TWO_AZ_REGIONS = frozenset({"us-west-1"})
-# CloudFront VPC origins, per "Restrict access with VPC origins" in the CloudFront developer
-# guide: the commercial regions of AWS_REGIONS where they are not offered (the load
-# balancer is then internet-facing, HTTPS-only with CERTIFICATE_ARN), and the AZ IDs, in
-# regions that offer them, where they are not (us-east-1, us-west-1, ap-northeast-1,
-# ca-central-1).
-VPC_ORIGIN_UNAVAILABLE_REGIONS: frozenset[str] = frozenset({"ap-southeast-6"})
-VPC_ORIGIN_UNAVAILABLE_AZ_IDS: tuple[str, ...] = ("use1-az3", "usw1-az2", "apne1-az3",
-                                                  "cac1-az3")
-# CloudFront, its WAF web ACL and their logs and alarms live here, whatever AWS_REGION is.
-GLOBAL_REGION = "us-east-1"
 
 # The header CloudFront adds and the load balancer's listener rule requires.
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
@@ -253,7 +232,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     aws_region: str
     profile: Profile
     state_bucket: str | None = None
-    state_bucket_region: str = "us-east-1"
+    state_bucket_region: str = DEFAULT_REGION
     repository: str = "unknown"
     commit_author: str = "unknown"
     create_nat_gateway: bool | None = None  # None: the profile decides
@@ -350,7 +329,7 @@ def _matching(environ: Mapping[str, str], variable: str, pattern: re.Pattern[str
 
 
 def _region(environ: Mapping[str, str], variable: str) -> str:
-    value = environ.get(variable) or "us-east-1"
+    value = environ.get(variable) or DEFAULT_REGION
     if value not in AWS_REGIONS:
         raise ConfigError(variable, value, "a commercial AWS region name such as us-east-1")
     return value

@@ -1,28 +1,23 @@
-"""What an environment's life depends on: the stateful resource types, in one place.
+"""What an environment's life depends on: its stateful resources, protected in production.
 
 ``STATEFUL_TYPES`` are the Terraform resource types whose deletion or replacement loses
 data or breaks what depends on them (the database, the cache, encryption keys, secrets,
-buckets and log groups). Production marks every resource of these types with
-``prevent_destroy`` (see ``protect``); the plan guard (``tools/plan_check.py``) refuses a
-plan that deletes or replaces one.
+buckets and log groups): the types marked ``stateful`` in the registry
+(``lib/resource_types.py``), re-exported here. Production marks every resource of these
+types with ``prevent_destroy`` (see ``protect``); the plan guard (``tools/plan_check.py``)
+refuses a plan that deletes or replaces one.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lib.resource_types import STATEFUL_TYPES
+
 if TYPE_CHECKING:  # the plan guard imports this module: it must not start jsii
     from cdktf import TerraformResource
     from constructs import IConstruct
 
-STATEFUL_TYPES: tuple[str, ...] = (
-    "aws_rds_cluster",
-    "aws_rds_cluster_instance",
-    "aws_elasticache_serverless_cache",
-    "aws_kms_key",
-    "aws_secretsmanager_secret",
-    "aws_s3_bucket",
-    "aws_cloudwatch_log_group",
-)
+__all__ = ["STATEFUL_TYPES", "protect"]
 
 
 def protect(scope: IConstruct) -> list[TerraformResource]:

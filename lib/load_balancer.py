@@ -57,6 +57,7 @@ from lib.config import ORIGIN_VERIFY_HEADER
 from lib.log_bucket import LogBucketProps, log_bucket
 from lib.naming import Names
 from lib.policies import statement
+from lib.regions import ELB_ACCOUNT_REGIONS
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -73,15 +74,6 @@ HEALTH_CHECK = {"interval": 15, "timeout": 5, "healthy_threshold": 2, "unhealthy
 # 64 letters and digits: no ALB header-condition wildcards (* ?), safe in any header.
 ORIGIN_VERIFY_LENGTH = 64
 
-# Regions opened before August 2022 deliver ALB logs as a regional Elastic Load Balancing
-# account (the aws_elb_service_account data source knows it); newer regions use the
-# log-delivery service principal instead.
-ELB_ACCOUNT_REGIONS = frozenset({
-    "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1",
-    "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3",
-    "me-south-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-})
 LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 

@@ -16,7 +16,8 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from lib.config import GLOBAL_REGION, Profile, Settings
+from lib.alarms import alarm_thresholds
+from lib.config import GLOBAL_REGION, Settings
 from lib.app_secrets import AppSecrets, AppSecretsProps
 from lib.container import service_container
 from lib.data_tier import (CacheProps, DatabaseProps, DataTier, DataTierProps,
@@ -27,7 +28,7 @@ from lib.jobs import Jobs, JobsProps
 from lib.lifecycle import protect
 from lib.manifest import DEFAULT_RELEASE_TIMEOUT
 from lib.load_balancer import LoadBalancer, LoadBalancerProps
-from lib.monitoring import Monitoring, MonitoringProps, Thresholds
+from lib.monitoring import Monitoring, MonitoringProps
 from lib.moves import carry_moves
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
@@ -52,19 +53,6 @@ def database_props(settings: Settings) -> DatabaseProps:
         performance_insights=profile.performance_insights,
         monitoring_interval_seconds=profile.monitoring_interval_seconds,
         snapshot_identifier=settings.db_snapshot_identifier)
-
-
-def alarm_thresholds(profile: Profile) -> Thresholds:
-    """The alarms' thresholds and the limits they are a share of, from a profile."""
-    return Thresholds(
-        errors_5xx=profile.alarm_5xx_count, p90_latency_seconds=profile.alarm_p90_latency_seconds,
-        cpu_percent=profile.alarm_cpu_percent, memory_percent=profile.alarm_memory_percent,
-        db_freeable_memory_mib=profile.alarm_db_freeable_memory_mib,
-        capacity_percent=profile.alarm_capacity_percent,
-        edge_5xx_percent=profile.alarm_edge_5xx_percent,
-        waf_blocked_count=profile.alarm_waf_blocked_count, db_max_acu=profile.db_max_acu,
-        cache_max_storage_gb=profile.cache_max_storage_gb,
-        cache_max_ecpu_per_second=profile.cache_max_ecpu_per_second)
 
 
 class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes

@@ -40,7 +40,8 @@ app.synth()
 """
 PROVIDER_CODE = """
 import tempfile
-import lib  # the fast loaders (lib.bindings) unless TAP_FULL_PROVIDER_IMPORT/_JS=1
+from lib import bindings
+bindings.load()  # the fast loaders unless TAP_FULL_PROVIDER_IMPORT/_JS=1
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 app = App(outdir=tempfile.mkdtemp(prefix="tap-bench-provider-"))

@@ -3,8 +3,9 @@
 ``python scripts/synth_profiles.py OUTDIR`` writes dev, pr4892 and prod, ``pr4892-byon``: the
 ephemeral profile deployed into a network it is given (VPC_ID and the three subnet lists),
 and ``dev-app``: dev with the reference application's manifest (app/app.toml: its secrets,
-release and job), for `terraform validate`, the security scan, the quota ledger and the cost. One process loads the
-provider bindings once (~3 s) instead of once per environment. Exit code: main.py's worst.
+release and job), for `terraform validate`, the security scan, the quota ledger and the cost.
+One process loads the provider bindings once (~3 s, the fast loaders of ``lib.bindings``)
+instead of once per environment. Exit code: main.py's worst.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 import main
+from lib import bindings
 
 # The given network of the BYON variant: ids in the formats AWS uses, never deployed.
 GIVEN_NETWORK = {
@@ -32,6 +34,7 @@ ENVIRONMENTS = {
 
 def synthesize(outdir: Path) -> int:
     """Every environment of ENVIRONMENTS into ``outdir/<label>``; main.py's worst exit code."""
+    bindings.load()  # once, for every label (main.main would, at its first synth)
     base = {key: value for key, value in os.environ.items()
             if key not in ("VPC_ID", "PUBLIC_SUBNET_IDS", "PRIVATE_SUBNET_IDS",
                            "ISOLATED_SUBNET_IDS", "TASK_SUBNETS", "APP_MANIFEST")}

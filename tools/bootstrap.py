@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Bootstrap: the state bucket, and the IAM policies of the pipeline's deploy role.
 
-Usage: ``tools/bootstrap.py --bucket NAME --region REGION --repository org/name
+Usage: ``python -m tools.bootstrap --bucket NAME --region REGION --repository org/name
 [--account-id ID] [--environments dev,production-plan,production,janitor] [--synth build/synth] [--out FILE]
 [--role-name tap-deploy] [--skip-bucket] [--skip-roles]`` (``make bootstrap``; the bucket and
 its region default to ``TERRAFORM_STATE_BUCKET`` and ``TERRAFORM_STATE_BUCKET_REGION``).
@@ -31,12 +31,14 @@ written only when it differs (a second run writes nothing and says so):
 
 The deploy role's permission policy is DERIVED, not written by hand: every resource and data
 source type of the synthesized stacks (``build/synth/*/stacks/*/cdk.tf.json``, written by
-``make synth-profiles``: dev, pr4892, prod and pr4892-byon) is looked up in ``ACTIONS``, the
-one table of type -> IAM actions that Terraform's AWS provider calls to create, read, update,
-tag and delete that type (data sources: to read it). A type the table lacks is an error that
-names it, so the table grows with the stack. The actions go on ``Resource: *`` (names are
+``make synth-profiles``: dev, pr4892, prod, pr4892-byon and dev-app) is looked up in
+``ACTIONS``, the IAM actions that Terraform's AWS provider calls to create, read, update, tag
+and delete that type (data sources: to read it), from the registry of types
+(``lib/resource_types.py``). A type the registry lacks is an error that names it, so the
+registry grows with the stack. The actions go on ``Resource: *`` (names are
 derived per environment and many of these actions take no resource ARN), except
-``iam:PassRole``, which is limited to the services the stack passes roles to. A second
+``iam:PassRole``, which is limited to the services the stack's resources pass roles to (their
+``passes_role_to`` in the registry). A second
 statement grants the state bucket's S3 actions on the bucket and its ``*/TapStack*`` keys
 (the state files and their ``.tflock`` lock files); a Deny keeps the stack's own S3 actions
 (on ``*``) from deleting the state bucket, erasing old state versions or loosening its settings.
@@ -64,14 +66,12 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable
 
+from lib.regions import DEFAULT_REGION, S3_UNCONSTRAINED_REGION
+from lib.resource_types import ACTIONS, HOME, passed_to, stack_types
+from tools.account_roles import (DEPLOY_ROLE, SESSION_SECONDS, AccountRoleError,
+                                 ensure_service_linked_roles, ensure_session)
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: import tools from the repository root
-    sys.path.insert(0, str(ROOT))
-
-# pylint: disable=wrong-import-position
-from tools.account_roles import (DEPLOY_ROLE, SESSION_SECONDS,  # noqa: E402
-                                 AccountRoleError, ensure_service_linked_roles, ensure_session)
-
 SYNTH = ROOT / "build" / "synth"
 STACK_GLOB = "*/stacks/*/cdk.tf.json"
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -89,232 +89,15 @@ STATE_DENIED = ("s3:DeleteBucket", "s3:DeleteObjectVersion", "s3:PutBucketPolicy
                 "s3:DeleteBucketPolicy", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
                 "s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock",
                 "s3:PutBucketAcl", "s3:PutBucketOwnershipControls")
-# Services the stack passes roles to: ECS tasks, VPC flow logs, RDS enhanced monitoring,
-# EventBridge Scheduler (the jobs' roles).
-PASSED_TO = ("ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com",
-             "monitoring.rds.amazonaws.com", "scheduler.amazonaws.com")
 # The AWS provider asks who it is before anything else.
 PROVIDER_ACTIONS = ("sts:GetCallerIdentity",)
 # An AWS managed policy holds at most 6,144 characters (whitespace not counted): the
 # permissions come as as many managed policies as they need, to attach to the role together.
 MANAGED_POLICY_LIMIT = 6144
 
-_TAGS = ("TagResource", "UntagResource", "ListTagsForResource")
-_EC2_TAGS = ("ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeTags")
-
-
-def _svc(service: str, *names: str) -> tuple[str, ...]:
-    return tuple(f"{service}:{name}" for name in names)
-
-
-_S3_BUCKET_SUB = _svc("s3", "GetBucketLocation", "ListBucket")
-_SG = _svc("ec2", "DescribeSecurityGroups", "DescribeSecurityGroupRules", "DescribeNetworkInterfaces")
-_LB_READ = _svc("elasticloadbalancing", "DescribeLoadBalancers", "DescribeLoadBalancerAttributes",
-                "DescribeListeners", "DescribeListenerAttributes", "DescribeRules",
-                "DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeTags")
-_LB_TAGS = _svc("elasticloadbalancing", "AddTags", "RemoveTags")
-
-# The one table: Terraform type (data sources as "data.<type>") -> the IAM actions the AWS
-# provider needs for it. Keep it sorted; tests/tools/test_bootstrap.py checks that every type
-# of the synthesized profiles is here.
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "aws_acm_certificate": _svc("acm", "RequestCertificate", "DescribeCertificate",
-                                "DeleteCertificate", "AddTagsToCertificate",
-                                "RemoveTagsFromCertificate", "ListTagsForCertificate"),
-    "aws_acm_certificate_validation": _svc("acm", "DescribeCertificate"),
-    "aws_appautoscaling_policy": _svc(
-        "application-autoscaling", "PutScalingPolicy", "DescribeScalingPolicies",
-        "DeleteScalingPolicy") + _svc("cloudwatch", "PutMetricAlarm", "DescribeAlarms",
-                                      "DeleteAlarms"),
-    "aws_appautoscaling_target": _svc(
-        "application-autoscaling", "RegisterScalableTarget", "DescribeScalableTargets",
-        "DeregisterScalableTarget", *_TAGS) + _svc("iam", "CreateServiceLinkedRole"),
-    "aws_cloudfront_distribution": _svc(
-        "cloudfront", "CreateDistribution", "CreateDistributionWithTags", "GetDistribution",
-        "GetDistributionConfig", "UpdateDistribution", "DeleteDistribution", *_TAGS),
-    # CloudFront creates the VPC origin's interfaces and security group through its
-    # service-linked role, which the first VPC origin of an account creates.
-    "aws_cloudfront_vpc_origin": _svc(
-        "cloudfront", "CreateVpcOrigin", "GetVpcOrigin", "UpdateVpcOrigin", "DeleteVpcOrigin",
-        "ListVpcOrigins", *_TAGS) + _svc("iam", "CreateServiceLinkedRole")
-    + _svc("elasticloadbalancing", "DescribeLoadBalancers") + _svc("ec2", "DescribeVpcs",
-                                                                   "DescribeSubnets"),
-    "aws_cloudwatch_dashboard": _svc("cloudwatch", "PutDashboard", "GetDashboard",
-                                     "DeleteDashboards"),
-    "aws_cloudwatch_log_group": _svc(
-        "logs", "CreateLogGroup", "DescribeLogGroups", "DeleteLogGroup", "PutRetentionPolicy",
-        "DeleteRetentionPolicy", "AssociateKmsKey", "DisassociateKmsKey", "TagResource",
-        "UntagResource", "ListTagsForResource", "TagLogGroup", "ListTagsLogGroup"),
-    "aws_cloudwatch_metric_alarm": _svc("cloudwatch", "PutMetricAlarm", "DescribeAlarms",
-                                        "DeleteAlarms", *_TAGS),
-    "aws_db_subnet_group": _svc("rds", "CreateDBSubnetGroup", "DescribeDBSubnetGroups",
-                                "ModifyDBSubnetGroup", "DeleteDBSubnetGroup", "AddTagsToResource",
-                                "RemoveTagsFromResource", "ListTagsForResource"),
-    "aws_default_security_group": _SG + _svc(
-        "ec2", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
-        "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress") + _EC2_TAGS,
-    "aws_ecs_cluster": _svc("ecs", "CreateCluster", "DescribeClusters", "UpdateCluster",
-                            "PutClusterCapacityProviders", "DeleteCluster", *_TAGS),
-    "aws_ecs_cluster_capacity_providers": _svc("ecs", "PutClusterCapacityProviders",
-                                               "DescribeClusters"),
-    "aws_ecs_service": _svc("ecs", "CreateService", "DescribeServices", "UpdateService",
-                            "DeleteService", *_TAGS) + ("iam:PassRole",),
-    "aws_ecs_task_definition": _svc("ecs", "RegisterTaskDefinition", "DescribeTaskDefinition",
-                                    "DeregisterTaskDefinition", *_TAGS) + ("iam:PassRole",),
-    "aws_eip": _svc("ec2", "AllocateAddress", "DescribeAddresses", "DescribeAddressesAttribute",
-                    "ReleaseAddress", "DisassociateAddress") + _EC2_TAGS,
-    "aws_elasticache_serverless_cache": _svc(
-        "elasticache", "CreateServerlessCache", "DescribeServerlessCaches",
-        "ModifyServerlessCache", "DeleteServerlessCache", "AddTagsToResource",
-        "RemoveTagsFromResource", "ListTagsForResource") + _svc(
-        "ec2", "CreateVpcEndpoint", "DescribeVpcEndpoints", "DeleteVpcEndpoints",
-        "DescribeSubnets", "DescribeVpcs") + _svc("iam", "CreateServiceLinkedRole"),
-    "aws_flow_log": _svc("ec2", "CreateFlowLogs", "DescribeFlowLogs", "DeleteFlowLogs")
-    + _EC2_TAGS + ("iam:PassRole",) + _svc("logs", "CreateLogDelivery", "DeleteLogDelivery"),
-    "aws_iam_role": _svc("iam", "CreateRole", "GetRole", "UpdateRole", "UpdateAssumeRolePolicy",
-                         "DeleteRole", "ListRolePolicies", "ListAttachedRolePolicies",
-                         "ListInstanceProfilesForRole", "TagRole", "UntagRole", "ListRoleTags"),
-    "aws_iam_role_policy": _svc("iam", "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy"),
-    "aws_iam_role_policy_attachment": _svc("iam", "AttachRolePolicy", "DetachRolePolicy",
-                                           "ListAttachedRolePolicies"),
-    "aws_internet_gateway": _svc("ec2", "CreateInternetGateway", "DescribeInternetGateways",
-                                 "AttachInternetGateway", "DetachInternetGateway",
-                                 "DeleteInternetGateway") + _EC2_TAGS,
-    "aws_kms_alias": _svc("kms", "CreateAlias", "ListAliases", "UpdateAlias", "DeleteAlias"),
-    "aws_kms_key": _svc("kms", "CreateKey", "DescribeKey", "GetKeyPolicy", "PutKeyPolicy",
-                        "GetKeyRotationStatus", "EnableKeyRotation", "DisableKeyRotation",
-                        "ScheduleKeyDeletion", "ListResourceTags", "TagResource",
-                        "UntagResource", "EnableKey", "DisableKey", "UpdateKeyDescription"),
-    "aws_lb": _LB_READ + _LB_TAGS + _svc(
-        "elasticloadbalancing", "CreateLoadBalancer", "ModifyLoadBalancerAttributes",
-        "SetSecurityGroups", "SetSubnets", "DeleteLoadBalancer") + _svc(
-        "iam", "CreateServiceLinkedRole"),
-    "aws_lb_listener": _LB_READ + _LB_TAGS + _svc(
-        "elasticloadbalancing", "CreateListener", "ModifyListener", "ModifyListenerAttributes",
-        "DeleteListener"),
-    "aws_lb_listener_rule": _LB_READ + _LB_TAGS + _svc(
-        "elasticloadbalancing", "CreateRule", "ModifyRule", "SetRulePriorities", "DeleteRule"),
-    "aws_lb_target_group": _LB_READ + _LB_TAGS + _svc(
-        "elasticloadbalancing", "CreateTargetGroup", "ModifyTargetGroup",
-        "ModifyTargetGroupAttributes", "DeleteTargetGroup"),
-    "aws_nat_gateway": _svc("ec2", "CreateNatGateway", "DescribeNatGateways",
-                            "DeleteNatGateway") + _EC2_TAGS,
-    "aws_rds_cluster": _svc("rds", "CreateDBCluster", "DescribeDBClusters", "ModifyDBCluster",
-                            "DeleteDBCluster", "AddTagsToResource", "RemoveTagsFromResource",
-                            "ListTagsForResource", "DescribeGlobalClusters")
-    + _svc("secretsmanager", "CreateSecret", "DescribeSecret", "DeleteSecret", "TagResource",
-           "RotateSecret", "PutSecretValue")
-    + _svc("kms", "DescribeKey", "CreateGrant", "GenerateDataKey", "Decrypt")
-    + _svc("iam", "CreateServiceLinkedRole"),
-    "aws_rds_cluster_instance": _svc("rds", "CreateDBInstance", "DescribeDBInstances",
-                                     "ModifyDBInstance", "DeleteDBInstance", "AddTagsToResource",
-                                     "RemoveTagsFromResource", "ListTagsForResource")
-    + ("iam:PassRole",),
-    "aws_rds_cluster_parameter_group": _svc(
-        "rds", "CreateDBClusterParameterGroup", "DescribeDBClusterParameterGroups",
-        "DescribeDBClusterParameters", "ModifyDBClusterParameterGroup",
-        "ResetDBClusterParameterGroup", "DeleteDBClusterParameterGroup", "AddTagsToResource",
-        "RemoveTagsFromResource", "ListTagsForResource"),
-    "aws_route": _svc("ec2", "CreateRoute", "ReplaceRoute", "DeleteRoute", "DescribeRouteTables"),
-    "aws_route53_record": _svc("route53", "ChangeResourceRecordSets", "ListResourceRecordSets",
-                               "GetChange", "GetHostedZone"),
-    "aws_route_table": _svc("ec2", "CreateRouteTable", "DescribeRouteTables",
-                            "DeleteRouteTable") + _EC2_TAGS,
-    "aws_route_table_association": _svc("ec2", "AssociateRouteTable", "DisassociateRouteTable",
-                                        "ReplaceRouteTableAssociation", "DescribeRouteTables"),
-    "aws_s3_bucket": _S3_BUCKET_SUB + _svc(
-        "s3", "CreateBucket", "DeleteBucket", "GetBucketTagging", "PutBucketTagging",
-        "GetBucketPolicy", "GetBucketAcl", "GetBucketCORS", "GetBucketWebsite",
-        "GetBucketVersioning", "GetAccelerateConfiguration", "GetBucketRequestPayment",
-        "GetBucketLogging", "GetLifecycleConfiguration", "GetReplicationConfiguration",
-        "GetEncryptionConfiguration", "GetBucketObjectLockConfiguration",
-        "GetBucketOwnershipControls", "GetBucketPublicAccessBlock", "ListBucketVersions",
-        "DeleteObject", "DeleteObjectVersion"),
-    "aws_s3_bucket_acl": _S3_BUCKET_SUB + _svc("s3", "GetBucketAcl", "PutBucketAcl"),
-    "aws_s3_bucket_lifecycle_configuration": _S3_BUCKET_SUB + _svc(
-        "s3", "GetLifecycleConfiguration", "PutLifecycleConfiguration"),
-    "aws_s3_bucket_ownership_controls": _S3_BUCKET_SUB + _svc(
-        "s3", "GetBucketOwnershipControls", "PutBucketOwnershipControls"),
-    "aws_s3_bucket_policy": _S3_BUCKET_SUB + _svc("s3", "GetBucketPolicy", "PutBucketPolicy",
-                                                  "DeleteBucketPolicy"),
-    "aws_s3_bucket_public_access_block": _S3_BUCKET_SUB + _svc(
-        "s3", "GetBucketPublicAccessBlock", "PutBucketPublicAccessBlock"),
-    "aws_s3_bucket_server_side_encryption_configuration": _S3_BUCKET_SUB + _svc(
-        "s3", "GetEncryptionConfiguration", "PutEncryptionConfiguration"),
-    "aws_secretsmanager_secret": _svc(
-        "secretsmanager", "CreateSecret", "DescribeSecret", "GetResourcePolicy", "UpdateSecret",
-        "DeleteSecret", "TagResource", "UntagResource"),
-    "aws_secretsmanager_secret_version": _svc(
-        "secretsmanager", "PutSecretValue", "GetSecretValue", "DescribeSecret",
-        "ListSecretVersionIds", "UpdateSecretVersionStage") + _svc(
-        "kms", "GenerateDataKey", "Decrypt"),
-    "aws_scheduler_schedule": _svc("scheduler", "CreateSchedule", "GetSchedule",
-                                   "UpdateSchedule", "DeleteSchedule"),
-    "aws_security_group": _SG + _svc(
-        "ec2", "CreateSecurityGroup", "DeleteSecurityGroup", "RevokeSecurityGroupIngress",
-        "RevokeSecurityGroupEgress") + _EC2_TAGS,
-    "aws_sns_topic": _svc("sns", "CreateTopic", "GetTopicAttributes", "SetTopicAttributes",
-                          "DeleteTopic", *_TAGS),
-    "aws_sns_topic_policy": _svc("sns", "GetTopicAttributes", "SetTopicAttributes"),
-    "aws_sns_topic_subscription": _svc("sns", "Subscribe", "Unsubscribe",
-                                       "GetSubscriptionAttributes", "SetSubscriptionAttributes"),
-    "aws_sqs_queue": _svc("sqs", "CreateQueue", "GetQueueUrl", "GetQueueAttributes",
-                          "SetQueueAttributes", "DeleteQueue", "ListQueueTags", "TagQueue",
-                          "UntagQueue"),
-    "aws_subnet": _svc("ec2", "CreateSubnet", "DescribeSubnets", "ModifySubnetAttribute",
-                       "DeleteSubnet") + _EC2_TAGS,
-    "aws_vpc": _svc("ec2", "CreateVpc", "DescribeVpcs", "DescribeVpcAttribute",
-                    "ModifyVpcAttribute", "DeleteVpc", "DescribeNetworkAcls",
-                    "DescribeRouteTables", "DescribeSecurityGroups",
-                    "DescribeVpcClassicLink", "DescribeVpcClassicLinkDnsSupport") + _EC2_TAGS,
-    "aws_vpc_endpoint": _svc("ec2", "CreateVpcEndpoint", "DescribeVpcEndpoints",
-                             "ModifyVpcEndpoint", "DeleteVpcEndpoints", "DescribePrefixLists",
-                             "DescribeVpcEndpointServices") + _EC2_TAGS,
-    "aws_vpc_security_group_egress_rule": _SG + _svc(
-        "ec2", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress",
-        "ModifySecurityGroupRules") + _EC2_TAGS,
-    "aws_vpc_security_group_ingress_rule": _SG + _svc(
-        "ec2", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
-        "ModifySecurityGroupRules") + _EC2_TAGS,
-    "aws_wafv2_web_acl": _svc("wafv2", "CreateWebACL", "GetWebACL", "UpdateWebACL",
-                              "DeleteWebACL", *_TAGS),
-    "aws_wafv2_web_acl_logging_configuration": _svc(
-        "wafv2", "PutLoggingConfiguration", "GetLoggingConfiguration",
-        "DeleteLoggingConfiguration") + _svc(
-        "logs", "CreateLogDelivery", "DeleteLogDelivery", "PutResourcePolicy",
-        "DescribeResourcePolicies") + _svc("iam", "CreateServiceLinkedRole"),
-    "data.aws_availability_zones": ("ec2:DescribeAvailabilityZones",),
-    "data.aws_db_cluster_snapshot": ("rds:DescribeDBClusterSnapshots",),
-    "data.aws_caller_identity": ("sts:GetCallerIdentity",),
-    "data.aws_canonical_user_id": ("s3:ListAllMyBuckets",),
-    "data.aws_cloudfront_log_delivery_canonical_user_id": (),  # a constant of the provider
-    "data.aws_ec2_managed_prefix_list": ("ec2:DescribeManagedPrefixLists",
-                                         "ec2:GetManagedPrefixListEntries"),
-    "data.aws_elb_service_account": (),  # a constant of the provider
-    "data.aws_secretsmanager_random_password": ("secretsmanager:GetRandomPassword",),
-    "data.aws_subnet": ("ec2:DescribeSubnets",),
-    "data.aws_route53_zone": _svc("route53", "GetHostedZone", "ListHostedZones",
-                                  "ListTagsForResource"),
-    "data.aws_security_group": _SG,
-    "data.aws_security_groups": _SG,
-    # Terraform's own: no AWS call of the provider. Its provisioners run tools of this
-    # repository with the deploy role's credentials: the release gate (tools/one_off.py:
-    # check the secrets, run the release task, read its logs) and, on destroy, CloudFront's
-    # leftovers (tools/vpc_origin_leftovers.py).
-    "terraform_data": _svc("secretsmanager", "DescribeSecret") + _svc(
-        "ecs", "RunTask", "DescribeTasks", "StopTask") + _svc("logs", "GetLogEvents") + _SG
-        + ("ec2:DeleteSecurityGroup",),
-    "data.aws_vpc": ("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute"),
-}
-
 
 class BootstrapError(Exception):
     """Bad input: an unknown type, no synthesized stack, a bucket we cannot use."""
-
-
-def stack_types(document: dict[str, Any]) -> set[str]:
-    """The resource types of a ``cdk.tf.json``, and its data source types as ``data.<type>``."""
-    return set(document.get("resource", {})) | {f"data.{t}" for t in document.get("data", {})}
 
 
 def synthesized(synth_dir: Path) -> list[Path]:
@@ -330,13 +113,14 @@ def derive_actions(types: Iterable[str]) -> list[str]:
     types = set(types)
     missing = sorted(types - set(ACTIONS))
     if missing:
-        raise BootstrapError(f"no IAM actions for {', '.join(missing)}: add them to "
-                             "ACTIONS in tools/bootstrap.py")
+        raise BootstrapError(f"no IAM actions for {', '.join(missing)}: add them to {HOME}")
     return sorted({a for t in types for a in ACTIONS[t]} | set(PROVIDER_ACTIONS))
 
 
-def permission_statements(actions: list[str], bucket: str) -> list[dict[str, Any]]:
-    """The deploy role's statements: the stack's actions, PassRole to our services, the state."""
+def permission_statements(actions: list[str], bucket: str,
+                          services: list[str]) -> list[dict[str, Any]]:
+    """The deploy role's statements: the stack's actions, PassRole to ``services`` (the
+    services the stack's resources pass roles to), the state."""
     bucket_arn = f"arn:aws:s3:::{bucket}"
     statements: list[dict[str, Any]] = [
         {"Sid": "StackResources", "Effect": "Allow",
@@ -344,7 +128,7 @@ def permission_statements(actions: list[str], bucket: str) -> list[dict[str, Any
     if "iam:PassRole" in actions:
         statements.append({"Sid": "PassStackRoles", "Effect": "Allow", "Action": "iam:PassRole",
                            "Resource": "*", "Condition": {
-                               "StringEquals": {"iam:PassedToService": list(PASSED_TO)}}})
+                               "StringEquals": {"iam:PassedToService": services}}})
     statements += [
         {"Sid": "StateBucket", "Effect": "Allow", "Action": list(STATE_BUCKET_ACTIONS),
          "Resource": bucket_arn},
@@ -485,7 +269,7 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> list[str]:
         if code not in ("404", "NoSuchBucket", "NotFound"):
             raise BootstrapError(f"bucket {bucket} is not ours to use ({code})") from None
         kwargs: dict[str, Any] = {"Bucket": bucket}
-        if region != "us-east-1":
+        if region != S3_UNCONSTRAINED_REGION:
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
         s3.create_bucket(**kwargs)
         changed.append(f"created bucket {bucket} in {region}")
@@ -502,7 +286,8 @@ def policies(synth_dir: Path, bucket: str, account_id: str, repository: str,
     types: set[str] = set()
     for path in synthesized(synth_dir):
         types |= stack_types(json.loads(path.read_text(encoding="utf-8")))
-    return {"permission_policies": pack(permission_statements(derive_actions(types), bucket)),
+    return {"permission_policies": pack(permission_statements(derive_actions(types), bucket,
+                                                              passed_to(types))),
             "trust_policy": trust_policy(account_id, repository, environments)}
 
 
@@ -517,7 +302,7 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--bucket", default=environ.get("TERRAFORM_STATE_BUCKET"))
     parser.add_argument("--region", default=environ.get("TERRAFORM_STATE_BUCKET_REGION",
-                                                        "us-east-1"))
+                                                        DEFAULT_REGION))
     parser.add_argument("--repository", required=True, help="org/name of the GitHub repository")
     parser.add_argument("--account-id", help="default: the account of the credentials (STS)")
     parser.add_argument("--environments", default=",".join(DEFAULT_ENVIRONMENTS),

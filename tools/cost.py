@@ -1,18 +1,19 @@
 #!/usr/bin/env python
 """What an environment costs a month: line items and totals, idle and under a light load.
 
-Usage: ``tools/cost.py [--json] [--load-requests N --load-egress-gb G ...] LABEL=STACK_JSON...``
-where each STACK_JSON is a synthesized ``cdk.tf.json`` (``make cost`` passes every label of
-``make synth-profiles``). Prints, as Markdown, a row per label (idle and load totals, the biggest
-idle items), the load scenario's assumptions, each label's line items and the price table; with
-``--json`` the same as data: ``{"labels": {LABEL: {"profile", "idle_monthly_usd",
+Usage: ``python -m tools.cost [--json] [--load-requests N --load-egress-gb G ...]
+LABEL=STACK_JSON...`` where each STACK_JSON is a synthesized ``cdk.tf.json`` (``make cost``
+passes every label of ``make synth-profiles``). Prints, as Markdown, a row per label (idle and
+load totals, the biggest idle items), the load scenario's assumptions, each label's line items
+and the price table; with ``--json`` the same as data: ``{"labels": {LABEL: {"profile", "idle_monthly_usd",
 "load_monthly_usd", "items": [...]}}, "scenario": {...}, "prices_read": [...]}``.
 
 Idle: the service at its desired count, Aurora paused where its minimum capacity is 0, the cache
 at its engine's minimum, no traffic. Load: the ``Scenario`` of tools/cost_items.py (1 million
 requests and 10 GB of CloudFront egress a month by default). Prices: tools/prices.toml (us-east-1
 list prices, a 730-hour month, no free tier: free tiers are per account and shared). Resource
-types: tools/cost_types.toml, priced or free with a reason; the line items: tools/cost_items.py.
+types: tools/cost_types.toml, priced or free with a reason, the same types as the registry
+(lib/resource_types.py); the line items: tools/cost_items.py.
 
 Exit codes: 1 when an input has a resource type the type table lacks (the message names it) or a
 configuration the price table cannot price; 2 when an argument, a stack or a table is malformed.
@@ -29,12 +30,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: import tools.cost_items from the repository root
-    sys.path.insert(0, str(ROOT))
-
-from tools.cost_items import (  # noqa: E402  # pylint: disable=wrong-import-position
-    PRICERS, REGION, Context, CostError, Item, Scenario, Stack)
+from lib.resource_types import HOME, RESOURCES
+from tools.cost_items import PRICERS, REGION, Context, CostError, Item, Scenario, Stack
 
 HERE = Path(__file__).resolve().parent
 PRICES = HERE / "prices.toml"
@@ -118,6 +115,13 @@ def load_types(prices: dict[str, Price], path: Path = TYPES) -> dict[str, dict[s
     if priced != set(PRICERS):
         raise TableError(f"type table {path} and tools/cost_items.py disagree on "
                          f"{', '.join(sorted(priced ^ set(PRICERS)))}")
+    # The same types as the registry: every type the stack can synthesize is priced or free.
+    disagree = [f"{rtype}: no cost entry in {path.name}" for rtype in sorted(RESOURCES)
+                if rtype not in types]
+    disagree += [f"{rtype}: not a type of {HOME}" for rtype in sorted(types)
+                 if rtype not in RESOURCES]
+    if disagree:
+        raise TableError(f"type table {path}: {'; '.join(disagree)}")
     return types
 
 

@@ -10,7 +10,7 @@ Usage: ``python -m tools.docs [--check] [--synth build/synth] [--out docs/refere
   it is declared with);
 - ``outputs.md``: the stack's outputs (``lib.outputs``);
 - ``alarms.md``: every alarm with its threshold per profile, what it means and what to do
-  (``lib.monitoring.alarm_table``): the runbook;
+  (``lib.alarms.alarm_table``): the runbook;
 - ``quotas.md`` and ``cost.md``: tools/quotas.py and tools/cost.py on the synthesized labels
   (``make synth-profiles``: dev, pr4892, prod, pr4892-byon, dev-app).
 
@@ -29,8 +29,10 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from lib.alarms import MonitoringProps, alarm_table, alarm_thresholds
 from lib.config import PROFILES, Profile, load_settings
 from lib.manifest import MANIFEST_KEYS
+from lib.naming import Names
 from lib.outputs import OUTPUTS
 from lib.variables import GROUPS, VARIABLES
 from tools import cost, quotas
@@ -126,11 +128,6 @@ def outputs() -> str:
 
 def alarms() -> str:
     """Every alarm, its threshold per profile, meaning and first action: the runbook."""
-    # pylint: disable=import-outside-toplevel  # the bindings load only for this page
-    from lib.monitoring import MonitoringProps, alarm_table
-    from lib.naming import Names
-    from lib.tap_stack import alarm_thresholds
-
     tables = {}
     for name, suffix in SUFFIXES.items():
         settings = load_settings({"ENVIRONMENT_SUFFIX": suffix})

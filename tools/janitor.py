@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Janitor: list the environments in an account and destroy the stale ephemeral ones.
 
-Usage: ``tools/janitor.py --open-prs 12,15 [--bucket B] [--ttl-hours H] [--only pr12,...]
+Usage: ``python -m tools.janitor --open-prs 12,15 [--bucket B] [--ttl-hours H] [--only pr12,...]
 [--apply] [--delete-orphans]`` (``make janitor OPEN_PRS=12,15``). ``--open-prs`` is required
 (the numbers of the open pull requests, comma or whitespace separated, ``@FILE`` to read them
 from a file, empty for none): the janitor needs no GitHub token, and without the list every
@@ -28,8 +28,9 @@ resources and a verdict:
   are listed by type and ARN. With ``--delete-orphans`` (and ``--apply``) the easy ones are
   deleted, unless its pull request is still open (its first deploy may be running): S3
   buckets (emptied first, every version), log groups, SNS topics, secrets (forced, no
-  recovery) and KMS keys (deletion scheduled in 7 days); the other types are left to do by
-  hand, and said so.
+  recovery) and KMS keys (deletion scheduled in 7 days), each ARN's Terraform type read from
+  the registry (``lib/resource_types.py``); the other types are left to do by hand, and said
+  so.
 
 Nothing is done without ``--apply`` (a dry run prints what would be done). Exit codes: 0 done;
 1 a destroy command or a deletion failed; 2 bad input (one line on stderr).
@@ -47,15 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: import lib from the repository root
-    sys.path.insert(0, str(ROOT))
+from lib.config import EPHEMERAL, profile_name_for
+from lib.naming import PROJECT
+from lib.regions import DEFAULT_REGION, GLOBAL_REGION
+from lib.resource_types import types_of_arn
 
-# pylint: disable=wrong-import-position
-from lib.config import EPHEMERAL, profile_name_for  # noqa: E402
-from lib.naming import PROJECT  # noqa: E402
-
-GLOBAL_REGION = "us-east-1"
 STATE_KEY_RE = re.compile(r"^(?P<suffix>[^/]+)/TapStack(?P=suffix)\.tfstate$")
 PR_RE = re.compile(r"^pr(?P<number>\d+)$")
 KMS_PENDING_DAYS = 7
@@ -199,25 +196,37 @@ def _schedule_key_deletion(client: Any, arn: str) -> None:
         client.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=KMS_PENDING_DAYS)
 
 
-# The leftovers the janitor deletes: kind -> (service of the client, deletion).
+# The leftovers the janitor deletes: Terraform type -> (service of the client, deletion). An
+# ARN's type is the registry's (lib/resource_types.py: its ``arn`` kind).
 DELETERS: dict[str, tuple[str, Callable[[Any, str], None]]] = {
-    "s3:bucket": ("s3", lambda c, arn: _empty_and_delete_bucket(c, arn.rsplit(":", 1)[1])),
-    "logs:log-group": ("logs", _delete_log_group),
-    "sns:topic": ("sns", lambda c, arn: c.delete_topic(TopicArn=arn)),
-    "secretsmanager:secret": ("secretsmanager", lambda c, arn: c.delete_secret(
+    "aws_s3_bucket": ("s3", lambda c, arn: _empty_and_delete_bucket(c, arn.rsplit(":", 1)[1])),
+    "aws_cloudwatch_log_group": ("logs", _delete_log_group),
+    "aws_sns_topic": ("sns", lambda c, arn: c.delete_topic(TopicArn=arn)),
+    "aws_secretsmanager_secret": ("secretsmanager", lambda c, arn: c.delete_secret(
         SecretId=arn, ForceDeleteWithoutRecovery=True)),
-    "kms:key": ("kms", _schedule_key_deletion),
+    "aws_kms_key": ("kms", _schedule_key_deletion),
 }
 
 
 def resource_kind(arn: str) -> str:
-    """``service:type`` of an ARN: ``s3:bucket``, ``logs:log-group``, ``sns:topic``..."""
+    """``service:kind`` of an ARN: ``s3:bucket``, ``logs:log-group``, ``sns:topic``...
+
+    Topic and queue ARNs end in the name alone; a WAF ARN starts with its scope
+    (``global/webacl/<name>/<id>``): the kind is the part after it."""
     service, rest = arn.split(":", 5)[2], arn.split(":", 5)[-1]
     if service == "s3" and "/" not in rest:
         return "s3:bucket"
-    if service == "sns":
-        return "sns:topic"
-    return f"{service}:{re.split(r'[:/]', rest, maxsplit=1)[0]}"
+    if service in ("sns", "sqs"):
+        return f"{service}:{'topic' if service == 'sns' else 'queue'}"
+    parts = re.split(r"[:/]", rest)
+    return f"{service}:{parts[1] if service == 'wafv2' and len(parts) > 1 else parts[0]}"
+
+
+def deleted_as(arn: str) -> str | None:
+    """The resource type the janitor deletes ``arn`` as, or None when it leaves it to do by
+    hand (no deleter, or an ARN kind that more than one type has)."""
+    found = [rtype for rtype in types_of_arn(resource_kind(arn)) if rtype in DELETERS]
+    return found[0] if len(found) == 1 else None
 
 
 @dataclass
@@ -256,8 +265,9 @@ class Janitor:
             self.out(f"FAILED: destroy of {env.suffix} exited {code}")
         return code == 0
 
-    def delete(self, resource: Resource) -> bool:
-        service, deleter = DELETERS[resource_kind(resource.arn)]
+    def delete(self, resource: Resource, rtype: str) -> bool:
+        """Delete ``resource`` as its Terraform type ``rtype`` (a key of DELETERS)."""
+        service, deleter = DELETERS[rtype]
         try:
             deleter(self.clients(service, resource.region), resource.arn)
         except Exception as error:  # pylint: disable=broad-exception-caught  # report, go on
@@ -283,9 +293,8 @@ def report(envs: list[Environment], decisions: dict[str, Decision],
         if decisions[env.suffix].action == "orphans":
             lines.append(f"leftovers of {env.suffix}:")
             for resource in env.resources:
-                kind = resource_kind(resource.arn)
-                how = "delete" if kind in DELETERS else "manual"
-                lines.append(f"  {kind:24} {how:6} {resource.arn}")
+                how = "delete" if deleted_as(resource.arn) else "manual"
+                lines.append(f"  {resource_kind(resource.arn):24} {how:6} {resource.arn}")
     return lines
 
 
@@ -307,10 +316,11 @@ def run(janitor: Janitor, *, open_prs: set[int], ttl_hours: float | None, only: 
             ok &= janitor.destroy(env) if apply else _would(janitor, f"destroy {env.suffix}")
         elif action == "orphans" and delete_orphans:
             for resource in env.resources:
-                if resource_kind(resource.arn) not in DELETERS:
+                rtype = deleted_as(resource.arn)
+                if rtype is None:
                     janitor.out(f"manual: {resource.arn}")
                 elif apply:
-                    ok &= janitor.delete(resource)
+                    ok &= janitor.delete(resource, rtype)
                 else:
                     _would(janitor, f"delete {resource.arn}")
     if not apply:
@@ -337,8 +347,8 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None,
                         help="open pull-request numbers (12,15), @FILE, or empty for none")
     parser.add_argument("--bucket", default=environ.get("TERRAFORM_STATE_BUCKET"))
     parser.add_argument("--bucket-region",
-                        default=environ.get("TERRAFORM_STATE_BUCKET_REGION", GLOBAL_REGION))
-    parser.add_argument("--region", default=environ.get("AWS_REGION", GLOBAL_REGION))
+                        default=environ.get("TERRAFORM_STATE_BUCKET_REGION", DEFAULT_REGION))
+    parser.add_argument("--region", default=environ.get("AWS_REGION", DEFAULT_REGION))
     parser.add_argument("--ttl-hours", type=float, help="destroy ephemeral ones older than this")
     parser.add_argument("--only", default="", help="consider only these suffixes (ephemeral)")
     parser.add_argument("--apply", action="store_true", help="act (default: dry run)")

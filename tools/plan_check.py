@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Plan guard: refuse a Terraform plan that deletes or replaces a stateful resource.
 
-Usage: ``tools/plan_check.py [--chdir DIR] [--allow ADDRS] [--format markdown|text] PLAN``
+Usage: ``python -m tools.plan_check [--chdir DIR] [--allow ADDRS] [--format markdown|text] PLAN``
 (``make plan-check PLAN_JSON=path``). PLAN is the output of ``terraform show -json`` of a
 saved plan (a file, or ``-`` for standard input), or the saved plan itself, which is shown
 with ``terraform -chdir=DIR show -json PLAN`` (DIR: the initialized stack directory, e.g.
@@ -12,7 +12,7 @@ with ``terraform -chdir=DIR show -json PLAN`` (DIR: the initialized stack direct
   and so is forget (a ``removed`` block with ``destroy = false``: the object is left alone;
   forget after a create, Terraform's replacement without destroy, counts as a create);
 - a table of every change: address, type, action, the attributes that force a replacement
-  (``change.replace_paths``) and whether the type is stateful (``lib.lifecycle.STATEFUL_TYPES``);
+  (``change.replace_paths``) and whether the type is stateful (``lib.resource_types``);
 - a one-line verdict.
 
 Exit codes: 0 the plan may be applied; 1 a stateful resource would be deleted or replaced
@@ -34,11 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: import lib from the repository root
-    sys.path.insert(0, str(ROOT))
-
-from lib.lifecycle import STATEFUL_TYPES  # noqa: E402  # pylint: disable=wrong-import-position
+from lib.resource_types import STATEFUL_TYPES
 
 COUNTED = ("create", "update", "replace", "delete", "move")
 # Terraform's action lists (show -json), by the word the report uses. "forget" (a `removed`

@@ -1,15 +1,16 @@
 #!/usr/bin/env python
 """Quota ledger: how many environments of each profile fit in one AWS account at default quotas.
 
-Usage: ``tools/quotas.py [--beside dev prod] LABEL=STACK_JSON...`` where each STACK_JSON is a
-synthesized ``cdk.tf.json`` (``make quotas`` passes dev, pr4892 and prod). For every quota-bound
-resource type in ``QUOTAS`` it prints, as a Markdown table: the count per environment, AWS's
-default quota, whether that quota is adjustable or hard, its scope, and how many environments of
-each label fit in a NEW account beside one of each ``--beside`` label (default: one dev and one
-prod). A new account-region starts with its default VPC, that VPC's internet gateway and its
-default security group (``BASELINE``): they count. A summary follows: the binding (smallest) bound
-for each ephemeral label, the rows below the goal of issue 13 (``GOAL`` ephemeral environments),
-and the hard quotas that bind below ``HARD_GOAL``.
+Usage: ``python -m tools.quotas [--beside dev prod] LABEL=STACK_JSON...`` where each
+STACK_JSON is a synthesized ``cdk.tf.json`` (``make quotas`` passes every synthesized label).
+For every quota-bound resource type in ``QUOTAS`` (which types count in which row: the
+registry of types, ``lib/resource_types.py``) it prints, as a Markdown table: the count per
+environment, AWS's default quota, whether that quota is adjustable or hard, its scope, and how
+many environments of each label fit in a NEW account beside one of each ``--beside`` label
+(default: one dev and one prod). A new account-region starts with its default VPC, that VPC's
+internet gateway and its default security group (``BASELINE``): they count. A summary follows:
+the binding (smallest) bound for each ephemeral label, the rows below the goal of issue 13
+(``GOAL`` ephemeral environments), and the hard quotas that bind below ``HARD_GOAL``.
 
 Counting rules:
 
@@ -34,10 +35,13 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
+
+from lib.regions import DEFAULT_REGION
+from lib.resource_types import counted_in
 
 GOAL = 25  # ephemeral environments beside one dev and one prod (issue 13)
 HARD_GOAL = 100  # no hard quota may bind below this many ephemeral environments
@@ -67,6 +71,8 @@ class Quota:
     """One row of the ledger: what counts against which of AWS's default quotas.
 
     ``default`` None means the page documents no limit on the number of such resources.
+    ``types`` are the resource types whose registry entry (``lib/resource_types.py``) names
+    the row, and ``others``.
     ``measure`` picks how resources count: ``resources`` (one each), ``fargate:<provider>``
     (vCPU on that capacity provider) or ``final-snapshots`` (one per destroy).
     """
@@ -76,9 +82,12 @@ class Quota:
     adjustable: bool | None  # None: not confirmed, treated as hard
     scope: str  # a key of SCOPES
     url: str
-    types: tuple[str, ...]
     measure: str = "resources"
     where: tuple[tuple[str, str], ...] = ()  # attribute equalities a resource must meet
+    # Types the stack does not synthesize (so not in the registry), counted should a stack
+    # have them.
+    others: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()  # what counts: set from the registry for QUOTAS
 
 
 # Default quotas as AWS documents them, with the page each value comes from. Where the pages
@@ -102,59 +111,54 @@ class Quota:
 #   per account. This quota can't be changed." The PutResourcePolicy reference now adds policies
 #   scoped to one log group (resourceArn), one per log group, beside the 10; the stack's policy
 #   is account-level and counts against the 10.
-QUOTAS: dict[str, Quota] = {
-    "VPCs": Quota("VPCs per Region", 5, True, "region", VPC, ("aws_vpc",)),
-    "Internet gateways": Quota("Internet gateways per Region", 5, True, "region", VPC,
-                               ("aws_internet_gateway",)),
-    "NAT gateways": Quota("NAT gateways per Availability Zone", 5, True, "az", VPC,
-                          ("aws_nat_gateway",)),
-    "Elastic IPs": Quota("Elastic IP addresses per Region", 5, True, "region", VPC, ("aws_eip",)),
+_ROWS: dict[str, Quota] = {
+    "VPCs": Quota("VPCs per Region", 5, True, "region", VPC),
+    "Internet gateways": Quota("Internet gateways per Region", 5, True, "region", VPC),
+    "NAT gateways": Quota("NAT gateways per Availability Zone", 5, True, "az", VPC),
+    "Elastic IPs": Quota("Elastic IP addresses per Region", 5, True, "region", VPC),
     "Gateway VPC endpoints": Quota("Gateway VPC endpoints per Region", 20, True, "region", VPC,
-                                   ("aws_vpc_endpoint",), where=(("vpc_endpoint_type", "Gateway"),)),
-    "Security groups": Quota("VPC security groups per Region", 2500, True, "region", VPC,
-                             ("aws_security_group", "aws_default_security_group")),
+                                   where=(("vpc_endpoint_type", "Gateway"),)),
+    "Security groups": Quota("VPC security groups per Region", 2500, True, "region", VPC),
     "Application Load Balancers": Quota("Application Load Balancers per Region", 50, True,
-                                        "region", ELB, ("aws_lb",)),
-    "Target groups": Quota("Target Groups per Region", 3000, True, "region", ELB,
-                           ("aws_lb_target_group",)),
-    "ECS clusters": Quota("Clusters per account", 10000, True, "region", ECS, ("aws_ecs_cluster",)),
+                                        "region", ELB),
+    "Target groups": Quota("Target Groups per Region", 3000, True, "region", ELB),
+    "ECS clusters": Quota("Clusters per account", 10000, True, "region", ECS),
     "Fargate On-Demand vCPU": Quota("Fargate On-Demand vCPU resource count", 6, True, "region",
-                                    ECS, ("aws_ecs_service",), "fargate:FARGATE"),
+                                    ECS, measure="fargate:FARGATE"),
     "Fargate Spot vCPU": Quota("Fargate Spot vCPU resource count", 6, True, "region", ECS,
-                               ("aws_ecs_service",), "fargate:FARGATE_SPOT"),
-    "Aurora DB clusters": Quota("DB clusters", 40, True, "region", AURORA, ("aws_rds_cluster",)),
+                               measure="fargate:FARGATE_SPOT"),
+    "Aurora DB clusters": Quota("DB clusters", 40, True, "region", AURORA),
     "Aurora DB instances": Quota("DB instances", 40, True, "region", AURORA,
-                                 ("aws_rds_cluster_instance", "aws_db_instance")),
-    "DB cluster parameter groups": Quota("DB cluster parameter groups", 50, True, "region", AURORA,
-                                         ("aws_rds_cluster_parameter_group",)),
-    "DB subnet groups": Quota("DB subnet groups", 50, True, "region", AURORA,
-                              ("aws_db_subnet_group",)),
-    "Manual DB cluster snapshots": Quota("Manual DB cluster snapshots", 100, True, "region", AURORA,
-                                         ("aws_rds_cluster",), "final-snapshots"),
+                                 others=("aws_db_instance",)),
+    "DB cluster parameter groups": Quota("DB cluster parameter groups", 50, True, "region",
+                                         AURORA),
+    "DB subnet groups": Quota("DB subnet groups", 50, True, "region", AURORA),
+    "Manual DB cluster snapshots": Quota("Manual DB cluster snapshots", 100, True, "region",
+                                         AURORA, measure="final-snapshots"),
     "ElastiCache serverless caches": Quota("Serverless Caches per Region", 40, True, "region",
-                                           CACHE, ("aws_elasticache_serverless_cache",)),
+                                           CACHE),
     "CloudFront distributions": Quota("Distributions per AWS account", 500, True, "account",
-                                      CLOUDFRONT, ("aws_cloudfront_distribution",)),
-    "CloudFront VPC origins": Quota("VPC origins per AWS account", 25, True, "account", CLOUDFRONT,
-                                    ("aws_cloudfront_vpc_origin",)),
+                                      CLOUDFRONT),
+    "CloudFront VPC origins": Quota("VPC origins per AWS account", 25, True, "account",
+                                    CLOUDFRONT),
     "WAF web ACLs (CLOUDFRONT)": Quota("Maximum number of web ACLs", 100, True, "account", WAF,
-                                       ("aws_wafv2_web_acl",), where=(("scope", "CLOUDFRONT"),)),
-    "CloudWatch Logs resource policies": Quota("Resource policies", 10, False, "region",
-                                               LOGS, ("aws_cloudwatch_log_resource_policy",)),
-    "KMS customer managed keys": Quota("AWS KMS keys", 100000, True, "region", KMS,
-                                       ("aws_kms_key",)),
-    "IAM roles": Quota("Roles per account", 1000, True, "account", IAM, ("aws_iam_role",)),
+                                       where=(("scope", "CLOUDFRONT"),)),
+    # The stack must make none (pitfall 25): counted should a stack have one.
+    "CloudWatch Logs resource policies": Quota("Resource policies", 10, False, "region", LOGS,
+                                               others=("aws_cloudwatch_log_resource_policy",)),
+    "KMS customer managed keys": Quota("AWS KMS keys", 100000, True, "region", KMS),
+    "IAM roles": Quota("Roles per account", 1000, True, "account", IAM),
     "S3 general purpose buckets": Quota("General purpose buckets per account", 10000, True,
-                                        "account", S3, ("aws_s3_bucket",)),
-    "SNS topics": Quota("Topics (standard) per account", 100000, True, "region", SNS,
-                        ("aws_sns_topic",)),
-    "Secrets Manager secrets": Quota("Secrets", 500000, None, "region", SECRETS,
-                                     ("aws_secretsmanager_secret",)),
+                                        "account", S3),
+    "SNS topics": Quota("Topics (standard) per account", 100000, True, "region", SNS),
+    "Secrets Manager secrets": Quota("Secrets", 500000, None, "region", SECRETS),
     "CloudWatch alarms": Quota("Alarms", None, True, "region", CLOUDWATCH,
-                               ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm")),
-    "CloudWatch dashboards": Quota("Dashboards", None, True, "region", CLOUDWATCH,
-                                   ("aws_cloudwatch_dashboard",)),
+                               others=("aws_cloudwatch_composite_alarm",)),
+    "CloudWatch dashboards": Quota("Dashboards", None, True, "region", CLOUDWATCH),
 }
+# Each row counts the registry's types that name it (lib/resource_types.py), then its others.
+QUOTAS: dict[str, Quota] = {name: replace(row, types=counted_in(name) + row.others)
+                            for name, row in _ROWS.items()}
 
 # What a new account-region already holds: its default VPC, with an internet gateway and a
 # default security group.
@@ -190,7 +194,7 @@ def regions(document: dict[str, Any]) -> dict[str, str]:
     found = {}
     for provider in providers:
         key = f"aws.{provider['alias']}" if provider.get("alias") else "aws"
-        found[key] = provider.get("region", "us-east-1")
+        found[key] = provider.get("region", DEFAULT_REGION)
     if "aws" not in found:
         raise LedgerError("the stack has no default AWS provider")
     return found

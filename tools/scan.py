@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Security scan: checkov on the synthesized JSON of each profile, judged against an allow-list.
 
-Usage: ``tools/scan.py [--checkov BIN] [--out DIR] STACK_DIR...`` where each STACK_DIR holds
+Usage: ``python -m tools.scan [--checkov BIN] [--out DIR] STACK_DIR...`` where each STACK_DIR holds
 a ``cdk.tf.json`` (``make scan`` passes dev, pr4892 and prod). For each stack it
 
 1. writes a scan copy to ``OUT/<label>/cdk.tf.json`` (the synthesized label: dev, pr4892,
@@ -39,6 +39,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
+
+from lib.resource_types import ACTIONS, HOME
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / ".checkov.yaml"
@@ -160,8 +162,11 @@ def load_allowlist(text: str) -> list[AllowEntry]:
         problems = [f"unknown keys {sorted(unknown)}"] if unknown else []
         if not CHECK_ID.match(str(raw.get("check", ""))):
             problems.append(f"check {raw.get('check')!r} is not a checkov id")
-        if not re.match(r"^(data\.)?aws_\w+\.\S+$", str(raw.get("resource", ""))):
+        address = re.match(r"^((?:data\.)?aws_\w+)\.\S+$", str(raw.get("resource", "")))
+        if not address:
             problems.append(f"resource {raw.get('resource')!r} is not <type>.<construct path>")
+        elif address.group(1) not in ACTIONS:
+            problems.append(f"{address.group(1)} is not a type of {HOME}")
         if not profiles or set(profiles) - set(PROFILES):
             problems.append(f"profiles {list(profiles)} not among {list(PROFILES)}")
         if len(str(raw.get("reason", "")).strip()) < 10:

@@ -295,7 +295,11 @@ def update_page(table_file: Path, page: Path = PAGE) -> None:
 def synthesize(outdir: Path) -> int:
     """Every change of outdir/changes.json into outdir/<name>, in one process (the provider
     bindings load once); a change main.py refuses leaves its directory without a stack."""
-    import main  # pylint: disable=import-outside-toplevel  # starts jsii: only here
+    # pylint: disable=import-outside-toplevel  # jsii starts here only
+    import main
+    from lib import bindings
+
+    bindings.load()  # the fast loaders, once for every change
 
     overrides: dict[str, dict[str, str]] = json.loads(
         (outdir / "changes.json").read_text(encoding="utf-8"))

@@ -188,7 +188,7 @@ def janitor(run: Run) -> None:
     environments: it must destroy this one (no open pull request) through its own state,
     with one command, and keep every other one."""
     open_prs = [suffix.removeprefix("pr") for suffix in run.neighbours if suffix.startswith("pr")]
-    _, text = run.sh("destroy", [sys.executable, "tools/janitor.py", "--open-prs",
+    _, text = run.sh("destroy", [sys.executable, "-m", "tools.janitor", "--open-prs",
                                  ",".join(open_prs), "--bucket", STATE_BUCKET, "--apply",
                                  "--destroy-command", JANITOR_DESTROY], log="janitor")
     verdicts = {line.split()[0]: line for line in text.splitlines()

@@ -1,21 +1,22 @@
 """What a destroyed environment left behind, listed with boto3.
 
-``find_leftovers(client, suffix, regions)`` lists every resource kind the stack creates
-(VPC pieces, NAT gateways and Elastic IPs, KMS keys not pending deletion and aliases,
-log groups, IAM roles, secrets not scheduled for deletion, Aurora, the serverless
-cache, ECS, load balancers, buckets, CloudFront, WAF, SNS, alarms, dashboards, scaling
-targets) and returns a line for each one that carries the environment's tags or
-names. Names are matched as whole parts (``tap-dev`` is in ``tap-dev-alb-logs-1a2b``,
-``tap/dev/origin-verify-9f`` and ``aws-waf-logs-tapdev-1a2b``, not in ``tap-devx-...``),
-so the generated names the stack takes from ``bucket_prefix`` and ``name_prefix`` are
-found too; buckets are also found by their tags. KMS keys pending deletion are gone as
-far as AWS lets them go, not leftovers.
+``LISTERS`` holds one lister per kind of resource the stack creates, by the key the registry
+of types names it with (``lib/resource_types.py``, each type's ``leftovers``; a type that
+cannot outlive another is found with its parent). ``find_leftovers(client, suffix, regions)``
+runs every lister (the regional ones in each region) and returns a line for each resource
+that carries the environment's tags or names. Names are matched as whole parts (``tap-dev``
+is in ``tap-dev-alb-logs-1a2b``, ``tap/dev/origin-verify-9f`` and
+``aws-waf-logs-tapdev-1a2b``, not in ``tap-devx-...``), so the generated names the stack
+takes from ``bucket_prefix`` and ``name_prefix`` are found too; buckets and certificates are
+also found by their tags. KMS keys pending deletion are gone as far as AWS lets them go, not
+leftovers; nor are NAT gateways being deleted.
 ``retained(...)`` lists what destroy keeps on purpose (final DB snapshots of the profiles
 that take one, ``tap-<suffix>-aurora-final-<id>``), for the report.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
 Client = Callable[..., Any]
@@ -41,33 +42,49 @@ class Marks:
         return any(self.pattern.search(name) for name in names if name)
 
 
-def _ec2(ec2: Any, marks: Marks) -> Iterator[str]:
-    listings = (
-        ("vpc", ec2.describe_vpcs()["Vpcs"], "VpcId"),
-        ("subnet", ec2.describe_subnets()["Subnets"], "SubnetId"),
-        ("internet gateway", ec2.describe_internet_gateways()["InternetGateways"],
-         "InternetGatewayId"),
-        ("route table", ec2.describe_route_tables()["RouteTables"], "RouteTableId"),
-        ("security group", ec2.describe_security_groups()["SecurityGroups"], "GroupId"),
-        ("elastic ip", ec2.describe_addresses()["Addresses"], "AllocationId"),
-        ("flow log", ec2.describe_flow_logs()["FlowLogs"], "FlowLogId"),
-    )
-    for kind, items, key in listings:
-        for item in items:
-            if marks.tagged(item.get("Tags")) or marks.named(item.get("GroupName")):
-                yield f"{kind} {item[key]}"
-    for nat in ec2.describe_nat_gateways()["NatGateways"]:
-        if nat["State"] not in ("deleted", "deleting") and marks.tagged(nat.get("Tags")):
-            yield f"nat gateway {nat['NatGatewayId']}"
-    for endpoint in ec2.describe_vpc_endpoints()["VpcEndpoints"]:
-        if endpoint["State"].lower() != "deleted" and marks.tagged(endpoint.get("Tags")):
-            yield f"vpc endpoint {endpoint['VpcEndpointId']}"
+Find = Callable[[Client, str, Marks], Iterator[str]]  # (client, region, marks) -> "<id>" lines
 
 
-def _kms(kms: Any, marks: Marks) -> Iterator[str]:
-    for alias in kms.list_aliases()["Aliases"]:
-        if marks.named(alias["AliasName"]):
-            yield f"kms alias {alias['AliasName']}"
+@dataclass(frozen=True)
+class Lister:
+    """How one kind of resource is listed: in each region, or once (IAM, S3, CloudFront)."""
+
+    find: Find
+    regional: bool = True
+
+
+def _call(client: Client, region: str, service: str, method: str, key: str,
+          **kwargs: Any) -> list[Any]:
+    return list(getattr(client(service, region), method)(**kwargs).get(key, []))
+
+
+def _ec2(method: str, key: str, id_key: str, alive: Callable[[dict[str, Any]], bool] | None = None,
+         by_name: bool = False) -> Lister:
+    """EC2 resources of ``method`` that carry the environment's tags (or, ``by_name``, its
+    name as their group name), except those ``alive`` says are going."""
+    def find(client: Client, region: str, marks: Marks) -> Iterator[str]:
+        for item in _call(client, region, "ec2", method, key):
+            if alive is not None and not alive(item):
+                continue
+            if marks.tagged(item.get("Tags")) or (by_name and marks.named(item.get("GroupName"))):
+                yield item[id_key]
+    return Lister(find)
+
+
+def _named(service: str, method: str, key: str, name: Callable[[Any], str],
+           keep: Callable[[Any], bool] = lambda _: True, regional: bool = True,
+           **kwargs: Any) -> Lister:
+    """Resources of ``method`` whose ``name`` has the environment's name (``keep``: the
+    ones that still count)."""
+    def find(client: Client, region: str, marks: Marks) -> Iterator[str]:
+        for item in _call(client, region, service, method, key, **kwargs):
+            if keep(item) and marks.named(name(item)):
+                yield name(item)
+    return Lister(find, regional)
+
+
+def _kms_keys(client: Client, region: str, marks: Marks) -> Iterator[str]:
+    kms = client("kms", region)
     for key in kms.list_keys()["Keys"]:
         metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
         if metadata["KeyState"] == "PendingDeletion" or metadata.get("KeyManager") == "AWS":
@@ -75,73 +92,119 @@ def _kms(kms: Any, marks: Marks) -> Iterator[str]:
         tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
         if marks.tagged([{"Key": t["TagKey"], "Value": t["TagValue"]} for t in tags]) \
                 or marks.named(metadata.get("Description")):
-            yield f"kms key {key['KeyId']} ({metadata['KeyState']})"
+            yield f"{key['KeyId']} ({metadata['KeyState']})"
 
 
-def _named(marks: Marks, kind: str, names: Iterable[str]) -> Iterator[str]:
-    for name in names:
-        if marks.named(name):
-            yield f"{kind} {name}"
+def _ecs_clusters(client: Client, region: str, marks: Marks) -> Iterator[str]:
+    ecs = client("ecs", region)
+    for cluster in ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])["clusters"]:
+        if cluster["status"] == "ACTIVE" and marks.named(cluster["clusterArn"]):
+            yield cluster["clusterArn"]
 
 
-def _regional(client: Client, region: str, marks: Marks) -> Iterator[str]:
-    def call(service: str, method: str, key: str, **kwargs: Any) -> list[Any]:
-        return list(getattr(client(service, region), method)(**kwargs).get(key, []))
-
-    yield from _ec2(client("ec2", region), marks)
-    yield from _kms(client("kms", region), marks)
-    yield from _named(marks, "log group", (g["logGroupName"] for g in call(
-        "logs", "describe_log_groups", "logGroups")))
-    yield from _named(marks, "log resource policy", (p["policyName"] for p in call(
-        "logs", "describe_resource_policies", "resourcePolicies")))
-    yield from _named(marks, "secret", (s["Name"] for s in call(
-        "secretsmanager", "list_secrets", "SecretList") if "DeletedDate" not in s))
-    yield from _named(marks, "db cluster", (c["DBClusterIdentifier"] for c in call(
-        "rds", "describe_db_clusters", "DBClusters")))
-    yield from _named(marks, "db instance", (i["DBInstanceIdentifier"] for i in call(
-        "rds", "describe_db_instances", "DBInstances")))
-    yield from _named(marks, "db subnet group", (g["DBSubnetGroupName"] for g in call(
-        "rds", "describe_db_subnet_groups", "DBSubnetGroups")))
-    yield from _named(marks, "db cluster parameter group", (
-        g["DBClusterParameterGroupName"] for g in call(
-            "rds", "describe_db_cluster_parameter_groups", "DBClusterParameterGroups")))
-    yield from _named(marks, "serverless cache", (c["ServerlessCacheName"] for c in call(
-        "elasticache", "describe_serverless_caches", "ServerlessCaches")))
-    yield from _named(marks, "ecs cluster", (
-        c["clusterArn"] for c in client("ecs", region).describe_clusters(
-            clusters=call("ecs", "list_clusters", "clusterArns"))["clusters"]
-        if c["status"] == "ACTIVE"))
-    yield from _named(marks, "ecs task definition", call(
-        "ecs", "list_task_definitions", "taskDefinitionArns", status="ACTIVE"))
-    yield from _named(marks, "load balancer", (b["LoadBalancerName"] for b in call(
-        "elbv2", "describe_load_balancers", "LoadBalancers")))
-    yield from _named(marks, "target group", (g["TargetGroupName"] for g in call(
-        "elbv2", "describe_target_groups", "TargetGroups")))
-    yield from _named(marks, "sns topic", (t["TopicArn"] for t in call(
-        "sns", "list_topics", "Topics")))
-    yield from _named(marks, "alarm", (a["AlarmName"] for a in call(
-        "cloudwatch", "describe_alarms", "MetricAlarms")))
-    yield from _named(marks, "dashboard", (d["DashboardName"] for d in call(
-        "cloudwatch", "list_dashboards", "DashboardEntries")))
-    yield from _named(marks, "scalable target", (t["ResourceId"] for t in call(
-        "application-autoscaling", "describe_scalable_targets", "ScalableTargets",
-        ServiceNamespace="ecs")))
-    yield from _named(marks, "web acl", (a["Name"] for a in call(
-        "wafv2", "list_web_acls", "WebACLs", Scope="CLOUDFRONT")))
+def _certificates(client: Client, region: str, marks: Marks) -> Iterator[str]:
+    acm = client("acm", region)
+    for summary in acm.list_certificates()["CertificateSummaryList"]:
+        arn = summary["CertificateArn"]
+        if marks.tagged(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])):
+            yield arn
 
 
-def _buckets(s3: Any, marks: Marks) -> Iterator[str]:
+def _buckets(client: Client, _region: str, marks: Marks) -> Iterator[str]:
+    s3 = client("s3")
     for bucket in s3.list_buckets()["Buckets"]:
         name = bucket["Name"]
         if marks.named(name):
-            yield f"bucket {name}"
+            yield name
             continue
         try:
             tags = s3.get_bucket_tagging(Bucket=name)["TagSet"]
         except s3.exceptions.ClientError:  # NoSuchTagSet
             continue
         if marks.tagged(tags):
-            yield f"bucket {name}"
+            yield name
+
+
+def _distributions(client: Client, _region: str, marks: Marks) -> Iterator[str]:
+    distributions = client("cloudfront").list_distributions()["DistributionList"]
+    for item in distributions.get("Items", []):
+        line = f"{item['Id']} {item.get('Comment', '')} {item['Origins']['Items'][0]['DomainName']}"
+        if marks.named(line):
+            yield line
+
+
+def _vpc_origins(client: Client, _region: str, marks: Marks) -> Iterator[str]:
+    origins = client("cloudfront").list_vpc_origins()["VpcOriginList"]
+    for item in origins.get("Items", []):
+        if marks.named(item["Name"]):
+            yield f"{item['Id']} {item['Name']}"
+
+
+# Kind -> lister; the kind starts each line of find_leftovers.
+LISTERS: dict[str, Lister] = {
+    "vpc": _ec2("describe_vpcs", "Vpcs", "VpcId"),
+    "subnet": _ec2("describe_subnets", "Subnets", "SubnetId"),
+    "internet gateway": _ec2("describe_internet_gateways", "InternetGateways",
+                             "InternetGatewayId"),
+    "route table": _ec2("describe_route_tables", "RouteTables", "RouteTableId"),
+    "security group": _ec2("describe_security_groups", "SecurityGroups", "GroupId",
+                           by_name=True),
+    "elastic ip": _ec2("describe_addresses", "Addresses", "AllocationId"),
+    "flow log": _ec2("describe_flow_logs", "FlowLogs", "FlowLogId"),
+    "nat gateway": _ec2("describe_nat_gateways", "NatGateways", "NatGatewayId",
+                        lambda nat: nat["State"] not in ("deleted", "deleting")),
+    "vpc endpoint": _ec2("describe_vpc_endpoints", "VpcEndpoints", "VpcEndpointId",
+                         lambda endpoint: endpoint["State"].lower() != "deleted"),
+    "kms alias": _named("kms", "list_aliases", "Aliases", lambda a: a["AliasName"]),
+    "kms key": Lister(_kms_keys),
+    "log group": _named("logs", "describe_log_groups", "logGroups",
+                        lambda g: g["logGroupName"]),
+    # The stack makes none (pitfall 25); one left by an older version would count here.
+    "log resource policy": _named("logs", "describe_resource_policies", "resourcePolicies",
+                                  lambda p: p["policyName"]),
+    "secret": _named("secretsmanager", "list_secrets", "SecretList", lambda s: s["Name"],
+                     keep=lambda s: "DeletedDate" not in s),
+    "db cluster": _named("rds", "describe_db_clusters", "DBClusters",
+                         lambda c: c["DBClusterIdentifier"]),
+    "db instance": _named("rds", "describe_db_instances", "DBInstances",
+                          lambda i: i["DBInstanceIdentifier"]),
+    "db subnet group": _named("rds", "describe_db_subnet_groups", "DBSubnetGroups",
+                              lambda g: g["DBSubnetGroupName"]),
+    "db cluster parameter group": _named(
+        "rds", "describe_db_cluster_parameter_groups", "DBClusterParameterGroups",
+        lambda g: g["DBClusterParameterGroupName"]),
+    "serverless cache": _named("elasticache", "describe_serverless_caches", "ServerlessCaches",
+                               lambda c: c["ServerlessCacheName"]),
+    "ecs cluster": Lister(_ecs_clusters),
+    "ecs task definition": _named("ecs", "list_task_definitions", "taskDefinitionArns", str,
+                                  status="ACTIVE"),
+    "load balancer": _named("elbv2", "describe_load_balancers", "LoadBalancers",
+                            lambda b: b["LoadBalancerName"]),
+    "target group": _named("elbv2", "describe_target_groups", "TargetGroups",
+                           lambda g: g["TargetGroupName"]),
+    "sns topic": _named("sns", "list_topics", "Topics", lambda t: t["TopicArn"]),
+    "alarm": _named("cloudwatch", "describe_alarms", "MetricAlarms", lambda a: a["AlarmName"]),
+    "dashboard": _named("cloudwatch", "list_dashboards", "DashboardEntries",
+                        lambda d: d["DashboardName"]),
+    "scalable target": _named("application-autoscaling", "describe_scalable_targets",
+                              "ScalableTargets", lambda t: t["ResourceId"],
+                              ServiceNamespace="ecs"),
+    "web acl": _named("wafv2", "list_web_acls", "WebACLs", lambda a: a["Name"],
+                      Scope="CLOUDFRONT"),
+    "certificate": Lister(_certificates),
+    "schedule": _named("scheduler", "list_schedules", "Schedules", lambda s: s["Name"]),
+    "sqs queue": _named("sqs", "list_queues", "QueueUrls", str),
+    "iam role": _named("iam", "list_roles", "Roles", lambda r: r["RoleName"], regional=False,
+                       MaxItems=1000),
+    "bucket": Lister(_buckets, regional=False),
+    "cloudfront distribution": Lister(_distributions, regional=False),
+    "vpc origin": Lister(_vpc_origins, regional=False),
+}
+
+
+def _global(client: Client) -> Client:
+    """A client factory for the global services: their default region."""
+    return lambda service, _region=None: client(service)
 
 
 def find_leftovers(client: Client, suffix: str, regions: Iterable[str]) -> list[str]:
@@ -149,14 +212,10 @@ def find_leftovers(client: Client, suffix: str, regions: Iterable[str]) -> list[
     marks = Marks(suffix)
     found: list[str] = []
     for region in sorted(set(regions)):
-        found.extend(f"{region}: {line}" for line in _regional(client, region, marks))
-    found.extend(_named(marks, "iam role", (r["RoleName"] for r in client("iam").list_roles(
-        MaxItems=1000)["Roles"])))
-    found.extend(_buckets(client("s3"), marks))
-    distributions = client("cloudfront").list_distributions()["DistributionList"]
-    found.extend(_named(marks, "cloudfront distribution", (
-        f"{d['Id']} {d.get('Comment', '')} {d['Origins']['Items'][0]['DomainName']}"
-        for d in distributions.get("Items", []))))
+        found.extend(f"{region}: {kind} {line}" for kind, lister in LISTERS.items()
+                     if lister.regional for line in lister.find(client, region, marks))
+    found.extend(f"{kind} {line}" for kind, lister in LISTERS.items() if not lister.regional
+                 for line in lister.find(_global(client), "", marks))
     return found
 
 

@@ -86,7 +86,9 @@ def synthesize(outdir: Path, move: bool) -> int:
     ``task-logs`` (what a rename in lib/service.py does), and, with ``move``, the new
     resource carries ``move_from_id(<its address before>)``."""
     # pylint: disable=import-outside-toplevel  # jsii starts here only
-    import lib  # noqa: F401  # pylint: disable=unused-import  # the fast loaders first
+    from lib import bindings
+
+    bindings.load()  # the fast loaders first
     from cdktf import App
 
     from lib import service

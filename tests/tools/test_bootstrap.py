@@ -16,6 +16,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from lib import resource_types
+from lib.resource_types import LINKED_ROLES, RESOURCES
 from tools import account_roles, bootstrap
 
 BUCKET = "tap-state-bootstrap-test"
@@ -106,8 +108,9 @@ def test_the_policies(aws: Any, synth: Path, capsys: pytest.CaptureFixture[str])
                    + bootstrap.ACTIONS["aws_s3_bucket"]) | {"sts:GetCallerIdentity"}
     assert set(statements["StackResources"]["Action"]) == expected - {"iam:PassRole"}
     assert statements["StackResources"]["Resource"] == "*"
+    # Only the ECS service of these stacks passes a role: to the tasks.
     assert statements["PassStackRoles"]["Condition"]["StringEquals"]["iam:PassedToService"] \
-        == list(bootstrap.PASSED_TO)
+        == ["ecs-tasks.amazonaws.com"]
     assert statements["StateBucket"]["Resource"] == f"arn:aws:s3:::{BUCKET}"
     assert statements["StateObjects"]["Resource"] == f"arn:aws:s3:::{BUCKET}/*/TapStack*"
     assert statements["ProtectState"]["Effect"] == "Deny"
@@ -133,8 +136,7 @@ def test_an_unknown_type_is_an_error_naming_it(synth: Path,
     code, out, err = run(capsys, "--bucket", BUCKET, "--repository", REPOSITORY, "--synth",
                          str(synth), "--skip-bucket", "--account-id", "111122223333")
     assert (code, out) == (2, "")
-    assert err == ("bootstrap: no IAM actions for aws_made_up: add them to ACTIONS in "
-                   "tools/bootstrap.py\n")
+    assert err == "bootstrap: no IAM actions for aws_made_up: add them to lib/resource_types.py\n"
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -153,7 +155,10 @@ def test_no_synthesized_stack_is_an_error(tmp_path: Path) -> None:
 
 def test_policies_are_cut_to_the_managed_policy_limit() -> None:
     actions = sorted({a for actions in bootstrap.ACTIONS.values() for a in actions})
-    documents = bootstrap.pack(bootstrap.permission_statements(actions, BUCKET))
+    services = resource_types.passed_to(set(RESOURCES))
+    assert services == ["ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com",
+                        "scheduler.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+    documents = bootstrap.pack(bootstrap.permission_statements(actions, BUCKET, services))
     assert len(documents) > 1
     for document in documents:
         assert len(json.dumps(document, separators=(",", ":"))) <= bootstrap.MANAGED_POLICY_LIMIT
@@ -176,59 +181,14 @@ def test_every_synthesized_type_has_actions() -> None:
     assert bootstrap.derive_actions(types)  # raises, naming them, if a type is missing
 
 
-# The account's roles (tools/account_roles.py). Every resource type the stack may synthesize
-# (the resource types of bootstrap.ACTIONS) by AWS service -> the service-linked role that
-# service creates on its first use in an account, or None when what the stack uses of it
-# creates none.
+# The account's roles (tools/account_roles.py): every resource type of the registry names its
+# service, and the registry's LINKED_ROLES the service-linked role each service creates on its
+# first use in an account (or none, with the reason).
 SERVICES: dict[str, tuple[str | None, tuple[str, ...]]] = {
-    "ecs": ("ecs.amazonaws.com", (
-        "aws_ecs_cluster", "aws_ecs_cluster_capacity_providers", "aws_ecs_service",
-        "aws_ecs_task_definition")),
-    # The scalable target is the ECS service (checked on the synthesized stacks below).
-    "application-autoscaling": ("ecs.application-autoscaling.amazonaws.com", (
-        "aws_appautoscaling_policy", "aws_appautoscaling_target")),
-    "elasticloadbalancing": ("elasticloadbalancing.amazonaws.com", (
-        "aws_lb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group")),
-    "rds": ("rds.amazonaws.com", ("aws_db_subnet_group", "aws_rds_cluster",
-                                  "aws_rds_cluster_instance", "aws_rds_cluster_parameter_group")),
-    "elasticache": ("elasticache.amazonaws.com", ("aws_elasticache_serverless_cache",)),
-    "cloudfront vpc origins": ("vpcorigin.cloudfront.amazonaws.com", (
-        "aws_cloudfront_vpc_origin",)),
-    # CloudFront's other role (logger.cloudfront.amazonaws.com) ships Lambda@Edge logs: none here.
-    "cloudfront": (None, ("aws_cloudfront_distribution",)),
-    # ACM's role lets it sign with AWS Private CA; the stack's certificates are public,
-    # DNS-validated.
-    "acm": (None, ("aws_acm_certificate", "aws_acm_certificate_validation")),
-    # WAF's logging role writes to a Firehose stream; to an S3 bucket (ours, checked below) WAF
-    # writes through a bucket policy (PutLoggingConfiguration, WAF API reference).
-    "wafv2": (None, ("aws_wafv2_web_acl", "aws_wafv2_web_acl_logging_configuration")),
-    # Flow logs write through the role the stack passes them.
-    "ec2": (None, (
-        "aws_default_security_group", "aws_eip", "aws_flow_log", "aws_internet_gateway",
-        "aws_nat_gateway", "aws_route", "aws_route_table", "aws_route_table_association",
-        "aws_security_group", "aws_subnet", "aws_vpc", "aws_vpc_endpoint",
-        "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule")),
-    # CloudWatch's role (AWSServiceRoleForCloudWatchEvents) serves EC2 alarm actions; the
-    # stack's alarms notify SNS topics only (checked below).
-    "cloudwatch": (None, ("aws_cloudwatch_dashboard", "aws_cloudwatch_metric_alarm")),
-    "logs": (None, ("aws_cloudwatch_log_group",)),
-    "iam": (None, ("aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment")),
-    # KMS's roles serve custom key stores and multi-Region keys; the stack's keys are neither.
-    "kms": (None, ("aws_kms_alias", "aws_kms_key")),
-    "route53": (None, ("aws_route53_record",)),
-    "s3": (None, (
-        "aws_s3_bucket", "aws_s3_bucket_acl", "aws_s3_bucket_lifecycle_configuration",
-        "aws_s3_bucket_ownership_controls", "aws_s3_bucket_policy",
-        "aws_s3_bucket_public_access_block", "aws_s3_bucket_server_side_encryption_configuration")),
-    "secretsmanager": (None, ("aws_secretsmanager_secret", "aws_secretsmanager_secret_version")),
-    "sns": (None, ("aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription")),
-    # EventBridge Scheduler invokes targets with the schedule's own execution role (the jobs'
-    # roles), not a service-linked one ("Set up the execution role", Scheduler user guide).
-    "scheduler": (None, ("aws_scheduler_schedule",)),
-    "sqs": (None, ("aws_sqs_queue",)),
-    # Terraform's built-in resource: no AWS service at all.
-    "terraform": (None, ("terraform_data",)),
-}
+    service: (principal, tuple(t for t, entry in RESOURCES.items() if entry.service == service))
+    for service, principal in LINKED_ROLES.items()}
+# A type of a service the registry does not know (a made-up type has none).
+UNKNOWN = "no service in lib/resource_types.py LINKED_ROLES"
 
 
 def roles_missing(types: set[str], table: Iterable[str] = tuple(
@@ -237,7 +197,7 @@ def roles_missing(types: set[str], table: Iterable[str] = tuple(
     service of SERVICES lists, each with what is wrong."""
     by_type = {t: (service, principal) for service, (principal, listed) in SERVICES.items()
                for t in listed}
-    problems = [f"{t}: no service in SERVICES" for t in sorted(types - set(by_type))]
+    problems = [f"{t}: {UNKNOWN}" for t in sorted(types - set(by_type))]
     problems += [f"{t}: {by_type[t][0]} needs {by_type[t][1]}, not in SERVICE_LINKED_ROLES"
                  for t in sorted(types & set(by_type))
                  if by_type[t][1] is not None
@@ -249,13 +209,14 @@ def test_every_type_of_the_stack_has_the_service_linked_role_its_service_needs()
     types = {t for t in bootstrap.ACTIONS if not t.startswith("data.")}
     listed = [t for _, ts in SERVICES.values() for t in ts]
     assert len(listed) == len(set(listed))  # each type under one service
-    assert set(listed) == types  # no type of the stack left out, none it does not have
+    assert set(listed) == types  # every type's service is one of LINKED_ROLES
+    assert all(ts for _, ts in SERVICES.values())  # and every service has a type
     assert roles_missing(types) == []
     # No entry in the table that no type of the stack needs.
     assert {p for p, _ in SERVICES.values() if p} == set(account_roles.SERVICE_LINKED_ROLES)
     # The check names the type and the role: a stack that gained a type of a new service, and
     # a table that lost ElastiCache's role.
-    assert roles_missing(types | {"aws_made_up"}) == ["aws_made_up: no service in SERVICES"]
+    assert roles_missing(types | {"aws_made_up"}) == [f"aws_made_up: {UNKNOWN}"]
     without = set(account_roles.SERVICE_LINKED_ROLES) - {"elasticache.amazonaws.com"}
     assert roles_missing(types, without) == [
         "aws_elasticache_serverless_cache: elasticache needs elasticache.amazonaws.com, "

@@ -219,6 +219,18 @@ def test_a_type_entry_both_free_and_priced_is_refused(tmp_path: Path) -> None:
         cost.load_types(PRICES, tmp_path / "types.toml")
 
 
+def test_the_type_table_and_the_registry_have_the_same_types(tmp_path: Path) -> None:
+    text = cost.TYPES.read_text(encoding="utf-8")
+    without = text.replace('[aws_sqs_queue]\nfree = ', '[aws_made_up_queue]\nfree = ')
+    assert without != text
+    (tmp_path / "types.toml").write_text(without, encoding="utf-8")
+    with pytest.raises(cost.TableError) as raised:
+        cost.load_types(PRICES, tmp_path / "types.toml")
+    assert str(raised.value) == (
+        f"type table {tmp_path / 'types.toml'}: aws_sqs_queue: no cost entry in types.toml; "
+        "aws_made_up_queue: not a type of lib/resource_types.py")
+
+
 @pytest.mark.parametrize("argv,message", [
     (["dev"], "is not LABEL=STACK_JSON"),
     (["dev=a.json", "dev=b.json"], "given twice"),

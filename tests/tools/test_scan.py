@@ -132,6 +132,8 @@ def test_an_entry_allows_only_its_profiles_and_is_stale_where_nothing_fails() ->
      "not a checkov id"),
     ('[[allow]]\ncheck = "CKV_AWS_1"\nresource = "bucket"\nreason = "long enough reason"',
      "not <type>.<construct path>"),
+    ('[[allow]]\ncheck = "CKV_AWS_1"\nresource = "aws_made_up.a"\nreason = "long enough reason"',
+     "^allow-list entry 1: aws_made_up is not a type of lib/resource_types.py$"),
     ('[[allow]]\ncheck = "CKV_AWS_1"\nresource = "aws_s3_bucket.a"\nreason = ""', "no reason"),
     ('[[allow]]\ncheck = "CKV_AWS_1"\nresource = "aws_s3_bucket.a"\nprofiles = ["dev"]\n'
      'reason = "long enough reason"', "profiles"),

@@ -6,6 +6,9 @@ The three reference environments, built here, and the all-options ``variant``, w
 ``suite_without_outputs`` is the integration suite run as `make integration` runs it on a
 checkout that deployed nothing. That process is started as soon as collection shows a
 test needs it, so it runs on the second core while this process synthesizes.
+
+The fast bindings loaders (``lib.bindings.load``) are installed here, before any test module
+imports ``cdktf`` and starts the jsii kernel.
 """
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
@@ -20,8 +23,13 @@ from pathlib import Path
 
 import pytest
 
-import main
-from tests.unit.synth import Synth, synthesize, written
+from lib import bindings
+
+bindings.load()
+
+# pylint: disable=wrong-import-position  # after the loaders: these import cdktf
+import main  # noqa: E402
+from tests.unit.synth import Synth, synthesize, written  # noqa: E402
 from tests.unit.variants import VARIANT
 
 REFERENCE_SUFFIXES = ("dev", "pr4892", "prod")

@@ -4,7 +4,9 @@
 from ``environ`` (and the TapStack itself, for its exposed attributes); ``parsed(stack)``
 the same for any stack built here; ``written(path)`` one over a ``cdk.tf.json`` on disk.
 Resources are found by construct path (``"network/vpc"``), which is stable across synths,
-rather than by generated logical ids.
+rather than by generated logical ids. Importing this module starts the jsii kernel: whoever
+imports it installs the fast bindings loaders first (``lib.bindings.load``: tests/unit/
+conftest.py does, for the tests and for ``make golden``).
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from typing import Any, Mapping
 
 from cdktf import Aspects, TerraformStack, Testing
 
-import lib  # noqa: F401  # pylint: disable=unused-import
 from lib.config import load_settings
 from lib.tap_stack import TapStack
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import cdktf
 
-from lib.lifecycle import STATEFUL_TYPES
+from lib.resource_types import STATEFUL_TYPES
 from tests.unit.conftest import REFERENCE_SUFFIXES
 from tests.unit.synth import Synth, parsed, synthesize
 
@@ -98,12 +97,13 @@ def test_addresses_match_the_golden_list(stacks: dict[str, Synth], suffix: str) 
 
 def tiny(bucket_id: str, moved_from: str | None = None) -> Synth:
     """A stack with one bucket at construct id ``bucket_id``, optionally moved from an address."""
-    # Imported here, after tests.unit.synth has imported lib (and so the fast bindings loader),
-    # also when `make golden` runs this module as __main__.
+    # Imported here, after tests.unit.conftest has installed the fast bindings loaders
+    # (lib.bindings.load), also when `make golden` runs this module as __main__.
     # pylint: disable=import-outside-toplevel
+    from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-    stack = cdktf.TerraformStack(cdktf.Testing.app(), "tiny")
+    stack = TerraformStack(Testing.app(), "tiny")
     AwsProvider(stack, "aws", region="us-east-1")
     bucket = S3Bucket(stack, bucket_id, bucket="tiny-logs")
     if moved_from:

@@ -2,6 +2,8 @@
 
 Python: ``lib.bindings.install``. JavaScript: ``lib.bindings.install_js`` and the node
 preload ``lib/jsii_lazy.js``, run here by node on small packages of the provider's shape.
+Both through ``lib.bindings.load``, once per process; importing ``lib``, the registries and
+the tools loads no jsii at all.
 """
 from __future__ import annotations
 
@@ -14,18 +16,31 @@ from pathlib import Path
 
 import pytest
 
-import lib
 from lib import bindings
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ("dev", "pr4892", "prod")
 # Synthesizes the reference profiles in one process and prints the loaders' modes.
 PROBE = """
-import os, sys, lib, main
+import os, sys, main
+from lib import bindings
 for suffix in sys.argv[2:]:
     environ = {**os.environ, "ENVIRONMENT_SUFFIX": suffix, "CDKTF_OUTDIR": f"{sys.argv[1]}/{suffix}"}
     assert main.main(environ) == 0
-print(lib.BINDINGS_MODE, lib.PROVIDER_JS_MODE)
+print(*bindings.load())
+"""
+# Imports the package, the registries and the tools, renders the pages of tools/docs.py that
+# need no synthesized stack, and prints what of jsii that loaded.
+IMPORTS = """
+import json, os, sys
+import lib, lib.alarms, lib.config, lib.lifecycle, lib.outputs, lib.regions, lib.resource_types
+from tools import bootstrap, cost, docs, janitor, plan_check, quotas, scan
+pages = docs.pages(docs.SYNTH)
+for name in ("configuration.md", "manifest.md", "profiles.md", "outputs.md", "alarms.md"):
+    assert pages[name]().startswith(docs.NOTICE), name
+print(json.dumps({"NODE_OPTIONS": os.environ.get("NODE_OPTIONS"), "loaded": sorted(
+    name for name in sys.modules
+    if name.split(".")[0] in ("cdktf", "constructs", "jsii", "cdktf_cdktf_provider_aws"))}))
 """
 # Preloaded into the kernel next to lib/jsii_lazy.js: at exit, how many of the provider's
 # JavaScript files node loaded.
@@ -111,9 +126,25 @@ def test_package_dir_checks_the_layout(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 
 def test_this_session_loads_the_provider_javascript_lazily() -> None:
-    assert lib.PROVIDER_JS_MODE == "lazy"
+    assert bindings.load() == bindings.Modes(python="fast", javascript="lazy")
     assert bindings.node_require_option(bindings.LAZY_JS) in os.environ["NODE_OPTIONS"]
     assert bindings.kernel_started()
+
+
+def test_load_installs_both_once_and_says_nothing_the_second_time(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    first = bindings.load()  # conftest's call: the kernel has started since
+    assert bindings.load() is first
+    assert capsys.readouterr().err == ""
+
+
+def test_importing_lib_and_the_tools_starts_no_jsii() -> None:
+    environ = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    result = subprocess.run([sys.executable, "-c", IMPORTS], cwd=ROOT, env=environ,
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    # No preload added, no bindings, no cdktf, no jsii: node never started.
+    assert json.loads(result.stdout) == {"NODE_OPTIONS": None, "loaded": []}
 
 
 def test_install_js_adds_the_preload_once(monkeypatch: pytest.MonkeyPatch) -> None:
