@@ -125,8 +125,8 @@ scan: synth-profiles $(CHECKOV_VENV)/.installed
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
 
 # Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many
-# environments fit in one account beside one dev and one prod, as Markdown; the README's
-# "Quota ledger" section is this output (`make -s quotas`), checked by tests/tools.
+# environments fit in one account beside one dev and one prod, as Markdown;
+# docs/reference/quotas.md is this output (`make docs`), checked by tests/tools.
 quotas: synth-profiles
 	@$(PY) -m tools.quotas $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
 
@@ -149,7 +149,7 @@ BENCH_RUNS ?= 5
 bench: install
 	$(PY) scripts/bench.py --runs $(BENCH_RUNS)
 
-# The synthesized stack's dependency graph (terraform graph) as SVG, for the README.
+# The synthesized stack's dependency graph (terraform graph) as SVG, docs/graph.svg.
 GRAPH_SVG ?= docs/graph.svg
 graph: install
 	ENVIRONMENT_SUFFIX=$(ENVIRONMENT_SUFFIX) CDKTF_OUTDIR=$(BUILD)/graph $(PY) main.py
@@ -227,7 +227,7 @@ change-table: $(VENV)/.synced
 	$(PY) -m tests.e2e.changes --update-page $(BUILD)/e2e/dev/change-table.md
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
-# ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in the README); the outputs file is the
+# ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in docs/operations.md); the outputs file is the
 # one the integration suite reads. Terraform runs through tools/terraform_apply.py, not
 # `cdktf deploy`, whose Ctrl-C kills Terraform before it saves the state and frees the lock.
 STACK_DIR = cdktf.out/stacks/TapStack$(ENVIRONMENT_SUFFIX)

@@ -25,7 +25,7 @@ from emulator.runtime import Runtime
 from emulator.runtime.control import Control
 from emulator.server import HOST, listen, serve_until_stopped
 
-# Any region works; the lives and the README's examples use this one. It is exported twice:
+# Any region works; the lives and the docs' examples use this one. It is exported twice:
 # main.py and Terraform read AWS_REGION, but botocore (boto3, AWS CLI v1) reads AWS_DEFAULT_REGION
 # (the SDKs' region setting: https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html;
 # boto3 1.43 here raises NoRegionError with AWS_REGION alone).

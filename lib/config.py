@@ -33,7 +33,7 @@ ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 DEFAULT_CONTAINER_IMAGE = "public.ecr.aws/nginx/nginx:1.27-alpine"
 DEFAULT_VPC_CIDR = "10.0.0.0/16"
 # Aurora PostgreSQL 16.6 supports Serverless v2 scaling to 0 ACU (16.3+) and is offered
-# in every commercial region; see the README for where that was checked.
+# in every commercial region; docs/architecture.md says where that was checked.
 DEFAULT_DB_ENGINE_VERSION = "16.6"
 # The oldest minor of each Aurora PostgreSQL major whose Serverless v2 instances can scale
 # to 0 ACU and auto-pause (the ephemeral profile does); every release from major 17 can.
@@ -303,7 +303,8 @@ class Settings:  # pylint: disable=too-many-instance-attributes
 
     @property
     def tasks_in_public_subnets(self) -> bool:
-        """Without NAT the tasks run in public subnets with public IPs (see README); in a
+        """Without NAT the tasks run in public subnets with public IPs
+        (docs/decisions/egress-without-nat.md); in a
         network the stack does not own, where TASK_SUBNETS says."""
         if self.existing_network is not None:
             return self.existing_network.task_subnets == "public"

@@ -5,7 +5,8 @@
 ``manifest_path(environ)`` says which file applies: ``APP_MANIFEST`` when set, else
 ``app.toml`` in the working directory when it exists, else none (today's defaults hold).
 
-The keys, with their defaults (the README's "Your application" documents them):
+The keys, with their defaults (docs/reference/manifest.md lists them, docs/application.md
+explains them):
 
 - ``[service]``: ``image`` (the platform's default image), ``port`` (80),
   ``health_check_path`` ("/", liveness only: the load balancer checks it),

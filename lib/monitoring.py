@@ -11,7 +11,7 @@ Creates
 - the alarms of ``ALARMS``: each sends ALARM and OK notifications to the topic of its
   region, treats missing data as its table entry says (and why), and takes its
   threshold from the profile where environments differ. The table's ``meaning`` and
-  ``action`` are the alarm's description and the README's runbook;
+  ``action`` are the alarm's description and its runbook entry (docs/reference/alarms.md);
 - a dashboard with an alarm-status row and a row per tier (load balancer, service,
   database, cache, edge).
 

@@ -29,8 +29,8 @@ the middle of a deploy:
   AssumeRole: "if you assume a role using role chaining and provide a DurationSeconds parameter
   value greater than one hour, the operation fails").
 
-The deploy role itself is created by the platform team (README, "Bootstrap"), from the trust
-policy ``make bootstrap`` prints. ``ensure_session`` does not create it: when it exists, its
+The deploy role itself is created by the platform team (docs/ci-cd.md, "The deploy role"), from
+the trust policy ``make bootstrap`` prints. ``ensure_session`` does not create it: when it exists, its
 ``MaxSessionDuration`` is raised to ``SESSION_SECONDS`` when lower, and left alone when it
 already allows that much (a longer maximum lets no workflow ask for more than it does); when it
 does not exist yet, the report says which setting to create it with (``max_session_duration``
@@ -53,7 +53,7 @@ SESSION_SECONDS = (LONGEST_JOB_MINUTES + SESSION_MARGIN_MINUTES) * 60
 # IAM's bounds of a role's MaxSessionDuration: 1 to 12 hours (CreateRole, UpdateRole).
 MIN_SESSION_SECONDS = 3600
 MAX_SESSION_SECONDS = 43200
-DEPLOY_ROLE = "tap-deploy"  # the role name of the README's bootstrap commands
+DEPLOY_ROLE = "tap-deploy"  # the role name of docs/ci-cd.md's commands
 
 # The one table: service principal (CreateServiceLinkedRole's AWSServiceName) -> the role AWS
 # names and what of the stack needs it. Principals and names from each service's guide:
@@ -140,7 +140,7 @@ def ensure_service_linked_roles(iam: Any, principals: tuple[str, ...] = tuple(
 def ensure_session(iam: Any, role_name: str, seconds: int = SESSION_SECONDS) -> str:
     """Raise the deploy role's MaxSessionDuration to ``seconds`` when lower; one line saying what.
 
-    A role that does not exist yet is not an error (the README creates it after the first
+    A role that does not exist yet is not an error (docs/ci-cd.md creates it after the first
     bootstrap): the line says which setting to create it with."""
     try:
         current = int(iam.get_role(RoleName=role_name)["Role"].get(

@@ -13,7 +13,7 @@ roles the stack needs (``SERVICE_LINKED_ROLES``, created one after another when 
 the first deploy in a fresh account does not race to create them), and the deploy role's
 ``MaxSessionDuration`` (``--role-name``), raised to ``SESSION_SECONDS`` so that the workflows'
 sessions may outlast their longest job. It does NOT create the deploy role, its OIDC provider
-or its policies: it prints them, for the platform team to create and attach (README).
+or its policies: it prints them, for the platform team to create and attach (docs/ci-cd.md).
 
 The bucket: created when absent, then brought to these settings, each read back first and
 written only when it differs (a second run writes nothing and says so):

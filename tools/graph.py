@@ -4,7 +4,8 @@
 Usage: ``tools/graph.py STACK_JSON < terraform.dot > labelled.dot`` (``scripts/graph.sh``).
 Nodes are named by Terraform address (``aws_vpc.network_vpc_4E8F0223``); the label becomes
 the construct path and the type (``network/vpc`` over ``aws_vpc``), and the nodes of each
-top-level construct (network, data, app, edge, monitoring) are drawn in one cluster.
+top-level construct (network, data, lb, app, edge, firewall, monitoring; with a manifest also
+app-secrets, release and jobs) are drawn in one cluster.
 """
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ received`` and ``Two interrupts received`` are in internal/command/views/operati
   (with ``-destroy`` under ``--destroy``). Terraform's output is shown as it comes.
 - Before a destroy, every resource tagged ``RetainOnDestroy`` (the data key of an environment
   that keeps a final snapshot: the snapshot stays restorable) leaves the state
-  (``terraform state rm``), so the destroy keeps it; the janitor deletes it once no snapshot
-  needs it.
+  (``terraform state rm``), so the destroy keeps it; it is deleted by hand once no snapshot
+  needs it (docs/operations.md, "What destroy keeps").
 - After a successful apply, ``--outputs-file`` gets ``terraform output -json`` in the shape
   ``cdktf deploy --outputs-file`` writes: ``{"<stack>": {"<output>": value, ...}}``. The stack
   is the directory's name. Sensitive outputs are left out unless ``--include-sensitive``.
