@@ -4,10 +4,13 @@
 Two uses, one job:
 
 - ``one_off.py release``: the release gate of a deploy (lib/release.py runs it from Terraform,
-  as a ``local-exec`` provisioner, with its settings in ``TAP_*`` environment variables). It
-  first refuses the deploy when a declared application secret has no value yet, naming the
-  secret and the command that sets it; then, when the manifest has a release command, it runs
-  the release task definition (the NEW revision) on the service's network and waits for it.
+  as a ``local-exec`` provisioner, with its settings in ``TAP_*`` environment variables). A
+  declared application secret without a value takes its first value from the deployer's
+  ``TAP_SECRET_<NAME>`` environment variable when there is one (a CI secret: the value never
+  enters the plan or the state, and a secret that has a value is never overwritten); the gate
+  then refuses the deploy while a declared secret still has no value, naming the secret and
+  both ways to set it. When the manifest has a release command, it then runs the release task
+  definition (the NEW revision) on the service's network and waits for it.
 - ``run(...)``: the same wait for any task definition and command (``make task``, through
   tools/task.py).
 
@@ -56,24 +59,44 @@ class TaskRequest:  # pylint: disable=too-many-instance-attributes
     started_by: str = "tap-one-off"
 
 
+SEED_PREFIX = "TAP_SECRET_"  # TAP_SECRET_<NAME>: a declared secret's first value
+
+
 class MissingSecrets(RuntimeError):
     """Declared secrets without a value; ``str()`` says which and how to set them."""
 
 
-def check_secrets(client: Any, secrets: dict[str, str]) -> None:
-    """Raise MissingSecrets naming every secret (name -> ARN) that has no current value."""
+def unset_secrets(client: Any, secrets: dict[str, str]) -> list[str]:
+    """The names of the secrets (name -> ARN) that have no current value."""
     missing = []
     for name, arn in sorted(secrets.items()):
         stages = client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
         if not any("AWSCURRENT" in labels for labels in stages.values()):
             missing.append(name)
+    return missing
+
+
+def seed_secrets(client: Any, secrets: dict[str, str], environ: dict[str, str],
+                 out: Callable[[str], None]) -> None:
+    """Give each secret without a value its TAP_SECRET_<NAME> value, if the deployer has one."""
+    for name in unset_secrets(client, secrets):
+        value = environ.get(f"{SEED_PREFIX}{name}", "")
+        if value:
+            client.put_secret_value(SecretId=secrets[name], SecretString=value)
+            out(f"release: {name} had no value: set from {SEED_PREFIX}{name}")
+
+
+def check_secrets(client: Any, secrets: dict[str, str]) -> None:
+    """Raise MissingSecrets naming every secret (name -> ARN) that has no current value."""
+    missing = unset_secrets(client, secrets)
     if missing:
         suffix = _suffix_of(secrets[missing[0]])
         commands = "; ".join(f"make secret-set ENVIRONMENT_SUFFIX={suffix} NAME={name}"
                              for name in missing)
+        seeds = ", ".join(f"{SEED_PREFIX}{name}" for name in missing)
         raise MissingSecrets(f"the application secret(s) {', '.join(missing)} have no value "
                              f"yet, so the service would not start: set them ({commands}) "
-                             "and deploy again")
+                             f"and deploy again, or deploy with {seeds} in the environment")
 
 
 def _suffix_of(arn: str) -> str:
@@ -185,6 +208,7 @@ def release(environ: dict[str, str], session: Any = None, out: Callable[[str], N
     secrets = dict(item.split("=", 1) for item in environ.get("TAP_SECRETS", "").split(",")
                    if item)
     try:
+        seed_secrets(session.client("secretsmanager"), secrets, environ, out)
         check_secrets(session.client("secretsmanager"), secrets)
     except MissingSecrets as error:
         out(f"release: {error}")
