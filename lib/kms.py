@@ -16,10 +16,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
 from lib.policies import document, statement
-
-# The tag that marks a resource destroy leaves in place (CDK's RemovalPolicy.RETAIN): read by
-# tools/terraform_apply.py (state rm before destroy) and tools/janitor.py.
-RETAIN_TAG = "RetainOnDestroy"
+from lib.resource_types import RETAIN_TAG
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -482,6 +482,11 @@ DATA_SOURCES: dict[str, DataSourceType] = {
 }
 
 STATEFUL_TYPES: tuple[str, ...] = tuple(t for t, entry in RESOURCES.items() if entry.stateful)
+# The tag that marks a resource a destroy leaves in place (CDK's RemovalPolicy.RETAIN): the
+# data key of an environment whose final snapshot is kept (lib/kms.py). Read by
+# tools/terraform_apply.py (terraform state rm before destroy), the janitor and the e2e
+# leftovers check.
+RETAIN_TAG = "RetainOnDestroy"
 # bootstrap's table: Terraform type (data sources as "data.<type>") -> IAM actions.
 ACTIONS: dict[str, tuple[str, ...]] = {
     **{rtype: entry.actions for rtype, entry in RESOURCES.items()},

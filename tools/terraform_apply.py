@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Apply (or destroy) one synthesized stack with Terraform, so that Ctrl-C stops it cleanly.
 
-Usage: ``tools/terraform_apply.py STACK_DIR [--destroy] [--outputs-file FILE]
+Usage: ``python -m tools.terraform_apply STACK_DIR [--destroy] [--outputs-file FILE]
 [--include-sensitive] [--no-color]``; ``make deploy`` and ``make destroy`` run it after ``make synth``, on
 ``cdktf.out/stacks/TapStack<suffix>``.
 
@@ -52,8 +52,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from lib.resource_types import RETAIN_TAG
+
 INTERRUPTED_EXIT = 130
-RETAIN_TAG = "RetainOnDestroy"  # lib/kms.py: a resource a destroy leaves in place
 FORWARDED = (signal.SIGINT, signal.SIGTERM)
 
 

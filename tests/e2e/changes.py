@@ -59,17 +59,20 @@ CONTROL = Change("(none)", "the deployed settings", {}, IN_PLACE,
                  "nothing: the plan of the deployed settings is empty")
 CHANGES: tuple[Change, ...] = (
     CONTROL,
-    Change("CONTAINER_IMAGE", "nginx 1.27 to 1.28", {
-        "CONTAINER_IMAGE": "public.ecr.aws/nginx/nginx:1.28-alpine"}, IN_PLACE,
-        "a rolling deployment; the circuit breaker rolls back an image that fails"),
-    Change("APP_MANIFEST", "none to app/app.toml (the reference application)",
-           {"APP_MANIFEST": "app/app.toml"}, IN_PLACE,
-           "push the image first (`ecr:` is this account's ECR); the release command runs "
-           "before the service's new revision, which waits for it"),
-    Change("CONTAINER_PORT", "80 to 8080", {"CONTAINER_PORT": "8080"}, IN_PLACE,
+    Change("CONTAINER_IMAGE", "by digest to the same image by tag", {
+        "CONTAINER_IMAGE": "ecr:tap/app:reference"}, IN_PLACE,
+        "a new revision: the release runs first, then a rolling deployment (the circuit breaker "
+        "rolls back an image that fails); deploy by digest, so that the revision names the "
+        "image it runs"),
+    Change("APP_MANIFEST", "app/app.toml to none (the platform's default container)",
+           {"APP_MANIFEST": "", "CONTAINER_IMAGE": ""}, REFUSED,
+           "the application's secrets would be deleted with its release and jobs: remove them "
+           "from the manifest first (deleting a secret is then an allowed change), or keep the "
+           "manifest"),
+    Change("CONTAINER_PORT", "8000 to 8080", {"CONTAINER_PORT": "8080"}, IN_PLACE,
            "the new target group is created before the old one goes; the tasks roll"),
-    Change("HEALTH_CHECK_PATH", "/ to /healthz", {"HEALTH_CHECK_PATH": "/healthz"}, IN_PLACE,
-           "deploy the image that answers the new path first"),
+    Change("HEALTH_CHECK_PATH", "/healthz to /livez", {"HEALTH_CHECK_PATH": "/livez"},
+           IN_PLACE, "deploy the image that answers the new path first"),
     Change("ALARM_EMAIL", "unset to an address", {"ALARM_EMAIL": "ops@example.com"}, IN_PLACE,
            "the address must confirm each of the two subscriptions"),
     Change("CPU_ARCHITECTURE", "X86_64 to ARM64", {"CPU_ARCHITECTURE": "ARM64"}, IN_PLACE,

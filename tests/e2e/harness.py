@@ -59,6 +59,7 @@ class Report:  # pylint: disable=too-many-instance-attributes
     resources: int | None = None
     integration: dict[str, Any] = field(default_factory=dict)
     service_writes: dict[str, Any] = field(default_factory=dict)
+    app: dict[str, Any] = field(default_factory=dict)  # tests/e2e/application.py's measures
     plans: dict[str, dict[str, int]] = field(default_factory=dict)
     retained: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -162,15 +163,22 @@ class Run:  # pylint: disable=too-many-instance-attributes
         return self.workdir / f"{self.log_stem}{'-' + name if name else ''}.log"
 
     def sh(self, kind: str, args: list[str], *, cwd: Path = ROOT, log: str = "",
-           check: bool = True, env: dict[str, str] | None = None) -> tuple[int, str]:
+           check: bool = True, env: dict[str, str] | None = None, stdin: str | None = None
+           ) -> tuple[int, str]:
         """Run a command (``kind`` picks its timeout) with the toolchain's environment (or
-        ``env``); returns its exit code and output (also in the phase's log)."""
+        ``env``) and ``stdin`` as its input; returns its exit code and output (also in the
+        phase's log)."""
         path = self.log_path(log)
         with open(path, "w", encoding="utf-8") as out:
-            process = subprocess.Popen(args, cwd=cwd, env=env or self.env(), stdout=out,  # pylint: disable=consider-using-with
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+            process = subprocess.Popen(  # pylint: disable=consider-using-with
+                args, cwd=cwd, env=env or self.env(), stdout=out, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                start_new_session=True, text=True)
             try:
+                if stdin is not None:
+                    assert process.stdin is not None
+                    process.stdin.write(stdin)
+                    process.stdin.close()
                 code = process.wait(timeout=TIMEOUTS[kind])
             except subprocess.TimeoutExpired:
                 stop(process)
@@ -214,9 +222,10 @@ class Run:  # pylint: disable=too-many-instance-attributes
         return self.sh(kind, ["terraform", *args, "-no-color"], cwd=self.stack_dir,
                        log=f"terraform-{args[0]}", check=check)
 
-    def synth(self) -> None:
-        """Synthesize the configuration in use, once per configuration and life."""
-        if self.allow_destroy not in self.synthesized:
+    def synth(self, again: bool = False) -> None:
+        """Synthesize the configuration in use, once per configuration and life (``again``:
+        after a change of its settings)."""
+        if again or self.allow_destroy not in self.synthesized:
             self.cdktf("synth")
             self.synthesized.add(self.allow_destroy)
 
@@ -250,7 +259,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
 def apply_command(stack_dir: Path | str, *options: str) -> list[str]:
     """What ``make deploy`` / ``make destroy`` run: tools/terraform_apply.py on a
     synthesized stack, without colours (the logs are read)."""
-    return [sys.executable, str(ROOT / "tools" / "terraform_apply.py"), str(stack_dir),
+    return [sys.executable, "-m", "tools.terraform_apply", str(stack_dir),
             "--no-color", *options]
 
 

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+from lib.resource_types import RETAIN_TAG
+
 Client = Callable[..., Any]
 
 
@@ -90,6 +92,8 @@ def _kms_keys(client: Client, region: str, marks: Marks) -> Iterator[str]:
         if metadata["KeyState"] == "PendingDeletion" or metadata.get("KeyManager") == "AWS":
             continue
         tags = kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])
+        if any(t["TagKey"] == RETAIN_TAG for t in tags):
+            continue  # kept on purpose with its final snapshot: ``retained``
         if marks.tagged([{"Key": t["TagKey"], "Value": t["TagValue"]} for t in tags]) \
                 or marks.named(metadata.get("Description")):
             yield f"{key['KeyId']} ({metadata['KeyState']})"
@@ -220,9 +224,21 @@ def find_leftovers(client: Client, suffix: str, regions: Iterable[str]) -> list[
 
 
 def retained(client: Client, suffix: str, regions: Iterable[str]) -> list[str]:
-    """What destroy keeps on purpose: final Aurora snapshots (standard and production)."""
+    """What destroy keeps on purpose: final Aurora snapshots (standard and production), and
+    the data key of each, left enabled for its restore (tagged RETAIN_TAG: lib/resource_types.py)."""
     marks = Marks(suffix)
-    return [f"{region}: db cluster snapshot {s['DBClusterSnapshotIdentifier']}"
+    kept = [f"{region}: db cluster snapshot {s['DBClusterSnapshotIdentifier']}"
             for region in sorted(set(regions))
             for s in client("rds", region).describe_db_cluster_snapshots()["DBClusterSnapshots"]
             if marks.named(s["DBClusterSnapshotIdentifier"], s.get("DBClusterIdentifier"))]
+    for region in sorted(set(regions)):
+        kms = client("kms", region)
+        for key in kms.list_keys()["Keys"]:
+            tags = {t["TagKey"]: t["TagValue"]
+                    for t in kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])}
+            state = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
+            if RETAIN_TAG in tags and marks.tagged([{"Key": k, "Value": v}
+                                                     for k, v in tags.items()]):
+                kept.append(f"{region}: kms key {key['KeyId']} ({state}, {RETAIN_TAG}="
+                            f"{tags[RETAIN_TAG]})")
+    return kept

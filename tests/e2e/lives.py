@@ -6,12 +6,18 @@ emulator, times each phase and writes build/e2e/<suffix>/report.json. After a fa
 the life skips to its next cleanup phases (destroy and the checks after it), runs them
 so that one run shows what the failure left behind, and ends there.
 
+Every life runs the reference application (app/app.toml) on the emulator's runtime: its
+tasks serve against real PostgreSQL and Redis stand-ins (tests/e2e/application.py).
+
 - standard (e.g. ``dev``, what ``make test`` runs): a first deploy that meets a quota
-  fault, the retry, a whole working life (outputs, service writes, integration, lock,
-  empty replan), the plans of setting changes (tests/e2e/changes.py), a refactor that
-  moves a stateful resource (tests/e2e/moves.py), destroy with data in the buckets, an
-  interrupted redeploy, the redeploy that converges, destroy again; each destroy keeps one
-  final snapshot.
+  fault, the deploy the release gate stops for a secret without a value, ``make
+  secret-set``, the retry, a whole working life (outputs, the application serving and its
+  feature, service writes, integration), the application's own life (credentials rotated
+  under it, a one-off task, the scheduled job, a new secret value, a release that fails and
+  the revision that follows), lock, an empty replan, the plans of setting changes
+  (tests/e2e/changes.py), a refactor that moves a stateful resource (tests/e2e/moves.py),
+  destroy with data in the buckets, an interrupted redeploy, the redeploy that converges,
+  destroy again; each destroy keeps one final snapshot and its data key.
 - ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice; with the viewer's own
   domain (tests/e2e/viewer_zone.py): the certificate, its validation and the alias records.
 - production (``prod``): deploy, use, an accidental destroy that prevent_destroy
@@ -28,6 +34,8 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from lib.config import EPHEMERAL, PRODUCTION, STANDARD, profile_name_for
+from tests.e2e.application import (feature, job, one_off, release_fails, release_gate, revision,
+                                   rotation, secret_rotation, secret_set, serving, standins)
 from tests.e2e.changes import changes
 from tests.e2e.harness import PhaseFailed, Report, Run
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
@@ -56,25 +64,32 @@ def _leftovers(snapshots: int) -> Phase:
     return _cleanup("leftovers", functools.partial(leftovers, snapshots=snapshots))
 
 
-_START = (Phase("emulator", emulator), Phase("synth", synth))
-_USE = (Phase("outputs", outputs), Phase("service-writes", service_writes),
-        Phase("integration", integration))
+_START = (Phase("emulator", emulator),
+          # as a CI deploy does: APP_SIGNING_KEY's first value from TAP_SECRET_APP_SIGNING_KEY
+          Phase("standins", functools.partial(standins, seed=True)), Phase("synth", synth))
+_USE = (Phase("outputs", outputs), Phase("serving", serving), Phase("feature", feature),
+        Phase("service-writes", service_writes), Phase("integration", integration))
+_APP = (Phase("rotation", rotation), Phase("one-off", one_off), Phase("job", job),
+        Phase("secret-rotation", secret_rotation), Phase("release-fails", release_fails),
+        Phase("revision", revision))
 _DESTROY = _cleanup("destroy", destroy)
 _TEARDOWN = _cleanup("teardown", teardown)
 
 LIVES: dict[str, tuple[Phase, ...]] = {
     STANDARD: (
-        *_START, Phase("deploy-fault", deploy_fault), Phase("deploy-retry", deploy_retry),
-        *_USE, Phase("lock", lock), Phase("replan", replan), Phase("changes", changes),
+        Phase("emulator", emulator), Phase("standins", standins), Phase("synth", synth),
+        Phase("deploy-fault", deploy_fault), Phase("release-gate", release_gate),
+        Phase("secret-set", secret_set), Phase("deploy-retry", deploy_retry), *_USE, *_APP,
+        Phase("lock", lock), Phase("replan", replan), Phase("changes", changes),
         Phase("refactor", refactor), _DESTROY, _leftovers(1),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
-        Phase("replan", replan), _DESTROY, _leftovers(2),
+        Phase("serving", serving), Phase("replan", replan), _DESTROY, _leftovers(2),
     ),
     EPHEMERAL: (  # with the viewer's own domain: HOSTED_ZONE_ID and DOMAIN_NAMES
-        Phase("emulator", emulator), Phase("zone", zone), Phase("synth", synth),
-        Phase("deploy", deploy), *_USE, Phase("replan", replan), _DESTROY, _leftovers(0),
-        Phase("redeploy", redeploy), Phase("replan", replan), _DESTROY, _leftovers(0),
-        _cleanup("zone-removed", zone_removed),
+        *_START[:2], Phase("zone", zone), Phase("synth", synth), Phase("deploy", deploy),
+        *_USE, Phase("replan", replan),
+        _DESTROY, _leftovers(0), Phase("redeploy", redeploy), Phase("replan", replan),
+        _DESTROY, _leftovers(0), _cleanup("zone-removed", zone_removed),
     ),
     PRODUCTION: (
         *_START, Phase("deploy", deploy), *_USE, Phase("replan", replan),

@@ -36,6 +36,7 @@ from emulator.server import Emulator
 from tests.e2e.harness import (GLOBAL_REGION, STATE_BUCKET, TIMEOUTS, PhaseFailed, Run,
                                errors, junit, stop)
 from tests.e2e.leftovers import find_leftovers, retained
+from tests.e2e.runtime import runtime_dir
 from tools import plan_check, terraform_apply
 
 CONTRACT_OUTPUTS = (
@@ -49,8 +50,13 @@ LOCK_ERROR = "Error acquiring the state lock"
 
 
 def emulator(run: Run) -> None:
-    """Start the emulator and create the state bucket in it."""
-    run.emulator = Emulator(run.workdir / "emulator.log", run.workdir / "requests.log").start()
+    """Start the emulator, with its runtime (what is deployed runs: tests/e2e/runtime.py),
+    and create the state bucket in it."""
+    state = runtime_dir(run)
+    if state.exists():
+        shutil.rmtree(state)
+    run.emulator = Emulator(run.workdir / "emulator.log", run.workdir / "requests.log",
+                            runtime_dir=state).start()
     run.report.extensions = _extensions(run)
     run.client("s3", GLOBAL_REGION).create_bucket(Bucket=STATE_BUCKET)
 
@@ -244,13 +250,18 @@ def destroy(run: Run) -> None:
 
 def leftovers(run: Run, snapshots: int) -> None:
     """Nothing of the environment is left but ``snapshots`` final DB snapshots, each
-    with its own name (a name reused would have failed the destroy that took it)."""
+    with its own name (a name reused would have failed the destroy that took it), and the
+    enabled data key of each (its restore needs it)."""
     regions = {run.region, GLOBAL_REGION}
     left = find_leftovers(run.client, run.suffix, regions)
     run.report.retained = retained(run.client, run.suffix, regions)
-    names = {line.rsplit(" ", 1)[-1] for line in run.report.retained}
-    if len(run.report.retained) != snapshots or len(names) != snapshots:
-        left.append(f"retained final snapshots: {run.report.retained or 'none'}, expected "
-                    f"{snapshots} with different names")
+    kept = [line for line in run.report.retained if " db cluster snapshot " in line]
+    keys = [line for line in run.report.retained if " kms key " in line and "(Enabled," in line]
+    if len(kept) != snapshots or len({line.rsplit(" ", 1)[-1] for line in kept}) != snapshots:
+        left.append(f"retained final snapshots: {kept or 'none'}, expected {snapshots} with "
+                    "different names")
+    if len(keys) != snapshots or len(keys) + len(kept) != len(run.report.retained):
+        left.append(f"retained data keys: {run.report.retained}, expected {snapshots} enabled "
+                    "keys, one per final snapshot")
     if left:
         raise PhaseFailed("leftovers: destroy left\n  " + "\n  ".join(left))

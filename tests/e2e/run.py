@@ -12,7 +12,10 @@ Only environment variables point the toolchain at the emulator (AWS_ENDPOINT_URL
 dummy credentials, no shared AWS config); the synthesized JSON is what AWS would get.
 Every request stays on loopback: when the kernel allows it the run executes in a
 private network namespace that has only ``lo``; otherwise HTTP(S) proxies point at a
-closed loopback port, so any client that tries to leave fails instead of leaking.
+closed loopback port, so any client that tries to leave fails instead of leaking. As root
+the namespace is a network namespace only: the emulator's runtime runs the database
+stand-in as the ``postgres`` user and writes PAM services, which a user namespace (the
+non-root case, ``unshare -rn``) would not allow.
 """
 from __future__ import annotations
 
@@ -37,18 +40,19 @@ def network_guard() -> str:
 
 
 def reexec_in_private_network(argv: list[str], module: str = "tests.e2e.run") -> int | None:
-    """Re-run ``python -m module argv`` in a new user+network namespace with only ``lo``
-    up; None when the kernel or the tools do not allow it (then the proxy guard alone
-    applies)."""
+    """Re-run ``python -m module argv`` in a new network namespace (and user namespace,
+    unless root) with only ``lo`` up; None when the kernel or the tools do not allow it (then
+    the proxy guard alone applies)."""
     if os.environ.get("TAP_E2E_NETNS") or os.environ.get("TAP_E2E_NETNS_DISABLE") \
             or not shutil.which("unshare") or not shutil.which("ip"):
         return None
-    probe = subprocess.run(["unshare", "-rn", "ip", "link", "set", "lo", "up"],
+    namespaces = "-n" if os.geteuid() == 0 else "-rn"
+    probe = subprocess.run(["unshare", namespaces, "ip", "link", "set", "lo", "up"],
                            capture_output=True, check=False)
     if probe.returncode != 0:
         return None
     env = dict(os.environ, TAP_E2E_NETNS="1")
-    command = ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
+    command = ["unshare", namespaces, "sh", "-c", 'ip link set lo up && exec "$@"', "sh",
                sys.executable, "-m", module, *argv]
     return subprocess.run(command, env=env, check=False).returncode
 

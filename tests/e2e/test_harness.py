@@ -122,12 +122,15 @@ def test_each_life_destroys_twice_and_checks_what_is_left() -> None:
                             ("production", [1, 2])):
         phases = LIVES[life]
         names = [name for name in _names(life) if not name.startswith("zone")]
-        assert names[:2] == ["emulator", "synth"]
+        assert names[:3] == ["emulator", "standins", "synth"]
+        assert {"serving", "feature"} <= set(names)  # every life runs the application
         assert names.count("destroy") == 2 and names[-1] == "leftovers"
         assert [p.action.keywords["snapshots"] for p in phases  # type: ignore[attr-defined]
                 if p.name == "leftovers"] == snapshots
         assert all(p.cleanup for p in phases if p.name in ("destroy", "leftovers", "teardown"))
-    assert _names("standard")[2:4] == ["deploy-fault", "deploy-retry"]
+    assert _names("standard")[3:7] == ["deploy-fault", "release-gate", "secret-set",
+                                       "deploy-retry"]
+    assert _names("standard")[-4:] == ["serving", "replan", "destroy", "leftovers"]
     assert "redeploy-interrupted" in _names("standard")
     assert _names("production").index("accidental-destroy") \
         < _names("production").index("teardown") < _names("production").index("destroy")
