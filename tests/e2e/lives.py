@@ -30,6 +30,7 @@ from typing import Callable
 from lib.config import EPHEMERAL, PRODUCTION, STANDARD, profile_name_for
 from tests.e2e.changes import changes
 from tests.e2e.harness import PhaseFailed, Report, Run
+from tests.e2e.hcl import hcl
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
                                redeploy_interrupted, teardown)
 from tests.e2e.moves import refactor
@@ -66,7 +67,7 @@ LIVES: dict[str, tuple[Phase, ...]] = {
     STANDARD: (
         *_START, Phase("deploy-fault", deploy_fault), Phase("deploy-retry", deploy_retry),
         *_USE, Phase("lock", lock), Phase("replan", replan), Phase("changes", changes),
-        Phase("refactor", refactor), _DESTROY, _leftovers(1),
+        Phase("hcl", hcl), Phase("refactor", refactor), _DESTROY, _leftovers(1),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("replan", replan), _DESTROY, _leftovers(2),
     ),
