@@ -32,7 +32,7 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
 # The reference application's virtualenv (app-test, app-lint, the lives' image).
 APP_VENV := build/app-venv
-.PHONY: runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set
+.PHONY: runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl
 help:
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
@@ -58,6 +58,7 @@ help:
 	@echo "make actionlint   actionlint on .github/workflows (part of make lint)"
 	@echo "make task ENVIRONMENT_SUFFIX=dev CMD='...'   a one-off command in the service's task definition"
 	@echo "make secret-set ENVIRONMENT_SUFFIX=dev NAME=X < file   an application secret's value, from stdin"
+	@echo "make hcl     every synthesized label as plain Terraform HCL in build/hcl/ (cdktf synth --hcl, repaired, checked, validated)"
 
 $(VENV)/.synced: Pipfile.lock
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
@@ -255,6 +256,16 @@ task: $(VENV)/.synced
 secret-set: $(VENV)/.synced
 	@test -n "$(NAME)" || { echo "usage: make secret-set ENVIRONMENT_SUFFIX=dev NAME=STRIPE_API_KEY < value-file" >&2; exit 2; }
 	@$(PY) -m tools.secret_set --suffix $(ENVIRONMENT_SUFFIX) --name $(NAME)
+
+# The exit from CDKTF (tools/hcl.py, docs/upgrade.md): `cdktf synth --hcl` of every label of
+# synth-profiles into build/hcl/<label>/, with what cdktf 0.21's renderer writes wrong repaired
+# between the app and the CLI's formatter (tools/hcl_render.py), scanned for known
+# mis-renderings, parsed back and compared with the label's JSON synth, and validated by
+# Terraform with the provider mirror. Exit 1 on a finding, 2 when it cannot run. HCL_LABELS
+# picks labels (default all). The dev life's hcl phase plans the HCL against the live state.
+HCL_LABELS ?=
+hcl: install synth-profiles
+	$(PY) -m tools.hcl $(HCL_LABELS)
 
 # Bootstrap (tools/bootstrap.py): the state bucket TERRAFORM_STATE_BUCKET in
 # TERRAFORM_STATE_BUCKET_REGION, made safe idempotently; the service-linked roles the stack

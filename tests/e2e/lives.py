@@ -15,7 +15,8 @@ tasks serve against real PostgreSQL and Redis stand-ins (tests/e2e/application.p
   feature, service writes, integration), the application's own life (credentials rotated
   under it, a one-off task, the scheduled job, a new secret value, a release that fails and
   the revision that follows), lock, an empty replan, the plans of setting changes
-  (tests/e2e/changes.py), a refactor that moves a stateful resource (tests/e2e/moves.py),
+  (tests/e2e/changes.py), the HCL of ``make hcl`` planned empty against the same state
+  (tests/e2e/hcl.py), a refactor that moves a stateful resource (tests/e2e/moves.py),
   destroy with data in the buckets, an interrupted redeploy, the redeploy that converges,
   destroy again; each destroy keeps one final snapshot and its data key.
 - ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice; with the viewer's own
@@ -38,6 +39,7 @@ from tests.e2e.application import (feature, job, one_off, release_fails, release
                                    rotation, secret_rotation, secret_set, serving, standins)
 from tests.e2e.changes import changes
 from tests.e2e.harness import PhaseFailed, Report, Run
+from tests.e2e.hcl import hcl
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
                                redeploy_interrupted, teardown)
 from tests.e2e.moves import refactor
@@ -81,7 +83,7 @@ LIVES: dict[str, tuple[Phase, ...]] = {
         Phase("deploy-fault", deploy_fault), Phase("release-gate", release_gate),
         Phase("secret-set", secret_set), Phase("deploy-retry", deploy_retry), *_USE, *_APP,
         Phase("lock", lock), Phase("replan", replan), Phase("changes", changes),
-        Phase("refactor", refactor), _DESTROY, _leftovers(1),
+        Phase("hcl", hcl), Phase("refactor", refactor), _DESTROY, _leftovers(1),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("serving", serving), Phase("replan", replan), _DESTROY, _leftovers(2),
     ),
