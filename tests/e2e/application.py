@@ -116,22 +116,22 @@ def feature(run: Run) -> None:
     text = f"hello from the {run.suffix} life {secrets.token_hex(4)}"
     status, _, created = http(writer["address"], PORT, "/api/messages", method="POST",
                               body={"text": text})
-    if status != 201 or created.get("text") != text:
+    if status != 201 or (created.get("message") or {}).get("text") != text:
         raise PhaseFailed(f"feature: POST /api/messages answered {status}: {created}")
+    ident = created["message"]["id"]
     key = run.settings_env.get(f"TAP_SECRET_{SECRET}") or _secret_value(run)
-    if created.get("receipt") != _receipt(key, created["id"]):
-        raise PhaseFailed(f"feature: the receipt of message {created['id']} is not its HMAC "
-                          f"under {SECRET}")
-    status, _, read = http(reader["address"], PORT, f"/api/messages/{created['id']}")
-    if status != 200 or read.get("text") != text:
-        raise PhaseFailed(f"feature: task {reader['id']} read message {created['id']}: "
-                          f"{status} {read}")
+    if created.get("receipt") != _receipt(key, ident):
+        raise PhaseFailed(f"feature: the receipt of message {ident} is not its HMAC under "
+                          f"{SECRET}")
+    status, _, read = http(reader["address"], PORT, f"/api/messages/{ident}")
+    if status != 200 or (read.get("message") or {}).get("text") != text:
+        raise PhaseFailed(f"feature: task {reader['id']} read message {ident}: {status} {read}")
     sources = [http(reader["address"], PORT, "/api/messages")[1].get("X-Cache")
                for _ in range(2)]
     if sources != ["miss", "hit"]:
         raise PhaseFailed(f"feature: the list came from {sources}, expected the database "
                           "(miss), then the cache (hit)")
-    run.report.app["feature"] = {"message": created["id"], "receipt_checked": True,
+    run.report.app["feature"] = {"message": ident, "receipt_checked": True,
                                  "read_by_another_task": reader["id"] != writer["id"],
                                  "list_sources": sources}
 
@@ -216,7 +216,7 @@ def secret_rotation(run: Run) -> None:
                      HEALTHY_WITHIN, every=3)
     status, _, created = http(tasks[0]["address"], PORT, "/api/messages", method="POST",
                               body={"text": "signed with the new key"})
-    if status != 201 or created.get("receipt") != _receipt(value, created["id"]):
+    if status != 201 or created.get("receipt") != _receipt(value, created["message"]["id"]):
         raise PhaseFailed(f"secret-rotation: the new tasks do not sign with the new value: "
                           f"{status} {created}")
     run.report.app["secrets"] = {**run.report.app.get("secrets", {}), "rotated_reached_tasks":

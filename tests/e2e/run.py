@@ -91,6 +91,12 @@ def render_summary(reports: list[Report]) -> str:
         if report.skipped:
             lines.append(f"  skipped after the failure: {', '.join(report.skipped)}")
         lines.extend(f"  FAILED {failure.splitlines()[0]}" for failure in report.failures)
+        if report.app:
+            app = report.app
+            lines.append("  app: " + ", ".join(f"{key} {app[key]}" for key in (
+                "tasks_started", "healthy_targets", "ready", "rotation_survived")
+                if key in app) + (f", revision {app['revision']['task_definition']}"
+                                  if "revision" in app else ""))
         if report.service_writes:
             lines.append("  service writes: " + ", ".join(
                 f"{kind} {found['count']}" for kind, found in report.service_writes.items()))

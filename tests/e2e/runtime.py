@@ -33,6 +33,8 @@ APP_REPOSITORY, APP_TAG = "tap/app", "reference"  # app/app.toml's image: ecr:ta
 APP_VENV = ROOT / "build" / "app-venv"
 PSQL = Path("/usr/lib/postgresql/15/bin/psql")
 T = TypeVar("T")
+# Loopback addresses of the runtime are reached directly, never through a proxy.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def runtime_dir(run: Run) -> Path:
@@ -48,7 +50,7 @@ def call(run: Run, method: str, path: str, body: Any = None, timeout: float = 12
     request = urllib.request.Request(f"{run.url}/_tap/runtime/{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # nosec: loopback
+        with DIRECT.open(request, timeout=timeout) as answer:  # nosec: loopback
             return answer.status, json.loads(answer.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
@@ -99,7 +101,7 @@ def http(address: str, port: int, path: str, *, method: str = "GET", body: Any =
     request = urllib.request.Request(f"http://{address}:{port}{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # nosec: loopback
+        with DIRECT.open(request, timeout=timeout) as answer:  # nosec: loopback
             status, headers, raw = answer.status, dict(answer.headers), answer.read()
     except urllib.error.HTTPError as error:
         status, headers, raw = error.code, dict(error.headers), error.read()

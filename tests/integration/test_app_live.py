@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from lib.config import ORIGIN_VERIFY_HEADER, Profile, Settings
+from lib.images import resolve_image
 from lib.naming import Names
 from tests.integration.live import (SETTLE_SECONDS, Clients, assert_secret_kms_encrypted,
                                     http_status, optional, resolves, wait_for)
@@ -191,10 +192,11 @@ def test_task_definition_per_profile(aws: Clients, service: dict[str, Any],
     container = next(c for c in task["containerDefinitions"]
                      if any(m["containerPort"] == settings.container_port
                             for m in c.get("portMappings", [])))
-    assert container["image"] == settings.container_image
+    account = aws("sts").get_caller_identity()["Account"]
+    assert container["image"] == resolve_image(settings.container_image, account,
+                                               settings.aws_region)
 
 
-@pytest.mark.real_aws("the emulator starts no tasks, so runningCount stays 0")
 def test_running_tasks_equal_desired(aws: Clients, service: dict[str, Any]) -> None:
     current = wait_for(lambda: _describe_service(aws, service),
                        lambda s: s["runningCount"] == s["desiredCount"]
@@ -206,7 +208,6 @@ def test_running_tasks_equal_desired(aws: Clients, service: dict[str, Any]) -> N
     assert rollouts == ["COMPLETED"], f"deployments: {rollouts}"
 
 
-@pytest.mark.real_aws("the emulator runs no health checks against targets")
 def test_targets_are_healthy(aws: Clients, service: dict[str, Any],
                              target_group_arn: str) -> None:
     def healthy() -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.container import HEALTH_CHECK_TIMING, ecr_repository_arn, resolve_image
+from lib.container import HEALTH_CHECK_TIMING
+from lib.images import ecr_repository_arn, resolve_image
 from lib.manifest import _KEYS
 from tests.unit.synth import Synth, synthesize
 

@@ -19,7 +19,8 @@ from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from lib.config import load_settings
-from lib.container import ContainerSpec, ecr_repository_arn, is_nginx_alpine
+from lib.container import ContainerSpec
+from lib.images import ecr_repository_arn, is_nginx_alpine
 from lib.naming import Names
 from lib.service import Capacity, Service, ServiceProps, capacity_strategy
 from lib.tap_stack import TapStack
