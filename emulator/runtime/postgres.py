@@ -24,7 +24,8 @@ copy. What differs from Aurora PostgreSQL 16.6: the major version is 15 (Debian 
 16's changes to CREATEROLE, e.g. granting roles needs ADMIN OPTION, do not apply), the
 locale is C.UTF-8 (Aurora's default collation is en_US.UTF-8), there is no storage layer of
 Aurora's (no fast clone or backtrack) and no ``rds.*`` parameters; ``rds_superuser`` has no
-more rights than a role holding it would get from its grants here.
+more rights than its grants here give (``pg_signal_backend`` and ``pg_read_all_stats``, for
+what AWS documents it may do with other connections).
 """
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ BOOTSTRAP = r"""
 \getenv database TAP_DATABASE
 SELECT 'CREATE ROLE rds_superuser NOLOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_superuser') \gexec
+-- "rds_superuser can stop any connection with pg_terminate_backend or pg_cancel_backend" and
+-- read every connection's pg_stat_activity ("Understanding the rds_superuser role").
+GRANT pg_signal_backend, pg_read_all_stats TO rds_superuser;
 SELECT 'CREATE ROLE rds_iam NOLOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rds_iam') \gexec
 SELECT format('CREATE ROLE %I', :'master')
