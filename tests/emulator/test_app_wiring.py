@@ -12,7 +12,8 @@ it), so the roles exist. Then every task starts at once (RunTask), each one wiri
    cache ok;
 2. a wrong environment name (``DB_HOSTNAME`` for ``DB_HOST``, ``REDIS_ENDPOINT`` for
    ``REDIS_HOST``): gunicorn exits 2 with the application's one-line configuration error;
-3. a wrong JSON key in a secret's ``valueFrom``: the task never starts, ECS's
+3. a wrong JSON key in a secret's ``valueFrom`` (the release's ``DB_ADMIN_PASSWORD`` from the
+   master secret's ``Password``; the key is ``password``): the task never starts, ECS's
    ResourceInitializationError naming the key;
 4. the old wiring (``DB_AUTH=password``, the master user's name and password as ECS secrets):
    ready at first; after RotateSecret on the master secret and the application's
