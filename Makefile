@@ -199,15 +199,16 @@ e2e-all: install emulator-test
 # after another. Reports and logs in build/e2e/fleet/ and build/e2e/<suffix>/. Not part of
 # `make test` (it would pass 20 minutes): a CI job of its own (.github/workflows/test.yml).
 E2E_FLEET_ARGS ?=
-e2e-fleet: install emulator-test
+e2e-fleet: install runtime-deps
 	$(PY) -m tests.e2e.fleet $(E2E_FLEET_ARGS)
 # The upgrade of a live environment (tests/e2e/upgrade.py): the stack at UPGRADE_FROM (a git
 # revision; CI passes the pull request's base) deployed first, then this version planned (the
 # plan guard must pass: nothing stateful deleted or replaced), applied, replanned empty, used,
-# destroyed. The default is ae74664, the last main before the target group and the parameter
-# group got versioned names. Not part of `make test`: a CI job of its own.
-UPGRADE_FROM ?= ae74664
-e2e-upgrade: install emulator-test
+# destroyed, then it takes the application's manifest. The default is 936c0bd, the main this
+# wave started from (the tiers' re-cut moves addresses: the plan shows the moves). Not part of
+# `make test`: .ci/run runs it after `make test`, as the landing check.
+UPGRADE_FROM ?= 936c0bd
+e2e-upgrade: install runtime-deps
 	UPGRADE_FROM=$(UPGRADE_FROM) $(PY) -m tests.e2e.upgrade
 
 # Plan guard (tools/plan_check.py): counts, forcing attributes and a verdict for a saved plan

@@ -73,6 +73,34 @@ def standins(run: Run, seed: bool = False) -> None:
         run.settings_env[f"TAP_SECRET_{SECRET}"] = secrets.token_urlsafe(32)
 
 
+def image_only(run: Run) -> None:
+    """The stand-ins and the application's image, deployed without a manifest (an earlier
+    version of the stack knows none): the image by its full ECR URI, its port and liveness
+    path (tests/e2e/upgrade.py)."""
+    preflight(run)
+    image = register_image(run)
+    run.report.app["image"] = {"reference": image["imageUri"], "digest": image["digest"]}
+    manifest = tomllib.loads((ROOT / MANIFEST).read_text(encoding="utf-8"))["service"]
+    run.settings_env.update({"CONTAINER_IMAGE": image["imageUri"],
+                             "CONTAINER_PORT": str(manifest["port"]),
+                             "HEALTH_CHECK_PATH": manifest["health_check_path"]})
+
+
+def adopt_manifest(run: Run) -> None:
+    """The live environment takes the application's manifest (its image, release, secret and
+    job): one deploy, its first secret value from TAP_SECRET_APP_SIGNING_KEY."""
+    for name in ("CONTAINER_IMAGE", "CONTAINER_PORT", "HEALTH_CHECK_PATH"):
+        run.settings_env.pop(name, None)
+    manifest_settings(run)
+    run.settings_env[f"TAP_SECRET_{SECRET}"] = secrets.token_urlsafe(32)
+    run.allow_destroy = False
+    run.synth(again=True)
+    _, output = run.apply()
+    if "release: succeeded" not in output:
+        raise PhaseFailed("adopt-manifest: the deploy did not run the release")
+    run.check_state_unlocked()
+
+
 def release_gate(run: Run) -> None:
     """The deploy stops at the release gate, naming the secret without a value."""
     run.allow_destroy = False

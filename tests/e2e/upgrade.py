@@ -4,7 +4,10 @@
 ``UPGRADE_FROM`` in the Makefile; CI passes the pull request's base) leads one standard
 environment (default ``stage``) through:
 
-  emulator        a fresh emulator and the state bucket
+  emulator        a fresh emulator (with its runtime) and the state bucket
+  image           the stand-ins' check and the reference application's image, which both
+                  versions deploy by its URI, port and liveness path (no manifest: REV may
+                  know none)
   base-synth      the stack at REV (``git archive``) synthesized with its own ``main.py``
                   and this checkout's virtualenv; refused when REV's Pipfile.lock differs
                   (its Python dependencies would need an environment of their own)
@@ -16,7 +19,9 @@ environment (default ``stage``) through:
                   stateful resource is deleted or replaced; the actions go to the report
   upgrade-apply   that saved plan, applied
   replan          the next plan is empty
-  outputs, integration, destroy, leftovers   as in every life (tests/e2e/phases.py)
+  outputs         as in every life (tests/e2e/phases.py)
+  adopt-manifest  the live environment takes app/app.toml: its release, secret and job
+  serving, feature, integration, destroy, leftovers   as in every life
 
 What the stack changed between the versions is what the plan shows: a real upgrade has
 replacements only of stateless resources (created before the old ones are destroyed,
@@ -36,6 +41,7 @@ import tarfile
 from dataclasses import asdict
 from pathlib import Path
 
+from tests.e2e.application import adopt_manifest, feature, image_only, serving
 from tests.e2e.harness import ROOT, PhaseFailed, Report, Run, apply_command
 from tests.e2e.lives import Phase, run_phases
 from tests.e2e.mishaps import apply_plan, saved_plan
@@ -114,6 +120,7 @@ def phases(revision: str) -> tuple[Phase, ...]:
     """The scenario as named phases (cleanup phases run after a failure)."""
     return (
         Phase("emulator", emulator),
+        Phase("image", image_only),
         Phase("base-synth", functools.partial(base_synth, revision=revision)),
         Phase("base-deploy", base_deploy),
         Phase("synth", synth),
@@ -121,6 +128,9 @@ def phases(revision: str) -> tuple[Phase, ...]:
         Phase("upgrade-apply", upgrade_apply),
         Phase("replan", replan),
         Phase("outputs", outputs),
+        Phase("adopt-manifest", adopt_manifest),
+        Phase("serving", serving),
+        Phase("feature", feature),
         Phase("integration", integration),
         Phase("destroy", destroy, cleanup=True),
         Phase("leftovers", functools.partial(leftovers, snapshots=1), cleanup=True),

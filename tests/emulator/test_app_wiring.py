@@ -205,12 +205,8 @@ def test_the_master_credentials_fail_after_rotation_where_iam_survives(
         assert status == 200, answer
     # The open connections outlive the password (PostgreSQL checks it at log-in only): cut
     # them, as a failover or an idle timeout would, so the next query needs a new log-in.
-    # Aurora's master may end any other user's session: rds_superuser, like pg_signal_backend,
-    # may pg_terminate_backend (https://repost.aws/knowledge-center/rds-cancel-long-running-
-    # queries). The stand-in's rds_superuser may not (emulator/runtime/postgres.py grants it
-    # nothing): the master gives it that right first, as PostgreSQL 15's CREATEROLE allows.
-    granted = world.psql(new, "GRANT pg_signal_backend TO rds_superuser")
-    assert granted.returncode == 0, granted.stderr
+    # Aurora's master may end any other user's session (rds_superuser: "Understanding the
+    # rds_superuser role"; the stand-in grants it pg_signal_backend).
     cut = world.psql(new, "SELECT usename, pg_terminate_backend(pid) FROM pg_stat_activity "
                           f"WHERE application_name = '{APPLICATION_NAME}' ORDER BY 1")
     assert cut.returncode == 0, cut.stderr
