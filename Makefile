@@ -32,8 +32,9 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
 # The reference application's virtualenv (app-test, app-lint, the lives' image).
 APP_VENV := build/app-venv
-.PHONY: runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl
+.PHONY: up down runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl
 help:
+	@echo "make up      dev on the emulator in the background, with the reference application; make down stops it"
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
 	@echo "make test    install what is missing, then lint, unit tests, terraform validate, security scan, the dev life on the emulator"
 	@echo "make lint | unit | unit-slow | validate | scan | bench | graph | clean"
@@ -176,6 +177,15 @@ runtime-deps: $(APP_VENV)/.installed
 
 emulator-test: $(VENV)/.synced runtime-deps
 	$(PY) -m pytest tests/emulator tests/e2e -p no:cacheprovider -q
+
+# The dev environment on the emulator for a person (tests/e2e/up.py): `make up` starts the
+# emulator in the background, deploys dev with the reference application and prints where to
+# look (outputs, endpoint, the application's URL); it stays up until `make down` destroys it
+# and stops the emulator.
+up: install runtime-deps
+	$(PY) -m tests.e2e.up up
+down: $(VENV)/.synced
+	$(PY) -m tests.e2e.up down
 
 # Offline end-to-end lives (tests/e2e/run.py, lives.py): the emulator (python -m emulator) on
 # a free 127.0.0.1 port (its tests and the harness's first: emulator-test), then the life of

@@ -40,7 +40,7 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def runtime_dir(run: Run) -> Path:
     """Where the emulator keeps the runtime's state: under /tmp, since the database stand-in
     runs as the ``postgres`` user, who must reach it, and its socket paths must stay short."""
-    return Path("/tmp") / f"tap-e2e-runtime-{run.suffix}"
+    return Path("/tmp") / f"tap-e2e-runtime-{run.workdir.name}"
 
 
 def call(run: Run, method: str, path: str, body: Any = None, timeout: float = 120

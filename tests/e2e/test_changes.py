@@ -53,7 +53,7 @@ def test_the_table_rows() -> None:
     assert [o.result for o in outcomes] == [IN_PLACE, changes.REFUSED, changes.INVALID]
     lines = changes.render(outcomes).splitlines()
     assert lines[0].startswith("| setting | change on a live `dev` | create | update |")
-    assert lines[2] == ("| `CONTAINER_PORT` | 80 to 8080 | 0 | 1 | 1 | 0 | "
+    assert lines[2] == ("| `CONTAINER_PORT` | 8000 to 8080 | 0 | 1 | 1 | 0 | "
                         "`aws_lb_target_group.app_web` (port) | passes | " + port.advice + " |")
     assert lines[3].split(" | ")[2:8] == [
         "0", "0", "6", "0",

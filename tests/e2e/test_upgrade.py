@@ -11,8 +11,9 @@ from tests.e2e.harness import PhaseFailed, Report, Run
 def test_phases_deploy_the_base_then_upgrade_and_always_clean_up() -> None:
     phases = upgrade.phases("HEAD")
     assert [phase.name for phase in phases] == [
-        "emulator", "base-synth", "base-deploy", "synth", "upgrade-plan", "upgrade-apply",
-        "replan", "outputs", "integration", "destroy", "leftovers"]
+        "emulator", "image", "base-synth", "base-deploy", "synth", "upgrade-plan",
+        "upgrade-apply", "replan", "outputs", "adopt-manifest", "serving", "feature",
+        "integration", "destroy", "leftovers"]
     assert [phase.name for phase in phases if phase.cleanup] == ["destroy", "leftovers"]
 
 
