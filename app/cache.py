@@ -16,9 +16,10 @@ application never names a key outside the pattern its user's access string allow
 share a slot without it share one with it.
 
 Exposes ``Cache`` (``ping``, ``get``, ``set``, ``incr``; every failure raised as
-``CacheError``; ``key`` gives a key's full name) and ``CacheError``. The client is created on first use and again after a
-failed creation: a cluster client reads the topology when it is created, which fails while
-the cache is unreachable, and the web service must start (and answer ``/healthz``) anyway.
+``CacheError``; ``key`` gives a key's full name) and ``CacheError``. The client is created
+on first use and again after a failed creation: a cluster client reads the topology when it
+is created, which fails while the cache is unreachable, and the web service must start (and
+answer ``/healthz``) anyway.
 Timeouts are short and retries few: the cache is an optimisation and ``/readyz`` must
 answer quickly when it is down.
 """

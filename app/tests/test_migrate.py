@@ -414,6 +414,8 @@ def test_the_owner_refuses_what_it_may_not_grant(
     assert json_lines(out) == [{"step": "lock", "key": LOCK_KEY},
                                {"step": "owner_role", "role": names["owner"],
                                 "created": False}]
+    with released.connect(ca, dbname=names["database"]) as conn:
+        assert scalar(conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'") == 0
 
 
 def migrate_in_process(environ: dict[str, str]) -> tuple[int, str, str]:
