@@ -6,10 +6,20 @@ protocol (``RedisCluster``) unless ``REDIS_CLUSTER=false`` (a plain local Redis)
 caches accept TLS only and present certificates of Amazon's public CAs: the client verifies
 the certificate against ``REDIS_CA_FILE`` and the host name it connects to.
 
+A cache shared by several environments (pull-request environments on one serverless cache)
+gives each its own ElastiCache user: the client authenticates as ``REDIS_USERNAME`` with
+``AUTH username password`` on every connection (role-based access control, "the only way to
+control access to serverless caches": AWS, "Role-Based Access Control (RBAC)"), and every
+key goes through ``Cache``, which puts ``REDIS_KEY_PREFIX`` in front of it, so the
+application never names a key outside the pattern its user's access string allows
+(``~tap:pr12:*``). A key's hash tag (``{...}``) is unchanged by the prefix: the keys that
+share a slot without it share one with it.
+
 Exposes ``Cache`` (``ping``, ``get``, ``set``, ``incr``; every failure raised as
-``CacheError``) and ``CacheError``. The client is created on first use and again after a
-failed creation: a cluster client reads the topology when it is created, which fails while
-the cache is unreachable, and the web service must start (and answer ``/healthz``) anyway.
+``CacheError``; ``key`` gives a key's full name) and ``CacheError``. The client is created
+on first use and again after a failed creation: a cluster client reads the topology when it
+is created, which fails while the cache is unreachable, and the web service must start (and
+answer ``/healthz``) anyway.
 Timeouts are short and retries few: the cache is an optimisation and ``/readyz`` must
 answer quickly when it is down.
 """
@@ -57,6 +67,10 @@ class Cache:
         if self._settings.tls:
             options.update(ssl=True, ssl_ca_certs=self._settings.ca_file,
                            ssl_cert_reqs="required", ssl_check_hostname=True)
+        if self._settings.username is not None:
+            # redis-py sends AUTH <username> <password> on each new connection, the cluster
+            # client on each node's connections too.
+            options.update(username=self._settings.username, password=self._settings.password)
         return options
 
     def _connected(self) -> redis.Redis | redis.RedisCluster:
@@ -78,17 +92,21 @@ class Cache:
         except (redis.RedisError, RedisClusterException) as error:
             raise CacheError(f"{type(error).__name__}: {error}") from error
 
+    def key(self, key: str) -> str:
+        """The name ``key`` has in the cache: behind ``REDIS_KEY_PREFIX``."""
+        return self._settings.key_prefix + key
+
     def ping(self) -> None:
         self._run(lambda client: client.ping())
 
     def get(self, key: str) -> str | None:
-        return self._run(lambda client: client.get(key))
+        return self._run(lambda client: client.get(self.key(key)))
 
     def set(self, key: str, value: str, ttl_seconds: int) -> None:
-        self._run(lambda client: client.set(key, value, ex=ttl_seconds))
+        self._run(lambda client: client.set(self.key(key), value, ex=ttl_seconds))
 
     def incr(self, key: str) -> int:
-        return int(self._run(lambda client: client.incr(key)))
+        return int(self._run(lambda client: client.incr(self.key(key))))
 
     def close(self) -> None:
         with self._lock:

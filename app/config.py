@@ -3,7 +3,7 @@
 The platform's contract is the set of environment variables below (each default is
 declared once, here). ``load_settings`` serves the web service, ``load_job_settings`` the
 scheduled job (no cache) and ``load_release_settings`` the release command (the admin
-login). A missing or invalid variable raises ``ConfigError`` naming it; entry points wrap
+login and the owner role). A missing or invalid variable raises ``ConfigError`` naming it; entry points wrap
 themselves in ``config_errors_exit``, which prints that one line and exits 2 (no traceback).
 
 | variable | default | meaning |
@@ -23,7 +23,15 @@ themselves in ``config_errors_exit``, which prints that one line and exits 2 (no
 | ``REDIS_TLS`` | ``true`` | ``false`` only for a local plain Redis |
 | ``REDIS_CA_FILE`` | ``/srv/certs/ca-bundle.pem`` | CA bundle for the cache's certificate |
 | ``REDIS_CLUSTER`` | ``true`` | cluster protocol (ElastiCache Serverless); ``false``: one node |
-| ``DB_ADMIN_USERNAME`` / ``DB_ADMIN_PASSWORD`` | required by the release | the master user |
+| ``REDIS_USERNAME`` / ``REDIS_PASSWORD`` | unset | both or none: an ElastiCache user of the cache's |
+| | | user group (RBAC); the client authenticates with ``AUTH username password`` |
+| ``REDIS_KEY_PREFIX`` | unset | every key the application uses starts with it (e.g. ``tap:pr12:``, |
+| | | the key pattern ``~tap:pr12:*`` of that user's access string) |
+| ``DB_ADMIN_USERNAME`` | required by the release | the master user, or the schema owner itself |
+| ``DB_ADMIN_AUTH`` | ``password`` | ``password`` (``DB_ADMIN_PASSWORD``) or ``iam`` (RDS IAM tokens, |
+| | | signed for ``AWS_REGION``, as ``DB_AUTH=iam``) |
+| ``DB_ADMIN_PASSWORD`` | required with ``DB_ADMIN_AUTH=password`` | the admin's password |
+| ``DB_OWNER_ROLE`` | ``tap_owner`` | the role that owns the schema; used as it is when it exists |
 | ``APP_GREETING`` | ``Hello from TAP`` | feature text served on ``/`` |
 | ``APP_REVISION`` | unset | the revision ``/readyz`` reports (else the image digest) |
 | ``APP_SIGNING_KEY`` | unset | a secret (ECS ``secrets``): signs each new message's receipt |
@@ -49,6 +57,7 @@ DB_AUTH_MODES = ("iam", "password")
 DB_SSLMODES = ("verify-full", "verify-ca")
 DEFAULT_CA_BUNDLE = "/srv/certs/ca-bundle.pem"
 DEFAULT_REDIS_PORT = 6379
+DEFAULT_OWNER_ROLE = "tap_owner"
 DEFAULT_GREETING = "Hello from TAP"
 MAX_GREETING = 200
 
@@ -59,6 +68,15 @@ _HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _REVISION = re.compile(r"[A-Za-z0-9._:@/+-]{1,128}")
 _BOOLEANS = {"true": True, "false": False}
+# An ElastiCache user name (the Redis ACL user name): no spaces, nothing a shell or the ACL
+# syntax would read otherwise.
+_CACHE_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+# Redis AUTH takes any bytes, ElastiCache passwords are 16 to 128 printable characters
+# (AWS, CreateUser: "Passwords length must be between 16-128 characters").
+_CACHE_PASSWORD = re.compile(r"[!-~]{16,128}")
+# A key prefix holds no glob characters (it is also the ACL key pattern's stem) and no
+# braces (a hash tag in the prefix would move every key into one slot of its choosing).
+_KEY_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 class ConfigError(ValueError):
@@ -102,6 +120,9 @@ class CacheSettings:
     tls: bool = True
     ca_file: str = DEFAULT_CA_BUNDLE
     cluster: bool = True
+    username: str | None = None  # REDIS_USERNAME: None, the default user (no AUTH)
+    password: str | None = field(default=None, repr=False)
+    key_prefix: str = ""  # REDIS_KEY_PREFIX
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,11 +149,13 @@ class Settings:
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseSettings:
-    """The release command's settings: the admin login and the role it provisions."""
+    """The release command's settings: the admin login, the owner role and the application
+    role it provisions."""
 
     database: DatabaseSettings
     admin: Login
     app_username: str = DEFAULT_DB_USERNAME
+    owner_role: str = DEFAULT_OWNER_ROLE
 
 
 class _Environment:
@@ -220,12 +243,30 @@ def _login(env: _Environment) -> Login:
 
 def _cache(env: _Environment) -> CacheSettings:
     tls = env.boolean("REDIS_TLS", True)
+    host = env.required("REDIS_HOST", _HOST, "a host name")
+    username, password = env.get("REDIS_USERNAME"), env.get("REDIS_PASSWORD")
+    if username is not None:
+        env.matching("REDIS_USERNAME", username, _CACHE_USER,
+                      "a user name (letters, digits, ._-)")
+        if password is None:
+            raise ConfigError("REDIS_PASSWORD", "required with REDIS_USERNAME, not set")
+        if not _CACHE_PASSWORD.fullmatch(password):
+            # The value is a secret: never in the message.
+            raise ConfigError("REDIS_PASSWORD", "must be 16 to 128 printable ASCII characters")
+    elif password is not None:
+        raise ConfigError("REDIS_USERNAME", "required with REDIS_PASSWORD, not set")
+    prefix = env.get("REDIS_KEY_PREFIX")
     return CacheSettings(
-        host=env.required("REDIS_HOST", _HOST, "a host name"),
+        host=host,
         port=env.integer("REDIS_PORT", DEFAULT_REDIS_PORT, 1, 65535),
         tls=tls,
         ca_file=env.readable_file("REDIS_CA_FILE", DEFAULT_CA_BUNDLE) if tls else "",
         cluster=env.boolean("REDIS_CLUSTER", True),
+        username=username,
+        password=password,
+        key_prefix="" if prefix is None else env.matching(
+            "REDIS_KEY_PREFIX", prefix, _KEY_PREFIX,
+            "a key prefix (1 to 64 letters, digits, ._:-)"),
     )
 
 
@@ -260,22 +301,35 @@ def load_job_settings(environ: Mapping[str, str]) -> JobSettings:
     return JobSettings(database=_database(env), login=_login(env))
 
 
-def load_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
-    """The release command's settings; the admin always logs in with its password."""
-    env = _Environment(environ)
-    database = _database(env)
-    username = env.required("DB_ADMIN_USERNAME", _IDENTIFIER, "the master user's name")
+def _admin(env: _Environment) -> Login:
+    """The release's login: the master user (with its password, today's default) or the
+    schema owner the platform made (``DB_ADMIN_AUTH=iam``: RDS IAM tokens as the app's)."""
+    username = env.required("DB_ADMIN_USERNAME", _IDENTIFIER,
+                            "the master user's name")
+    auth = env.choice("DB_ADMIN_AUTH", "password", DB_AUTH_MODES)
+    if auth == "iam":
+        region = env.required("AWS_REGION", _REGION, "an AWS region such as us-east-1")
+        return Login(username=username, auth=auth, region=region)
     password = env.get("DB_ADMIN_PASSWORD")
     if password is None:
         raise ConfigError("DB_ADMIN_PASSWORD", "required, not set (the master user's password)")
+    return Login(username=username, auth=auth, password=password)
+
+
+def load_release_settings(environ: Mapping[str, str]) -> ReleaseSettings:
+    """The release command's settings (the admin login, the owner, the app's role)."""
+    env = _Environment(environ)
+    database = _database(env)
+    admin = _admin(env)
     app_username = _app_username(env)
-    if app_username == username:
+    if app_username == admin.username:
         raise ConfigError("DB_USERNAME", f"{app_username!r} must differ from DB_ADMIN_USERNAME")
-    return ReleaseSettings(
-        database=database,
-        admin=Login(username=username, auth="password", password=password),
-        app_username=app_username,
-    )
+    owner = env.optional("DB_OWNER_ROLE", DEFAULT_OWNER_ROLE, _IDENTIFIER,
+                         "a lowercase identifier")
+    if owner == app_username:
+        raise ConfigError("DB_OWNER_ROLE", f"{owner!r} must differ from DB_USERNAME")
+    return ReleaseSettings(database=database, admin=admin, app_username=app_username,
+                           owner_role=owner)
 
 
 @contextmanager

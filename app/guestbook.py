@@ -10,7 +10,8 @@ rules, raising ``ValidationError``) and the cache layout:
 A reader that loaded the rows just before a write stores them under the generation it
 read, which no reader asks for once the write has incremented it: a stale list cannot
 outlive an invalidation (a plain delete could be overwritten by such a reader). The hash
-tag ``{tap:messages}`` keeps both keys in one slot of the cluster. When the cache fails,
+tag ``{tap:messages}`` keeps both keys in one slot of the cluster. ``Cache`` puts
+``REDIS_KEY_PREFIX`` in front of both names. When the cache fails,
 the list comes from PostgreSQL (``bypass``) and the failure is logged.
 """
 from __future__ import annotations

@@ -1,23 +1,33 @@
 """The release command: ``python -m app.migrate [--check]``.
 
-Connects as the master user (``DB_ADMIN_USERNAME``/``DB_ADMIN_PASSWORD``, which only the
-release task receives) over TLS with certificate verification, then, in ONE transaction
-that holds ``pg_advisory_xact_lock(LOCK_KEY)`` so that two releases never interleave, and
-idempotently:
+Connects as ``DB_ADMIN_USERNAME`` over TLS with certificate verification: the master user
+with its password (``DB_ADMIN_PASSWORD``, which only the release task receives), or, on a
+database the platform made for one environment, the owner role itself with RDS IAM tokens
+(``DB_ADMIN_AUTH=iam``, as app/db.py signs them for the application). Then, in ONE
+transaction that holds ``pg_advisory_xact_lock(LOCK_KEY)`` so that two releases never
+interleave, and idempotently:
 
-1. the role ``tap_owner`` (NOLOGIN), which owns the schema and the tables, granted to the
-   admin (so that it can act as the owner);
+1. the owner role ``$DB_OWNER_ROLE`` (default ``tap_owner``), which owns the schema and the
+   tables: created NOLOGIN when missing, used as it is when it exists (the platform's
+   owner logs in); the admin is made a member, unless it is the owner or one already;
 2. the application role ``$DB_USERNAME`` (LOGIN), granted ``rds_iam``: Aurora's role whose
    members log in with IAM tokens only (AWS: "Creating a database account using IAM
    authentication"); a server without that role (a local PostgreSQL) is reported, not
    refused;
-3. the schema ``app`` owned by ``tap_owner``; ``CREATE`` on schema ``public`` revoked from
+3. the schema ``app`` owned by the owner; ``CREATE`` on schema ``public`` revoked from
    PUBLIC; the application role gets USAGE on ``app`` and, through ``ALTER DEFAULT
-   PRIVILEGES FOR ROLE tap_owner``, SELECT/INSERT/UPDATE/DELETE on its tables and
+   PRIVILEGES FOR ROLE <owner>``, SELECT/INSERT/UPDATE/DELETE on its tables and
    USAGE/SELECT on its sequences, nothing more; its ``search_path`` is ``app``;
-4. as ``tap_owner``, the numbered migrations in ``app/migrations`` that
+4. as the owner, the numbered migrations in ``app/migrations`` that
    ``app.schema_migrations`` does not list, in order, refusing an applied migration whose
    file changed (checksum) and a new one numbered below an applied one.
+
+What needs more than the owner's own rights (creating or altering a role, granting one:
+CREATEROLE, or ADMIN OPTION on the role granted) is skipped when it is already in place, and
+otherwise tried: a refusal stops the release with one line naming what is missing and who
+lacks it (the platform makes the roles of a shared cluster's database, not the release).
+A role's ``search_path`` that the admin may not set becomes the database's default (its
+owner's right) instead.
 
 Prints one JSON line per step and ``{"migrations_applied": [...]}``; exits 0, or 1 with
 one line ``migrate: error: ...`` on standard error (2 for a configuration error). With
@@ -37,14 +47,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import errors, sql
 
 from app.config import ReleaseSettings, config_errors_exit, load_release_settings
 from app.db import connect
 from app.logs import configure_logging
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-OWNER_ROLE = "tap_owner"
 IAM_ROLE = "rds_iam"
 SCHEMA = "app"
 # Fixed for every version of the application, so that any two releases serialize.
@@ -110,38 +119,89 @@ def emit(**values: Any) -> None:
     print(json.dumps(values), flush=True)
 
 
-def _exists(conn: psycopg.Connection[Any], query: str, name: str) -> bool:
-    return conn.execute(query, (name,)).fetchone() is not None
+def _exists(conn: psycopg.Connection[Any], query: str, *values: str) -> bool:
+    return conn.execute(query, values).fetchone() is not None
 
 
 def _role_exists(conn: psycopg.Connection[Any], name: str) -> bool:
     return _exists(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", name)
 
 
-def _ensure_role(conn: psycopg.Connection[Any], name: str, *, login: bool) -> bool:
-    """Create the role if missing (True when created); set its LOGIN attribute either way."""
+def _member(conn: psycopg.Connection[Any], member: str, role: str) -> bool:
+    return _exists(conn, "SELECT 1 WHERE pg_has_role(%s, %s, 'MEMBER')", member, role)
+
+
+def _privileged(conn: psycopg.Connection[Any], statement: sql.Composable, missing: str) -> None:
+    """Run ``statement``, which needs more than an owner's rights, in a savepoint; the
+    server's refusal becomes a MigrationError saying what is missing (``missing``)."""
+    try:
+        with conn.transaction():
+            conn.execute(statement)
+    except errors.InsufficientPrivilege as error:
+        admin = conn.info.user
+        raise MigrationError(f"{missing}, and {admin} may not do it (CREATEROLE, or ADMIN "
+                             f"OPTION on the role granted, is missing): {error}") from error
+
+
+def _owner_role(conn: psycopg.Connection[Any], settings: ReleaseSettings) -> bool:
+    """Step 1; True when the owner role was created."""
+    owner, admin = settings.owner_role, settings.admin.username
+    created = not _role_exists(conn, owner)
+    if created:
+        _privileged(conn, sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(owner)),
+                    f"the owner role {owner} does not exist")
+    if admin != owner and not _member(conn, admin, owner):
+        _privileged(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(owner),
+                                                           sql.Identifier(admin)),
+                    f"{admin} is not a member of the owner role {owner}")
+    return created
+
+
+def _app_role(conn: psycopg.Connection[Any], name: str) -> tuple[bool, bool]:
+    """Step 2; whether the application role was created, whether rds_iam exists."""
     role = sql.Identifier(name)
-    attribute = sql.SQL("LOGIN" if login else "NOLOGIN")
-    if _role_exists(conn, name):
-        conn.execute(sql.SQL("ALTER ROLE {} {}").format(role, attribute))
-        return False
-    conn.execute(sql.SQL("CREATE ROLE {} {}").format(role, attribute))
-    return True
+    login = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s",
+                         (name,)).fetchone()
+    if login is None:
+        _privileged(conn, sql.SQL("CREATE ROLE {} LOGIN").format(role),
+                    f"the application role {name} does not exist")
+    elif not login[0]:
+        _privileged(conn, sql.SQL("ALTER ROLE {} LOGIN").format(role),
+                    f"the application role {name} cannot log in (NOLOGIN)")
+    iam = _role_exists(conn, IAM_ROLE)
+    if iam and not _member(conn, name, IAM_ROLE):
+        _privileged(conn, sql.SQL("GRANT {} TO {}").format(sql.Identifier(IAM_ROLE), role),
+                    f"the application role {name} is not a member of {IAM_ROLE}")
+    return login is None, iam
+
+
+def _search_path(conn: psycopg.Connection[Any], settings: ReleaseSettings) -> None:
+    """The application role's search_path: on the role (as the master user sets it), else,
+    when the admin may not alter roles, the database's default (an owner's right)."""
+    setting = f"search_path={SCHEMA}"
+    if _exists(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s AND %s = ANY(rolconfig)",
+               settings.app_username, setting):
+        return
+    role_setting = sql.SQL("ALTER ROLE {} SET search_path = {}").format(
+        sql.Identifier(settings.app_username), sql.Identifier(SCHEMA))
+    try:
+        with conn.transaction():
+            conn.execute(role_setting)
+    except errors.InsufficientPrivilege:
+        _privileged(conn, sql.SQL("ALTER DATABASE {} SET search_path = {}").format(
+            sql.Identifier(settings.database.name), sql.Identifier(SCHEMA)),
+            f"the search_path of {settings.app_username} is not {SCHEMA}")
 
 
 def provision(conn: psycopg.Connection[Any], settings: ReleaseSettings) -> None:
     """Steps 1-3: the owner role, the application role, the schema and its privileges."""
-    owner, app = sql.Identifier(OWNER_ROLE), sql.Identifier(settings.app_username)
+    owner, app = sql.Identifier(settings.owner_role), sql.Identifier(settings.app_username)
     schema = sql.Identifier(SCHEMA)
 
-    created = _ensure_role(conn, OWNER_ROLE, login=False)
-    conn.execute(sql.SQL("GRANT {} TO {}").format(owner, sql.Identifier(settings.admin.username)))
-    emit(step="owner_role", role=OWNER_ROLE, created=created)
+    created = _owner_role(conn, settings)
+    emit(step="owner_role", role=settings.owner_role, created=created)
 
-    created = _ensure_role(conn, settings.app_username, login=True)
-    iam = _role_exists(conn, IAM_ROLE)
-    if iam:
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(IAM_ROLE), app))
+    created, iam = _app_role(conn, settings.app_username)
     emit(step="app_role", role=settings.app_username, created=created, rds_iam=iam)
 
     created = not _exists(conn, "SELECT 1 FROM pg_namespace WHERE nspname = %s", SCHEMA)
@@ -153,10 +213,10 @@ def provision(conn: psycopg.Connection[Any], settings: ReleaseSettings) -> None:
             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} "
             "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app}",
             "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} "
-            "GRANT USAGE, SELECT ON SEQUENCES TO {app}",
-            "ALTER ROLE {app} SET search_path = {schema}"):
+            "GRANT USAGE, SELECT ON SEQUENCES TO {app}"):
         conn.execute(sql.SQL(statement).format(schema=schema, owner=owner, app=app))
-    emit(step="schema", schema=SCHEMA, owner=OWNER_ROLE, created=created)
+    _search_path(conn, settings)
+    emit(step="schema", schema=SCHEMA, owner=settings.owner_role, created=created)
 
 
 def _applied(conn: psycopg.Connection[Any]) -> dict[str, str]:
@@ -168,9 +228,9 @@ def _applied(conn: psycopg.Connection[Any]) -> dict[str, str]:
 
 def apply_migrations(conn: psycopg.Connection[Any], settings: ReleaseSettings,
                      migrations: Sequence[Migration]) -> list[str]:
-    """Step 4, as tap_owner: the pending migrations; returns their idents."""
+    """Step 4, as the owner: the pending migrations; returns their idents."""
     app = sql.Identifier(settings.app_username)
-    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER_ROLE)))
+    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(settings.owner_role)))
     conn.execute("CREATE TABLE IF NOT EXISTS app.schema_migrations ("
                  "version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, "
                  "applied_at timestamptz NOT NULL DEFAULT now())")

@@ -145,3 +145,64 @@ def test_config_errors_exit_prints_one_line_and_exits_2(
     captured = capsys.readouterr()
     assert captured.err == "tap-app: configuration error: DB_HOST: required, not set (a host name)\n"
     assert captured.out == ""
+
+
+def test_cache_user_and_key_prefix(minimal: dict[str, str], bundle: str) -> None:
+    settings = load_settings({**minimal, "REDIS_USERNAME": "tap-pr12",
+                              "REDIS_PASSWORD": "p" * 32, "REDIS_KEY_PREFIX": "tap:pr12:"})
+    assert settings.cache == CacheSettings(
+        host="cache.example.internal", port=6379, tls=True, ca_file=bundle, cluster=True,
+        username="tap-pr12", password="p" * 32, key_prefix="tap:pr12:")
+    assert "p" * 32 not in repr(settings)
+    assert load_settings(minimal).cache.key_prefix == ""
+
+
+@pytest.mark.parametrize(("environ", "name", "message"), [
+    ({"REDIS_USERNAME": "tap-pr12"}, "REDIS_PASSWORD",
+     "REDIS_PASSWORD: required with REDIS_USERNAME, not set"),
+    ({"REDIS_PASSWORD": "p" * 32}, "REDIS_USERNAME",
+     "REDIS_USERNAME: required with REDIS_PASSWORD, not set"),
+    ({"REDIS_USERNAME": "tap pr12", "REDIS_PASSWORD": "p" * 32}, "REDIS_USERNAME",
+     "REDIS_USERNAME: 'tap pr12' is not a user name (letters, digits, ._-)"),
+    ({"REDIS_USERNAME": "tap-pr12", "REDIS_PASSWORD": "short-secret"}, "REDIS_PASSWORD",
+     "REDIS_PASSWORD: must be 16 to 128 printable ASCII characters"),
+    ({"REDIS_KEY_PREFIX": "tap:*"}, "REDIS_KEY_PREFIX",
+     "REDIS_KEY_PREFIX: 'tap:*' is not a key prefix (1 to 64 letters, digits, ._:-)"),
+    ({"REDIS_KEY_PREFIX": "{tap}:"}, "REDIS_KEY_PREFIX",
+     "REDIS_KEY_PREFIX: '{tap}:' is not a key prefix (1 to 64 letters, digits, ._:-)"),
+])
+def test_cache_user_and_key_prefix_refused(minimal: dict[str, str], environ: dict[str, str],
+                                           name: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({**minimal, **environ})
+    assert (str(caught.value), caught.value.name) == (message, name)
+    assert "short-secret" not in str(caught.value)
+
+
+def test_release_settings_as_the_owner_with_iam(bundle: str) -> None:
+    settings = load_release_settings({
+        "DB_HOST": "db", "DB_SSLROOTCERT": bundle, "DB_NAME": "tap_pr12",
+        "DB_USERNAME": "tap_pr12_app", "DB_ADMIN_USERNAME": "tap_pr12_owner",
+        "DB_ADMIN_AUTH": "iam", "AWS_REGION": "eu-west-1", "DB_OWNER_ROLE": "tap_pr12_owner"})
+    assert settings.admin == Login(username="tap_pr12_owner", auth="iam", region="eu-west-1")
+    assert (settings.owner_role, settings.app_username) == ("tap_pr12_owner", "tap_pr12_app")
+    assert load_release_settings({"DB_HOST": "db", "DB_SSLROOTCERT": bundle,
+                                  "DB_ADMIN_USERNAME": "tapadmin",
+                                  "DB_ADMIN_PASSWORD": "pw"}).owner_role == "tap_owner"
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"DB_ADMIN_USERNAME": "o", "DB_ADMIN_AUTH": "iam"},
+     "AWS_REGION: required, not set (an AWS region such as us-east-1)"),
+    ({"DB_ADMIN_USERNAME": "o", "DB_ADMIN_AUTH": "kerberos"},
+     "DB_ADMIN_AUTH: 'kerberos' is not one of iam, password"),
+    ({"DB_ADMIN_USERNAME": "o", "DB_ADMIN_PASSWORD": "pw", "DB_OWNER_ROLE": "Owner"},
+     "DB_OWNER_ROLE: 'Owner' is not a lowercase identifier"),
+    ({"DB_ADMIN_USERNAME": "o", "DB_ADMIN_PASSWORD": "pw", "DB_OWNER_ROLE": "tap_app"},
+     "DB_OWNER_ROLE: 'tap_app' must differ from DB_USERNAME"),
+])
+def test_release_owner_settings_refused(bundle: str, environ: dict[str, str],
+                                        message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_release_settings({"DB_HOST": "db", "DB_SSLROOTCERT": bundle, **environ})
+    assert str(caught.value) == message

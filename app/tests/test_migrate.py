@@ -3,7 +3,9 @@ unit tests; roles, schema, privileges, idempotence, --check and the advisory loc
 the PostgreSQL stand-in (as Aurora: a master user that is not a superuser, rds_iam)."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -278,3 +280,147 @@ def test_a_wrong_admin_password_fails_with_one_line(release_env: dict[str, str])
     assert result.stderr.endswith(
         f'password authentication failed for user "{ADMIN}"\n')
     assert result.stderr.count("\n") == 1
+
+
+class TokenClient:
+    """Stands in for boto3's RDS client: the stand-in cannot check IAM tokens, so the
+    'token' it signs is the owner's password; the calls are recorded for the test."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[dict[str, object]] = []
+
+    def generate_db_auth_token(self, **kwargs: object) -> str:
+        self.calls.append(kwargs)
+        return self.token
+
+
+@pytest.fixture(name="platform_database")
+def platform_database_fixture(released: PostgresServer, ca: TestCA, request: pytest.FixtureRequest
+                              ) -> Iterator[dict[str, str]]:
+    """What the platform makes for environment ``<suffix>`` on a shared cluster before its
+    release (tools/shared_database.py, as the master user): the owner (LOGIN, rds_iam,
+    owner of the database) and the application role (LOGIN, rds_iam); nothing else. The
+    parameter names what to leave out. Yields the names and the owner's password."""
+    suffix = f"pr{abs(hash(request.node.name)) % 100000}"
+    names = {"database": f"tap_{suffix}", "owner": f"tap_{suffix}_owner",
+             "app": f"tap_{suffix}_app", "password": secrets_token()}
+    leave_out = getattr(request, "param", "")
+    with released.connect(ca) as conn:
+        conn.execute(f"CREATE ROLE {names['owner']} LOGIN PASSWORD '{names['password']}'")
+        conn.execute(f"GRANT rds_iam TO {names['owner']}")
+        if leave_out != "app_role":
+            conn.execute(f"CREATE ROLE {names['app']} LOGIN PASSWORD '{APP_PASSWORD}'")
+            if leave_out != "app_rds_iam":
+                conn.execute(f"GRANT rds_iam TO {names['app']}")
+        conn.execute(f"CREATE DATABASE {names['database']} OWNER {names['owner']}")
+    yield names
+    with released.connect(ca) as conn:
+        conn.execute(f"DROP DATABASE {names['database']} WITH (FORCE)")
+        conn.execute(f"DROP ROLE IF EXISTS {names['app']}")
+        conn.execute(f"DROP ROLE {names['owner']}")
+
+
+def secrets_token() -> str:
+    return hashlib.sha256(os.urandom(16)).hexdigest()[:32]
+
+
+def owner_environ(release_env: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    """The release task's environment in shared mode: no master user, no password."""
+    environ = {key: value for key, value in release_env.items()
+               if key not in ("DB_ADMIN_PASSWORD",)}
+    return {**environ, "DB_NAME": names["database"], "DB_USERNAME": names["app"],
+            "DB_ADMIN_USERNAME": names["owner"], "DB_OWNER_ROLE": names["owner"],
+            "DB_ADMIN_AUTH": "iam", "AWS_REGION": "eu-west-1"}
+
+
+def test_release_as_the_platforms_owner_with_iam(
+        released: PostgresServer, ca: TestCA, release_env: dict[str, str],
+        platform_database: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    names = platform_database
+    client = TokenClient(names["password"])
+    # The IAM path of app.db as it runs in the release task, up to the signature: the
+    # admin login is Login(auth="iam") and each connection asks the RDS client for a token.
+    monkeypatch.setattr("boto3.session.Session.client",
+                        lambda self, service, region_name=None: client)
+    environ = owner_environ(release_env, names)
+    assert migrate.main([], environ) == 0
+    assert json_lines(capsys.readouterr().out) == [
+        {"step": "lock", "key": LOCK_KEY},
+        {"step": "owner_role", "role": names["owner"], "created": False},
+        {"step": "app_role", "role": names["app"], "created": False, "rds_iam": True},
+        {"step": "schema", "schema": "app", "owner": names["owner"], "created": True},
+        {"step": "migration", "migration": "0001_messages"},
+        {"step": "migration", "migration": "0002_reports"},
+        {"migrations_applied": ["0001_messages", "0002_reports"]},
+    ]
+    assert client.calls == [{"DBHostname": "localhost", "Port": released.port,
+                             "DBUsername": names["owner"], "Region": "eu-west-1"}]
+    assert migrate.main([], environ) == 0
+    assert json_lines(capsys.readouterr().out)[1:] == [
+        {"step": "owner_role", "role": names["owner"], "created": False},
+        {"step": "app_role", "role": names["app"], "created": False, "rds_iam": True},
+        {"step": "schema", "schema": "app", "owner": names["owner"], "created": False},
+        {"migrations_applied": []},
+    ]
+    with released.connect(ca, dbname=names["database"]) as conn:
+        assert conn.execute(
+            "SELECT rolname, rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolconfig "
+            "FROM pg_roles WHERE rolname IN (%s, %s) ORDER BY rolname",
+            (names["app"], names["owner"])).fetchall() == [
+                (names["app"], True, False, False, False, None),
+                (names["owner"], True, False, False, False, None)]
+        assert scalar(conn, "SELECT string_agg(tablename || ':' || tableowner, ',' "
+                            "ORDER BY tablename) FROM pg_tables WHERE schemaname = 'app'") == (
+            f"messages:{names['owner']},reports:{names['owner']},"
+            f"schema_migrations:{names['owner']}")
+        # The owner may not alter roles: the search_path is the database's default.
+        assert conn.execute("SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d "
+                            "ON d.oid = s.setdatabase WHERE d.datname = %s AND "
+                            "s.setrole = 0", (names["database"],)).fetchone() == (
+            ["search_path=app"],)
+    with released.connect(ca, user=names["app"], password=APP_PASSWORD,
+                          dbname=names["database"], autocommit=False) as conn:
+        assert scalar(conn, "SHOW search_path") == "app"
+        ident = scalar(conn, "INSERT INTO messages (text) VALUES ('shared') RETURNING id")
+        assert scalar(conn, f"SELECT text FROM app.messages WHERE id = {ident}") == "shared"
+        for statement in ("CREATE TABLE app.extra (a int)", "DROP TABLE app.messages",
+                          "SELECT * FROM app.schema_migrations"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                with conn.transaction():
+                    conn.execute(statement)
+        conn.rollback()
+
+
+@pytest.mark.parametrize(("platform_database", "message"), [
+    ("app_role", "the application role {app} does not exist, and {owner} may not do it "
+                 "(CREATEROLE, or ADMIN OPTION on the role granted, is missing): "
+                 "permission denied to create role"),
+    ("app_rds_iam", "the application role {app} is not a member of rds_iam, and {owner} may "
+                    "not do it (CREATEROLE, or ADMIN OPTION on the role granted, is missing): "
+                    'must have admin option on role "rds_iam"'),
+], indirect=["platform_database"])
+def test_the_owner_refuses_what_it_may_not_grant(
+        released: PostgresServer, ca: TestCA,
+        release_env: dict[str, str], platform_database: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch, message: str) -> None:
+    names = platform_database
+    monkeypatch.setattr("boto3.session.Session.client",
+                        lambda self, service, region_name=None: TokenClient(names["password"]))
+    code, out, err = migrate_in_process(owner_environ(release_env, names))
+    assert (code, err) == (1, f"migrate: error: {message.format(**names)}\n")
+    # Stopped at the application role, after the owner's step; nothing was committed.
+    assert json_lines(out) == [{"step": "lock", "key": LOCK_KEY},
+                               {"step": "owner_role", "role": names["owner"],
+                                "created": False}]
+    with released.connect(ca, dbname=names["database"]) as conn:
+        assert scalar(conn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'") == 0
+
+
+def migrate_in_process(environ: dict[str, str]) -> tuple[int, str, str]:
+    """``migrate.main`` with its standard output and error captured."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = migrate.main([], environ)
+    return code, out.getvalue(), err.getvalue()

@@ -15,9 +15,10 @@ from emulator.moto_ext import (acm_dns_validation, autoscaling_policy_alarms, au
                                cloudfront_custom_certificate, cloudfront_fidelity,
                                cloudfront_vpc_origin, cloudfront_vpc_origin_network,
                                ec2_dependencies, ec2_rule_description, ec2_vpc_quota,
-                               ecs_service, elasticache_serverless, elbv2_access_logs,
-                               elbv2_deletion_protection, elbv2_idempotent_create, elbv2_scheme,
-                               elbv2_target_group_load_balancers, rds_cluster,
+                               ecs_service, elasticache_serverless, elasticache_users,
+                               elbv2_access_logs, elbv2_deletion_protection,
+                               elbv2_idempotent_create, elbv2_scheme,
+                               elbv2_target_group_load_balancers, rds_cluster, rds_data,
                                rds_managed_secret, rds_parameter_group_in_use, s3_owner,
                                s3_secure_transport, secretsmanager_scheduled_deletion)
 
@@ -28,7 +29,7 @@ EXTENSIONS = (elasticache_serverless, autoscaling_tags, elbv2_scheme, ecs_servic
               cloudfront_custom_certificate, ec2_vpc_quota, elbv2_idempotent_create,
               rds_parameter_group_in_use, elbv2_target_group_load_balancers,
               autoscaling_policy_alarms, rds_managed_secret, ec2_dependencies,
-              cloudfront_vpc_origin_network)
+              cloudfront_vpc_origin_network, elasticache_users, rds_data)
 _INSTALLED: list[str] = []
 
 

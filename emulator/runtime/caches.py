@@ -26,25 +26,38 @@ joins the cluster as the replica of the first (``CLUSTER MEET``, ``CLUSTER REPLI
 replication): reads there see the primary's writes within milliseconds; a write there is
 redirected (``MOVED`` to port 6379), as a replica of a cluster answers.
 
+Access control: a cache's user group (``UserGroupId``, at create or by ModifyServerlessCache)
+is applied to both nodes as Redis ACL users (``cache_acl.py``), before the cache reads
+``available`` and then, by a watcher thread every ``ACL_WATCH_SECONDS``, whenever the group's
+members, their access strings or passwords change (ModifyUserGroup, ModifyUser, DeleteUser,
+a group added or removed): within seconds of the API call, as ElastiCache applies a user
+group change while the group reads ``modifying``. A cache without a group keeps the open
+default user. The stand-in administers itself as a user of its own (``cache_acl.ADMIN_USER``,
+a random password in each node's configuration file, mode 0600).
+
 Stand-in: Redis 7.0.15 (Debian 12) for ElastiCache Serverless Valkey 8 (or Redis OSS 7).
 What differs: one shard on one host, not a sharded, multi-AZ cluster behind a proxy; no
-Valkey 8 commands or behaviour beyond Redis 7.0's; no ACL user groups (``UserGroupId`` is not
-enforced), no usage limits, no snapshots. Memcached caches get no stand-in.
+Valkey 8 commands or behaviour beyond Redis 7.0's; no IAM authentication of users, no usage
+limits, no snapshots. Memcached caches get no stand-in.
 """
 from __future__ import annotations
 
 import itertools
 import os
 import re
+import secrets
 import subprocess
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from moto.elasticache.models import ElastiCacheBackend
+from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
 
 from emulator.moto_ext import elasticache_serverless
+from emulator.moto_ext.elasticache_users import EffectiveUser, effective_users
+from emulator.runtime.cache_acl import (ADMIN_USER, redis_cli_script, setuser_commands,
+                                        stale_users)
 from emulator.runtime.standins import (BASE_ENVIRONMENT, StandIn, StartError, log,
                                        remove_tree, require, run, tail, take_address)
 
@@ -57,6 +70,7 @@ REDIS_CLI = REDIS_SERVER.with_name("redis-cli")
 ENGINES = ("valkey", "redis")
 COMPONENT = "caches"
 READY_SECONDS = 15.0
+ACL_WATCH_SECONDS = 1.0
 CHECK_NAME = "standins-check.cache.internal"
 
 _ACTIVE: list[Caches] = []
@@ -68,16 +82,28 @@ class RedisServer:  # pylint: disable=too-many-instance-attributes
     replica); without, a standalone server (the pre-flight check's)."""
 
     def __init__(self, directory: Path, *, address: str, port: int,
-                 certificate: tuple[Path, Path], ca_bundle: Path,
+                 certificate: tuple[Path, Path], ca_bundle: Path, admin_password: str,
                  hostname: str | None = None, primary_port: int | None = None) -> None:
         self.directory = directory
         self.address = address
         self.port = port
         self.certificate = certificate
         self.ca_bundle = ca_bundle
+        self.admin_password = admin_password
         self.hostname = hostname
         self.primary_port = primary_port
         self.process: subprocess.Popen[bytes] | None = None
+
+    def _configuration(self) -> Path:
+        """The node's configuration file: the stand-in's own user (and, for a replica, how
+        it authenticates to its primary), so that no password is on a command line."""
+        path = self.directory / f"redis-{self.port}.conf"
+        lines = [f"user {ADMIN_USER} on >{self.admin_password} ~* &* +@all"]
+        if self.primary_port is not None:
+            lines += [f"masteruser {ADMIN_USER}", f"masterauth {self.admin_password}"]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        return path
 
     def start(self) -> None:
         """Start it and wait until it serves: a TLS PING, and for a cluster node the cluster
@@ -87,7 +113,8 @@ class RedisServer:  # pylint: disable=too-many-instance-attributes
         require(REDIS_CLI, "redis-tools")
         self.directory.mkdir(parents=True, exist_ok=True)
         log_path = self.directory / f"redis-{self.port}.log"
-        command = [str(REDIS_SERVER), "--bind", self.address, "--port", "0",
+        command = [str(REDIS_SERVER), str(self._configuration()), "--bind", self.address,
+                   "--port", "0",
                    "--tls-port", str(self.port),
                    "--tls-cert-file", str(self.certificate[0]),
                    "--tls-key-file", str(self.certificate[1]),
@@ -118,7 +145,8 @@ class RedisServer:  # pylint: disable=too-many-instance-attributes
             self._wait_for(log_path, "cluster_state:ok", lambda: self.cli("CLUSTER", "INFO"))
             return
         primary = RedisServer(self.directory, address=self.address, port=self.primary_port,
-                              certificate=self.certificate, ca_bundle=self.ca_bundle)
+                              certificate=self.certificate, ca_bundle=self.ca_bundle,
+                              admin_password=self.admin_password)
         primary_id = primary.cli("CLUSTER", "MYID").strip()
         self.cli("CLUSTER", "MEET", self.address, str(self.primary_port))
         self._wait_for(log_path, primary_id, lambda: self.cli("CLUSTER", "NODES"))
@@ -155,11 +183,26 @@ class RedisServer:  # pylint: disable=too-many-instance-attributes
                                  f"{READY_SECONDS:.0f} s: {self._log(log_path)}")
             time.sleep(0.1)
 
-    def cli(self, *arguments: str, name: str | None = None) -> str:
-        """``redis-cli --tls`` against this server, verifying its certificate by our CA."""
+    def cli(self, *arguments: str, name: str | None = None, stdin: str | None = None,
+            what: str | None = None) -> str:
+        """``redis-cli --tls`` against this server as the stand-in's own user (its password
+        through REDISCLI_AUTH), verifying its certificate by our CA; commands given on
+        standard input when ``stdin`` is."""
         return run([str(REDIS_CLI), "-h", self.address, "-p", str(self.port), "--tls",
                     "--cacert", str(self.ca_bundle), *(["--sni", name] if name else []),
-                    *arguments], what=f"redis-cli {' '.join(arguments)}", timeout=10)
+                    "--user", ADMIN_USER, *arguments],
+                   environment={"REDISCLI_AUTH": self.admin_password}, stdin=stdin,
+                   what=what or f"redis-cli {' '.join(arguments)}", timeout=10)
+
+    def apply_users(self, users: list[EffectiveUser] | None) -> None:
+        """Make the node's ACL users those of the cache's group (None: no group)."""
+        commands = setuser_commands(users)
+        answers = self.cli(stdin=redis_cli_script(commands), what="redis-cli ACL SETUSER")
+        if answers.split() != ["OK"] * len(commands):
+            raise StartError(f"ACL SETUSER on port {self.port} answered: {tail(answers)}")
+        stale = stale_users(self.cli("ACL", "USERS").split(), users)
+        if stale:
+            self.cli("ACL", "DELUSER", *stale)
 
     def pid(self) -> int:
         assert self.process is not None, "not started"
@@ -199,10 +242,14 @@ class Caches:
         self._numbers = itertools.count(1)
         self._standins: dict[str, StandIn] = {}  # by cache ARN
         self._servers: dict[str, list[RedisServer]] = {}
+        self._applied: dict[str, object] = {}  # the users last applied, by cache ARN
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="cache users", daemon=True)
 
     def start(self) -> Caches:
         _install_hooks()
         _ACTIVE[:] = [self]
+        self._watcher.start()
         return self
 
     def created(self, cache: dict[str, Any]) -> None:
@@ -234,9 +281,10 @@ class Caches:
         standin.directory = self.directory / str(number)
         certificate = self.network.authority.issue(f"cache-{number}", standin.names, client=True)
         primary_port, reader_port = standin.ports
+        admin_password = secrets.token_hex(24)
         servers = [RedisServer(standin.directory, address=standin.address, port=port,
                                certificate=certificate, ca_bundle=self.network.authority.bundle,
-                               hostname=standin.names[0],
+                               admin_password=admin_password, hostname=standin.names[0],
                                primary_port=primary_port if port == reader_port else None)
                    for port in standin.ports]
         with self._lock:
@@ -246,6 +294,36 @@ class Caches:
         for server in servers:
             server.start()
             standin.pids.append(server.pid())
+        self._follow_users(standin.resource, servers)
+
+    # -- the cache's user group ----------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(ACL_WATCH_SECONDS):
+            with self._lock:
+                running = [(resource, servers) for resource, servers in self._servers.items()
+                           if getattr(self._standins.get(resource), "state", "") == "running"]
+            for resource, servers in running:
+                try:
+                    self._follow_users(resource, servers)
+                # The watcher outlives one cache's trouble: it says so and tries again.
+                except StartError as error:
+                    log(COMPONENT, f"{resource}: the user group could not be applied: {error}")
+
+    def _follow_users(self, resource: str, servers: list[RedisServer]) -> None:
+        """Apply the cache's user group to every node when it changed since last time."""
+        found = _cache(resource)
+        if found is None:  # deleted; its stand-in stops next
+            return
+        users = effective_users(*found)
+        if self._applied.get(resource, ()) == users:
+            return
+        for server in servers:
+            server.apply_users(users)
+        self._applied[resource] = users
+        log(COMPONENT, f"{found[1]['ServerlessCacheName']}: users "
+                       f"{', '.join(user.name for user in users) if users else 'none'} "
+                       f"(user group {found[1].get('UserGroupId') or 'none'}) applied")
 
     def deleted(self, cache: dict[str, Any]) -> None:
         with self._lock:
@@ -285,7 +363,7 @@ class Caches:
             server = RedisServer(
                 self.directory / f"check-{number}", address=address, port=6379,
                 certificate=self.network.authority.issue(f"cache-check-{number}", [CHECK_NAME]),
-                ca_bundle=self.network.authority.bundle)
+                ca_bundle=self.network.authority.bundle, admin_password=secrets.token_hex(24))
             server.start()
             result["tls"] = server.cli("PING", name=CHECK_NAME).strip()
             try:
@@ -306,6 +384,9 @@ class Caches:
         return result
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher.is_alive():
+            self._watcher.join(ACL_WATCH_SECONDS * 5)
         with self._lock:
             standins = list(self._standins.values())
             self._standins.clear()
@@ -313,6 +394,15 @@ class Caches:
             self._stop(standin)
         if _ACTIVE and _ACTIVE[0] is self:
             _ACTIVE.clear()
+
+
+def _cache(arn: str) -> tuple[ElastiCacheBackend, dict[str, Any]] | None:
+    """moto's backend and the serverless cache of that ARN (``arn:aws:elasticache:<region>:
+    <account>:serverlesscache:<name>``), or None when it is gone."""
+    parts = arn.split(":")
+    backend = elasticache_backends[parts[4]][parts[3]]
+    cache = elasticache_serverless.caches(backend).get(parts[6])
+    return None if cache is None or cache["ARN"] != arn else (backend, cache)
 
 
 def _install_hooks() -> None:

@@ -19,6 +19,9 @@
   and the stand-in's notes say so;
 - DeleteDBCluster stops the server and frees its address, names and PAM service.
 
+The RDS Data API (``emulator/moto_ext/rds_data.py``) runs its statements here (``execute``):
+on the cluster's running stand-in, as the secret's user, with ``data_api.run_statement``.
+
 A watcher thread compares, every ``WATCH_SECONDS``, each cluster's master password with the
 one last set and runs ``ALTER ROLE ... PASSWORD`` when it changed: a rotation of the managed
 secret (``RotateSecret``, ``ModifyDBCluster --rotate-master-user-password``; see
@@ -42,6 +45,8 @@ from typing import TYPE_CHECKING, Any
 from moto.rds.models import DBCluster, RDSBackend
 from moto.secretsmanager.exceptions import SecretNotFoundException
 
+from emulator.moto_ext import rds_data
+from emulator.runtime.data_api import DatabaseError, StatementError, run_statement
 from emulator.runtime.postgres import PostgresServer, connect_check, server_version
 from emulator.runtime.rds_iam import RdsIam, Target
 from emulator.runtime.standins import StandIn, StartError, log, remove_tree, take_address
@@ -81,6 +86,7 @@ class Databases:
         self.rds_iam.remove_stale_services()
         _install_hooks()
         _ACTIVE[:] = [self]
+        rds_data.EXECUTORS[:] = [self.execute]
         self._watcher.start()
         return self
 
@@ -205,6 +211,29 @@ class Databases:
         with self._lock:
             return [standin.describe() for standin in self._standins.values()]
 
+    def execute(self, cluster_arn: str, *, user: str, password: str, database: str, sql: str,
+                parameters: list[dict[str, Any]]) -> dict[str, Any]:
+        """One Data API statement on the cluster's stand-in: the result's fields, or
+        ``{"error": (code, message[, status])}``."""
+        with self._lock:
+            standin = self._standins.get(cluster_arn)
+            server = self._servers.get(cluster_arn)
+        if standin is None or server is None or standin.state != "running":
+            return {"error": ("DatabaseUnavailableException",
+                              "The writer instance in the DB cluster isn't available.", 504)}
+        try:
+            result = run_statement(server, host=standin.names[0],
+                                   ca_bundle=str(self.network.authority.bundle), user=user,
+                                   password=password, database=database, sql=sql,
+                                   parameters=parameters)
+        except StatementError as error:
+            return {"error": ("DatabaseErrorException", str(error))}
+        except DatabaseError as error:
+            suffix = f"; SQLState: {error.sqlstate}" if error.sqlstate else ""
+            return {"error": ("DatabaseErrorException", f"{error.message}{suffix}")}
+        return {"records": result.records, "updated": result.updated,
+                "has_rows": result.has_rows, "column_metadata": result.column_metadata}
+
     def check(self) -> dict[str, Any]:
         """A throw-away PostgreSQL: starts, takes a TLS connection (verify-full), refuses a
         plain one, stops."""
@@ -276,6 +305,7 @@ class Databases:
         self.rds_iam.stop()
         if _ACTIVE and _ACTIVE[0] is self:
             _ACTIVE.clear()
+            rds_data.EXECUTORS.clear()
 
 
 def master_password(cluster: DBCluster) -> str:
