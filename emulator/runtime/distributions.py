@@ -200,7 +200,8 @@ class Distributions:
         self._lock = threading.RLock()
         self._tls_lock = threading.Lock()
         self._served: dict[str, _Served] = {}
-        self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
+        self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}  # viewer side, by names
+        self._origin_contexts: dict[tuple[str, ...], ssl.SSLContext] = {}  # by TLS versions
         self._via = f"1.1 {secrets.token_hex(16)}.cloudfront.net (CloudFront)"
 
     @staticmethod
@@ -229,8 +230,7 @@ class Distributions:
             self._served[distribution.arn] = served
         names = {name for name in [distribution.domain_name, *aliases(distribution)]
                  if "*" not in name}
-        for name in served.names - names:
-            self.network.hosts.remove(name)
+        self._forget(served, served.names - names)
         for name in names - served.names:
             self.network.hosts.set(name, served.address)
         served.names = names
@@ -252,18 +252,24 @@ class Distributions:
                     served.errors[port] = str(error)
                     in_use = in_use or error.errno == errno.EADDRINUSE
             if not in_use:
-                return served
+                break
             for listener in served.listeners.values():
                 listener.stop()
+            served.listeners.clear()
         return served
 
     def _remove(self, arn: str) -> None:
         served = self._served.pop(arn)
         for listener in served.listeners.values():
             listener.stop()
-        for name in served.names:
-            self.network.hosts.remove(name)
+        self._forget(served, served.names)
         self.network.addresses.give_back("distribution", served.address)
+
+    def _forget(self, served: _Served, names: set[str]) -> None:
+        """Take ``names`` out of the hosts file, unless another distribution has one now."""
+        for name in names:
+            if self.network.hosts.lookup(name) == served.address:
+                self.network.hosts.remove(name)
 
     def stop(self) -> None:
         with self._lock:
@@ -361,6 +367,13 @@ class Distributions:
                          float(read_timeout or DEFAULT_READ_TIMEOUT))
 
     def _origin_tls(self, protocols: tuple[str, ...]) -> ssl.SSLContext:
+        with self._tls_lock:
+            context = self._origin_contexts.get(protocols)
+            if context is None:
+                context = self._origin_contexts[protocols] = self._new_origin_tls(protocols)
+            return context
+
+    def _new_origin_tls(self, protocols: tuple[str, ...]) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False  # either of two names will do: certificate_problem
         context.verify_mode = ssl.CERT_REQUIRED

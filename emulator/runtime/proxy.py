@@ -187,7 +187,9 @@ def send(address: str, port: int, request: Request, *,  # pylint: disable=too-ma
     try:
         connection.putrequest(request.method, request.target, skip_host=True,
                               skip_accept_encoding=True)
-        for name, value in without(request.headers, "content-length", "transfer-encoding"):
+        # The body is sent whole: its framing is this request's, and a 100-continue was answered.
+        for name, value in without(request.headers, "content-length", "transfer-encoding",
+                                   "expect"):
             connection.putheader(name, value)
         if request.body or request.method in ("POST", "PUT", "PATCH"):
             connection.putheader("Content-Length", str(len(request.body)))
