@@ -39,6 +39,7 @@ FORBIDDEN = {"Type": "fixed-response", "FixedResponseConfig": {
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 SECURITY = {"referrer-policy": "strict-origin-when-cross-origin",
@@ -124,12 +125,13 @@ class Site:  # pylint: disable=too-many-instance-attributes
 
 
 def listener_rules(elbv2: Any, listener: str, group: str, mirror_group: str) -> None:
-    """Verified requests: /mirror* and /static/* to the mirror, the rest to the service."""
+    """Verified requests: /mirror*, /static/* and /custom/* to the mirror, the rest to the
+    service."""
     verified = {"Field": "http-header", "HttpHeaderConfig": {
         "HttpHeaderName": VERIFY[0], "Values": [VERIFY[1]]}}
     elbv2.create_rule(ListenerArn=listener, Priority=10, Conditions=[
         verified, {"Field": "path-pattern", "PathPatternConfig": {
-            "Values": ["/mirror*", "/static/*"]}}],
+            "Values": ["/mirror*", "/static/*", "/custom/*"]}}],
         Actions=[{"Type": "forward", "TargetGroupArn": mirror_group}])
     elbv2.create_rule(ListenerArn=listener, Priority=20, Conditions=[verified],
                       Actions=[{"Type": "forward", "TargetGroupArn": group}])
@@ -143,20 +145,27 @@ def vpc_origin(cloud: Cloud, name: str, balancer: str, policy: str) -> str:
 
 
 def distribution_config(dns: str, origin_id: str) -> dict[str, Any]:
-    """The stack's shape (lib/edge.py): a dynamic default behaviour, a cached /static/*."""
+    """The stack's shape (lib/edge.py): a dynamic default behaviour, a cached /static/*;
+    and /custom/* to a custom origin (the load balancer by its name) with the viewer's Host."""
+    verified = {"Quantity": 1, "Items": [{"HeaderName": VERIFY[0], "HeaderValue": VERIFY[1]}]}
     return {
         "CallerReference": "edge-life", "Comment": "edge life", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{
-            "Id": "alb", "DomainName": dns,
-            "CustomHeaders": {"Quantity": 1, "Items": [
-                {"HeaderName": VERIFY[0], "HeaderValue": VERIFY[1]}]},
-            "VpcOriginConfig": {"VpcOriginId": origin_id}}]},
+        "Origins": {"Quantity": 2, "Items": [{
+            "Id": "alb", "DomainName": dns, "CustomHeaders": verified,
+            "VpcOriginConfig": {"VpcOriginId": origin_id}}, {
+            "Id": "by-name", "DomainName": dns, "CustomHeaders": verified,
+            "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443,
+                                   "OriginProtocolPolicy": "http-only"}}]},
         "DefaultCacheBehavior": {
             "TargetOriginId": "alb", "ViewerProtocolPolicy": "redirect-to-https",
             "AllowedMethods": {"Quantity": len(ALL_METHODS), "Items": ALL_METHODS},
             "CachePolicyId": CACHING_DISABLED, "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
             "ResponseHeadersPolicyId": SECURITY_HEADERS},
-        "CacheBehaviors": {"Quantity": 1, "Items": [{
+        "CacheBehaviors": {"Quantity": 2, "Items": [{
+            "PathPattern": "custom/*", "TargetOriginId": "by-name",
+            "ViewerProtocolPolicy": "https-only",
+            "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
+            "CachePolicyId": CACHING_DISABLED, "OriginRequestPolicyId": ALL_VIEWER}, {
             "PathPattern": "/static/*", "TargetOriginId": "alb",
             "ViewerProtocolPolicy": "redirect-to-https",
             "AllowedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]},
@@ -274,6 +283,15 @@ def test_the_origin_gets_what_cloudfront_and_the_load_balancer_add(site: Site) -
     assert (static_headers["host"], static_headers["user-agent"]) == (site.dns,
                                                                       "Amazon CloudFront")
     assert "x-viewer" not in static_headers
+    # /custom/* goes to the load balancer by its name (the hosts file), with the viewer's Host.
+    custom = json.loads(site.get(f"https://{site.domain}/custom/page?p=1", ("X-Viewer", "v")).body)
+    custom_headers = {name.lower(): value for name, value in custom["headers"]}
+    assert (custom["target"], custom_headers["host"], custom_headers["x-viewer"],
+            custom_headers["x-origin-verify"]) == ("/custom/page?p=1", site.domain, "v", SECRET)
+    assert site.get(f"http://{site.domain}/custom/page").status == 403  # https-only
+    posted = json.loads(site.get(f"https://{site.domain}/mirror/post", method="POST",
+                                 body=b'{"a": 1}').body)
+    assert (posted["method"], posted["body"]) == ("POST", '{"a": 1}')
 
 
 def test_the_load_balancer_answers_403_without_the_origin_header(site: Site) -> None:
