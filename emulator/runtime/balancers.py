@@ -5,11 +5,14 @@ changes or removes a load balancer or a listener, and every second) gives each A
 Load Balancer of moto (any account, any region) a loopback address of its own
 (``network.Addresses``, kind ``balancer``), its DNS name in the hosts file, and a
 ``proxy.Listener`` per listener on that address and the listener's port: HTTP, or HTTPS with
-a certificate the runtime's CA issues for the load balancer's DNS name and the names of the
-listener's ACM certificates (an ACM certificate's private key cannot be had, so
-``Certificates`` and ``SslPolicy`` count only as "TLS on"). A listener whose port or
-protocol changes is closed and opened again; a deleted one is closed: the next connection is
-refused.
+a certificate the runtime's CA issues for the names of the listener's ACM certificates (their
+domain and alternative names: what the load balancer would present; an ACM certificate's
+private key cannot be had, so ``SslPolicy`` counts only as "TLS on"), or for the load
+balancer's DNS name when no ACM certificate of the listener is known (an IAM certificate, a
+deleted one). As in AWS, then, no certificate names ``*.elb.amazonaws.com``: CloudFront
+reaches an HTTPS listener only with a Host its certificate covers
+(``emulator.runtime.distributions``). A listener whose port or protocol changes is closed and
+opened again; a deleted one is closed: the next connection is refused.
 
 Each request is read against moto's state as it arrives (rules, actions, target groups,
 target health), so what an API call changed applies to the next request. Rules, redirects
@@ -252,11 +255,11 @@ class Balancers:
     # --- a connection, a request ---------------------------------------------------------
 
     def _context(self, entry: _Balancer, port: int) -> ssl.SSLContext:
-        """The TLS context of a new connection: a certificate for the load balancer's DNS
-        name and its listener's ACM certificates' names, issued once per set of names."""
+        """The TLS context of a new connection: a certificate for the names of the listener's
+        ACM certificates (else the load balancer's DNS name), issued once per set of names."""
         listener = entry.moto_listener(port)
         arns = [str(arn) for arn in (getattr(listener, "certificates", None) or [])]
-        names = list(dict.fromkeys([entry.dns_name, *certificate_names(entry.account, arns)]))
+        names = list(dict.fromkeys(certificate_names(entry.account, arns))) or [entry.dns_name]
         with self._contexts_lock:
             context = self._contexts.get(tuple(names))
             if context is None:

@@ -36,7 +36,9 @@ UpdateDistribution sees it), as CloudFront does:
   SSL/TLS certificate must include a domain name that matches either the Origin domain ...
   or the Host header of the origin request" ("HTTP 502 status code (Bad Gateway)",
   https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html).
-  The VPC origins guide names no other check, so a VPC origin is verified the same way.
+  The VPC origins guide names no other check, so a VPC origin is verified the same way; no
+  certificate names a load balancer's ``*.elb.amazonaws.com`` name, hence the stack forwards
+  the viewer's Host (an alias its certificate covers) to an HTTPS origin.
   ``ConnectionAttempts`` connections are tried, each within ``ConnectionTimeout``, and the
   answer awaited for the origin read timeout; an origin that cannot be reached (no such VPC
   origin or load balancer, a name the hosts file does not have, a refused connection, a TLS

@@ -3,9 +3,10 @@ behind an internal Application Load Balancer whose HTTP listener answers 403 unl
 request carries CloudFront's ``X-Origin-Verify`` header, and a CloudFront distribution in
 front of it through a VPC origin. The viewer gets the task's answer through the distribution,
 the load balancer refuses it without the header, HTTP viewers are redirected; then the
-distribution moves to an HTTPS listener through a second VPC origin with the site answering
-throughout, port 80 turns into a redirect, the service scales to nothing (503) and the HTTPS
-listener goes (502 at the edge). A second target group is a server of this test process that
+distribution takes an alias and moves to an HTTPS listener through a second VPC origin,
+forwarding the viewer's Host, which the listener's certificate covers (as lib/edge.py does),
+with the site answering throughout; port 80 turns into a redirect, the service scales to
+nothing (503) and the HTTPS listener goes (502 at the edge). A second target group is a server of this test process that
 answers with what it received, to see what CloudFront and the load balancer add.
 
 The tests are one life, in order. Another process holds 127.0.4.1:80, as another emulator's
@@ -40,6 +41,7 @@ CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+ALIAS = "www.example.com"
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 SECURITY = {"referrer-policy": "strict-origin-when-cross-origin",
@@ -99,6 +101,7 @@ class Site:  # pylint: disable=too-many-instance-attributes
     domain: str
     mirror: Mirror
     https_listener: str = ""
+    host: str = ""  # the viewer's name of the site: the distribution's, then its alias
 
     def get(self, url: str, *headers: tuple[str, str], method: str = "GET",
             body: bytes = b"") -> Response:
@@ -215,7 +218,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )["Distribution"]
         life = Site(cloud, directory / "runtime", balancer["LoadBalancerArn"],
                     balancer["DNSName"], listener, group, mirror_group, distribution["Id"],
-                    distribution["DomainName"], mirror)
+                    distribution["DomainName"], mirror, host=distribution["DomainName"])
         wait_for(life.target_states, 60, "the service's task to be a healthy target",
                  until=lambda states: states == ["healthy"])
         yield life
@@ -333,24 +336,34 @@ def test_a_web_acl_that_blocks_by_default_answers_403(site: Site) -> None:
 def test_the_distribution_moves_to_an_https_listener_answering_throughout(site: Site) -> None:
     cloud, elbv2 = site.cloud, site.cloud.client("elbv2")
     certificate = cloud.client("acm").request_certificate(
-        DomainName="www.example.com", ValidationMethod="DNS")["CertificateArn"]
+        DomainName=ALIAS, ValidationMethod="DNS")["CertificateArn"]
     site.https_listener = elbv2.create_listener(
         LoadBalancerArn=site.balancer, Protocol="HTTPS", Port=443,
         SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
         Certificates=[{"CertificateArn": certificate}],
         DefaultActions=[FORBIDDEN])["Listeners"][0]["ListenerArn"]
     listener_rules(elbv2, site.https_listener, site.group, site.mirror_group)
+    # The load balancer presents what its ACM certificate names, not its own DNS name.
     context = ssl.create_default_context(cafile=str(site.runtime / "tls" / "ca.pem"))
     with socket.create_connection(("127.0.4.2", 443), timeout=5) as raw, \
-            context.wrap_socket(raw, server_hostname=site.dns) as secured:
+            context.wrap_socket(raw, server_hostname=ALIAS) as secured:
         names = [value for _, value in secured.getpeercert()["subjectAltName"]]
-    assert names == [site.dns, "www.example.com"]
+    assert names == [ALIAS]
+
+    def alias(config: dict[str, Any]) -> None:  # the viewer's name, as DOMAIN_NAMES gives
+        config["Aliases"] = {"Quantity": 1, "Items": [ALIAS]}
+        config["ViewerCertificate"] = {"ACMCertificateArn": certificate,
+                                       "SSLSupportMethod": "sni-only",
+                                       "MinimumProtocolVersion": "TLSv1.2_2021"}
+    site.update_distribution(alias)
+    site.host = ALIAS
+    assert site.get(f"https://{ALIAS}/").status == 200
     statuses: list[int] = []
     watching = threading.Event()
 
     def watch() -> None:
         while not watching.is_set():
-            statuses.append(site.get(f"https://{site.domain}/").status)
+            statuses.append(site.get(f"https://{ALIAS}/").status)
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -358,17 +371,23 @@ def test_the_distribution_moves_to_an_https_listener_answering_throughout(site: 
     try:
         origin = vpc_origin(cloud, "edge-https", site.balancer, "https-only")
 
-        def use(config: dict[str, Any]) -> None:
+        def use(config: dict[str, Any]) -> None:  # as lib/edge.py does for an HTTPS origin
             config["Origins"]["Items"][0]["VpcOriginConfig"]["VpcOriginId"] = origin
+            config["DefaultCacheBehavior"]["OriginRequestPolicyId"] = ALL_VIEWER
         site.update_distribution(use)
-        seen = json.loads(site.get(f"https://{site.domain}/mirror/tls").body)
+        seen = json.loads(site.get(f"https://{ALIAS}/mirror/tls").body)
         time.sleep(0.5)
     finally:
         watching.set()
         watcher.join()
     headers = {name.lower(): value for name, value in seen["headers"]}
-    assert (headers["x-forwarded-proto"], headers["x-forwarded-port"]) == ("https", "443")
+    assert (headers["host"], headers["x-forwarded-proto"], headers["x-forwarded-port"]) == (
+        ALIAS, "https", "443")
     assert len(statuses) > 3 and set(statuses) == {200}, statuses
+    # By the distribution's own name the Host it sends is one the load balancer's certificate
+    # does not cover, nor is the origin's name: CloudFront cannot verify the origin, as in AWS.
+    unverified = site.get(f"https://{site.domain}/")
+    assert (unverified.status, unverified.header("X-Cache")) == (502, "Error from cloudfront")
 
 
 def test_port_80_answers_with_its_redirects(site: Site) -> None:
@@ -388,7 +407,7 @@ def test_port_80_answers_with_its_redirects(site: Site) -> None:
                   headers=[("Host", "OLD.example.org")])
     assert (moved.status, moved.header("Location")) == (
         302, "http://new.example.com:80/moved/a?from=80&x=1")
-    assert site.get(f"https://{site.domain}/").status == 200  # CloudFront uses 443 now
+    assert site.get(f"https://{site.host}/").status == 200  # CloudFront uses 443 now
 
 
 def test_no_healthy_target_answers_503(site: Site) -> None:
@@ -396,18 +415,18 @@ def test_no_healthy_target_answers_503(site: Site) -> None:
                                             desiredCount=0)
     wait_for(site.target_states, 30, "the target to stop being healthy",
              until=lambda states: "healthy" not in states)
-    draining = site.get(f"https://{site.domain}/")
+    draining = site.get(f"https://{site.host}/")
     assert (draining.status, draining.header("Server"), draining.header("X-Cache")) == (
         503, "awselb/2.0", "Error from cloudfront")
     assert b"<h1>503 Service Temporarily Unavailable</h1>" in draining.body
     wait_for(site.target_states, 30, "the target to be deregistered",
              until=lambda states: states == [])
-    assert site.get(f"https://{site.domain}/").status == 503
+    assert site.get(f"https://{site.host}/").status == 503
 
 
 def test_a_deleted_listener_is_a_502_at_the_edge(site: Site) -> None:
     site.cloud.client("elbv2").delete_listener(ListenerArn=site.https_listener)
-    answer = site.get(f"https://{site.domain}/mirror/after")
+    answer = site.get(f"https://{site.host}/mirror/after")
     assert (answer.status, answer.header("Server"), answer.header("X-Cache")) == (
         502, "CloudFront", "Error from cloudfront")
     assert b"CloudFront wasn't able to connect to the origin." in answer.body
