@@ -6,8 +6,9 @@ the load balancer refuses it without the header, HTTP viewers are redirected; th
 distribution takes an alias and moves to an HTTPS listener through a second VPC origin,
 forwarding the viewer's Host, which the listener's certificate covers (as lib/edge.py does),
 with the site answering throughout; port 80 turns into a redirect, the service scales to
-nothing (503) and the HTTPS listener goes (502 at the edge). A second target group is a server of this test process that
-answers with what it received, to see what CloudFront and the load balancer add.
+nothing (503) and the HTTPS listener goes (502 at the edge). A second target group is a
+server of this test process that answers with what it received, to see what CloudFront and
+the load balancer add.
 
 The tests are one life, in order. Another process holds 127.0.4.1:80, as another emulator's
 runtime may: the load balancer moves on to the next address."""
