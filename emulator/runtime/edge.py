@@ -14,6 +14,11 @@ Endpoint: ``GET /_tap/runtime/edge``: every distribution (id, domain name, alias
 ports) and load balancer (ARN, name, DNS name, address, listeners), the CA bundle a client
 verifies against and the hosts file that resolves their names. A client connects to the
 address with the name as Host and SNI (``emulator.runtime.viewer.fetch`` does).
+
+Listening on 80 and 443 (and a listener's port below 1024) needs root or
+CAP_NET_BIND_SERVICE, as the emulator has in CI and here; without, the listing shows each
+listener's error. An address where another process (another emulator's runtime) already
+holds a port is skipped for the next one.
 """
 from __future__ import annotations
 
