@@ -11,7 +11,9 @@ states. The runtime adds the data plane, in the emulator's own process, when
 - ``caches``: a real Valkey/Redis per ElastiCache Serverless cache, TLS only;
 - ``tasks``: ECS tasks run as local processes with what ECS would give them (environment,
   secrets, the task role's credentials, logs to CloudWatch Logs), registered in their target
-  group and health-checked as the load balancer would; scheduled jobs fired on request.
+  group and health-checked as the load balancer would; scheduled jobs fired on request;
+- ``edge``: Application Load Balancers and CloudFront distributions serve HTTP(S) on
+  addresses of their own (the site answers at its CloudFront domain).
 
 ``Runtime(url, state_dir)`` starts them; ``stop()`` stops every process they started.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 from emulator.runtime.caches import Caches
 from emulator.runtime.control import Control
 from emulator.runtime.databases import Databases
+from emulator.runtime.edge import Edge
 from emulator.runtime.network import Network
 from emulator.runtime.standins import StandIns
 from emulator.runtime.tasks import TaskRunner
@@ -45,6 +48,7 @@ class Runtime:
         self.components.append(StandIns(self.control, databases, caches))
         self.components.append(TaskRunner(url=self.url, control=self.control,
                                           network=self.network, state_dir=self.state_dir).start())
+        self.components.append(Edge(self.control, self.network).start())
         return self
 
     def stop(self) -> None:

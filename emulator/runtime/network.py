@@ -4,8 +4,10 @@ What an AWS VPC gives the things that run in it, on one machine's loopback:
 
 - ``Addresses``: a loopback address per running thing, as awsvpc gives each task and each
   Aurora or cache endpoint its own IP: tasks in 127.0.1.0/24, database stand-ins in
-  127.0.2.0/24, cache stand-ins in 127.0.3.0/24 (Linux routes all of 127/8 to ``lo``). Every
-  one listens on the port AWS would use (5432, 6379, the container's port), never clashing.
+  127.0.2.0/24, cache stand-ins in 127.0.3.0/24, Application Load Balancers in 127.0.4.0/24,
+  CloudFront distributions in 127.0.5.0/24 (Linux routes all of 127/8 to ``lo``). Every one
+  listens on the port AWS would use (5432, 6379, the container's port, a listener's port, 80
+  and 443), never clashing.
 - ``Hosts``: the VPC's DNS, as a hosts file (``name address`` lines) that the task runner
   bind-mounts over ``/etc/hosts`` in each task's own mount namespace, so that the endpoint
   names the stack hands to the container (``tap-dev-aurora.cluster-....rds.amazonaws.com``)
@@ -29,7 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-POOLS = {"task": "127.0.1.0/24", "database": "127.0.2.0/24", "cache": "127.0.3.0/24"}
+POOLS = {"task": "127.0.1.0/24", "database": "127.0.2.0/24", "cache": "127.0.3.0/24",
+         "balancer": "127.0.4.0/24", "distribution": "127.0.5.0/24"}
 CERTIFICATE_DAYS = 30
 COMMON_NAME_LIMIT = 64
 
