@@ -32,7 +32,7 @@ export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
 # The reference application's virtualenv (app-test, app-lint, the lives' image).
 APP_VENV := build/app-venv
-.PHONY: up down runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl
+.PHONY: test-checks test-life e2e-changes up down runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl
 help:
 	@echo "make up      dev on the emulator in the background, with the reference application; make down stops it"
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
@@ -44,7 +44,8 @@ help:
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
-	@echo "make e2e-all the lives of dev, pr4892 and prod (E2E_JOBS at once, default 1)"
+	@echo "make e2e-all the lives of dev, pr4892 and prod, and dev's changes life (E2E_JOBS at once, default 1)"
+	@echo "make e2e-changes   dev's second life: every setting change planned, the HCL export, a refactor, Ctrl-C, redeploy"
 	@echo "make e2e-fleet  pr101, pr102 (in a given network) and qa at once on one emulator"
 	@echo "make emulator   the AWS emulator in the foreground; its first line is the endpoint URL"
 	@echo "make emulator-test   the emulator's tests (tests/emulator) and the harness's (tests/e2e)"
@@ -99,11 +100,18 @@ synth-profiles: $(VENV)/.synced
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
 	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*))
 
-test: install
+# The checks and the dev life run side by side (two jobs; each target's output is printed whole
+# when it ends): the life is mostly Terraform's and AWS's waits, the checks mostly CPU.
+test: install runtime-deps
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-checks test-life
+
+test-checks:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit unit-slow app-test
-	$(MAKE) --no-print-directory validate scan
-	$(MAKE) --no-print-directory e2e ENVIRONMENT_SUFFIX=dev
+	$(MAKE) --no-print-directory validate scan emulator-test
+
+test-life:
+	$(PY) -m tests.e2e.run dev
 
 # Live checks of a deployed environment (tests/integration), read from its outputs file;
 # every test skips, with the reason, when the file is absent or empty. `make test` runs it
@@ -187,21 +195,23 @@ up: install runtime-deps
 down: $(VENV)/.synced
 	$(PY) -m tests.e2e.up down
 
-# Offline end-to-end lives (tests/e2e/run.py, lives.py): the emulator (python -m emulator) on
-# a free 127.0.0.1 port (its tests and the harness's first: emulator-test), then the life of
-# the suffix's profile, with the S3 backend in the emulator.
-# standard (dev): a deploy that meets a quota fault, the retry, outputs, service writes,
-# integration, lock, empty replan, destroy with data in the buckets, Ctrl-C during a
-# redeploy, redeploy, replan, destroy; ephemeral (pr<n>): deploy, use, destroy, twice;
-# production (prod): deploy, use, a refused accidental destroy, teardown with
-# ALLOW_DESTROY=true, destroy, twice. Nothing may be left but the final DB snapshots.
-# ENVIRONMENT_SUFFIX picks the life (default dev); reports and logs in build/e2e/<suffix>/.
+# Offline end-to-end lives (tests/e2e/run.py, lives.py): the emulator (python -m emulator
+# --runtime-dir: what is deployed runs) on a free 127.0.0.1 port (its tests and the harness's
+# first: emulator-test), then the life of the suffix's profile, with the S3 backend in the
+# emulator and the reference application deployed; the phases of each life are in
+# tests/e2e/lives.py's docstring. Nothing may be left but the final DB snapshots and their
+# data keys. ENVIRONMENT_SUFFIX picks the life (default dev); reports and logs in
+# build/e2e/<suffix>/. e2e-changes: a standard environment's second life (the plans of every
+# setting change, the HCL export, a refactor, Ctrl-C during a redeploy, the redeploy): .ci/run
+# runs it after make test.
 E2E_SUFFIX = $(if $(filter file default,$(origin ENVIRONMENT_SUFFIX)),dev,$(ENVIRONMENT_SUFFIX))
 E2E_JOBS ?= 1
 e2e: install emulator-test
 	$(PY) -m tests.e2e.run $(E2E_SUFFIX)
 e2e-all: install emulator-test
-	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES)
+	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES) dev:changes
+e2e-changes: install runtime-deps
+	$(PY) -m tests.e2e.run dev:changes
 # Many environments in one account (tests/e2e/fleet.py): ONE emulator (VPC quota 3), a
 # platform team's network made with boto3, pr101 (TASK_SUBNETS=public) and pr102 deployed
 # into it and qa with its own VPC, all at once; the janitor destroys pr101, the others
@@ -241,10 +251,10 @@ record-plans: install
 golden: $(VENV)/.synced
 	$(PY) -m tests.unit.test_addresses
 
-# docs/reference/changes.md: what each change does to a live environment, from the last dev life's run
-# (build/e2e/dev/change-table.md, written by its changes phase: tests/e2e/changes.py).
+# docs/reference/changes.md: what each change does to a live environment, from the last changes
+# life's run (build/e2e/dev-changes/change-table.md, written by its changes phase).
 change-table: $(VENV)/.synced
-	$(PY) -m tests.e2e.changes --update-page $(BUILD)/e2e/dev/change-table.md
+	$(PY) -m tests.e2e.changes --update-page $(BUILD)/e2e/dev-changes/change-table.md
 
 # Deploy to / destroy from the account in the environment's AWS credentials (AWS_REGION,
 # ENVIRONMENT_SUFFIX, TERRAFORM_STATE_BUCKET... as in docs/operations.md); the outputs file is the

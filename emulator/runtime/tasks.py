@@ -65,6 +65,7 @@ from emulator.runtime.containers import (Container, Shim, StartError, container_
 from emulator.runtime.control import Control
 from emulator.runtime.credentials import CREDENTIALS_PATH, ExpiredCredentials, TaskCredentials
 from emulator.runtime.health import ContainerHealth, TargetChecks
+from emulator.runtime.standins import take_address
 from emulator.runtime.images import Images, PullError
 from emulator.runtime.network import Network
 from emulator.runtime.scheduler import Scheduler
@@ -282,7 +283,10 @@ class TaskRunner:  # pylint: disable=too-many-instance-attributes
         spec = definition.container_definitions[0]
         override = next((item for item in (task.overrides or {}).get("containerOverrides", [])
                          if item.get("name") == spec.get("name")), {})
-        run.address = self.network.addresses.take("task")
+        # Free on the container's ports: another emulator on this machine (lives run side by
+        # side) hands out the same pool.
+        run.address = take_address(self.network, "task", [
+            int(mapping["containerPort"]) for mapping in spec.get("portMappings") or []])
         task.connectivity, task.connectivity_at = "CONNECTED", utcnow()
         task.last_status = "PENDING"
         secrets = resolve(spec.get("secrets") or [],

@@ -12,8 +12,8 @@
             (``make change-table`` copies it in).
 
 A change that needs something to exist first (a certificate, a hosted zone) names it in its
-settings as ``{certificate}``, ``{edge_certificate}``, ``{zone}``, ``{zone_name}`` or
-``{snapshot}`` (a snapshot of the environment's cluster); the phase
+settings as ``{zone}``, ``{zone_name}``, ``{snapshot}`` (a snapshot of the environment's
+cluster) or ``{origin_certificate}`` (the life's load balancer certificate); the phase
 creates those in the emulator (``prerequisites``) and removes them afterwards.
 """
 from __future__ import annotations
@@ -48,6 +48,7 @@ class Change:
     settings: dict[str, str]  # the environment's overrides, with {prerequisite} fields
     expect: str  # IN_PLACE: the guard passes; REFUSED: it refuses; INVALID: main.py exit 2
     advice: str
+    applied: str = ""  # the life's phase that also applies this change (and serves after it)
 
     @property
     def name(self) -> str:
@@ -91,13 +92,15 @@ CHANGES: tuple[Change, ...] = (
     Change("CREATE_NAT_GATEWAY", "profile (1) to false", {"CREATE_NAT_GATEWAY": "false"},
            IN_PLACE, "the private tasks lose egress: only with VPC endpoints for ECR, S3, "
                      "Logs and Secrets Manager"),
-    Change("CERTIFICATE_ARN", "unset to a certificate (with DOMAIN_NAMES, "
+    Change("CERTIFICATE_ARN", "unset to a certificate of DOMAIN_NAMES (HTTPS origin)", {
+        "CERTIFICATE_ARN": "{origin_certificate}"}, IN_PLACE,
+        "applied in the life's origin-https phase, the site answering throughout: the VPC "
+        "origin is replaced (never updated in use), port 80 redirects only after the "
+        "distribution moved", applied="origin-https"),
+    Change("HOSTED_ZONE_ID", "unset to a zone (the stack's viewer certificate instead of "
            "EDGE_CERTIFICATE_ARN)", {
-               "CERTIFICATE_ARN": "{certificate}", "EDGE_CERTIFICATE_ARN": "{edge_certificate}",
-               "DOMAIN_NAMES": "app.{zone_name}"}, IN_PLACE,
-           "point the names' DNS at the distribution after the apply"),
-    Change("HOSTED_ZONE_ID", "unset to a zone (with DOMAIN_NAMES)", {
-        "HOSTED_ZONE_ID": "{zone}", "DOMAIN_NAMES": "{zone_name},www.{zone_name}"}, IN_PLACE,
+               "HOSTED_ZONE_ID": "{zone}", "EDGE_CERTIFICATE_ARN": "",
+               "DOMAIN_NAMES": "{zone_name},www.{zone_name}"}, IN_PLACE,
            "the apply waits for the certificate's DNS validation"),
     Change("REPOSITORY, COMMIT_AUTHOR", "another author", {"COMMIT_AUTHOR": "someone-else"},
            IN_PLACE, "tags only, on every resource that carries them"),
@@ -115,8 +118,8 @@ NOT_LIVE = {
     "TERRAFORM_STATE_BUCKET": "moves the state, not the resources: `terraform init "
                               "-migrate-state`",
     "TERRAFORM_STATE_BUCKET_REGION": "as TERRAFORM_STATE_BUCKET",
-    "DOMAIN_NAMES": "planned with CERTIFICATE_ARN and HOSTED_ZONE_ID, which it needs",
-    "EDGE_CERTIFICATE_ARN": "planned with CERTIFICATE_ARN",
+    "DOMAIN_NAMES": "the life's own (with EDGE_CERTIFICATE_ARN); planned with HOSTED_ZONE_ID",
+    "EDGE_CERTIFICATE_ARN": "the life's own; planned away with HOSTED_ZONE_ID",
     "VPC_ID": "into a given network is a new environment, as VPC_CIDR: deploy one there and "
               "move the data. (Its plan fails here: the given VPC has no "
               "CloudFront-VPCOrigins-Service-SG before its first VPC origin.)",
@@ -177,31 +180,22 @@ def changes(run: Run) -> None:
 
 
 def prerequisites(run: Run) -> dict[str, str]:
-    """What the changes name: two ACM certificates, a public zone and a cluster snapshot."""
+    """What the changes name: a public zone, a cluster snapshot, and the load balancer's
+    certificate that the life's viewer-domain phase imported (tests/e2e/origin.py)."""
     zone_name = f"{run.suffix}-changes.tap-e2e.example"
-    acm, edge = run.client("acm"), run.client("acm", "us-east-1")
     zone = run.client("route53").create_hosted_zone(
         Name=zone_name, CallerReference=f"tap-e2e-changes-{run.suffix}",
         HostedZoneConfig={"Comment": "e2e: change scenarios", "PrivateZone": False})
-    made = {
-        "certificate": acm.request_certificate(DomainName=f"app.{zone_name}",
-                                               ValidationMethod="DNS")["CertificateArn"],
-        "edge_certificate": edge.request_certificate(DomainName=f"app.{zone_name}",
-                                                     ValidationMethod="DNS")["CertificateArn"],
-        "zone": zone["HostedZone"]["Id"].rsplit("/", 1)[-1], "zone_name": zone_name,
-    }
     snapshot = f"tap-{run.suffix}-changes"
     run.client("rds").create_db_cluster_snapshot(
         DBClusterIdentifier=deployed_outputs(run)["aurora_cluster_identifier"],
         DBClusterSnapshotIdentifier=snapshot)
-    made["snapshot"] = snapshot
-    return made
+    return {"zone": zone["HostedZone"]["Id"].rsplit("/", 1)[-1], "zone_name": zone_name,
+            "snapshot": snapshot, "origin_certificate": run.report.app["origin"]["certificate"]}
 
 
 def remove_prerequisites(run: Run, made: dict[str, str]) -> None:
     """Delete what ``prerequisites`` made."""
-    run.client("acm").delete_certificate(CertificateArn=made["certificate"])
-    run.client("acm", "us-east-1").delete_certificate(CertificateArn=made["edge_certificate"])
     run.client("route53").delete_hosted_zone(Id=made["zone"])
     run.client("rds").delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=made["snapshot"])
 
@@ -266,8 +260,10 @@ def render(outcomes: list[Outcome]) -> str:
             tally = plan_check.counts(outcome.verdict.changes)
             blocked = len(outcome.verdict.blocked)
             cells = [str(tally[k]) for k in ("create", "update", "replace", "delete")]
-            cells += [replaced_text(outcome.verdict),
-                      f"refuses ({blocked} stateful)" if blocked else "passes"]
+            verdict = f"refuses ({blocked} stateful)" if blocked else "passes"
+            if change.applied:
+                verdict += f"; applied (phase `{change.applied}`)"
+            cells += [replaced_text(outcome.verdict), verdict]
         lines.append("| " + " | ".join([f"`{change.setting}`", change.value, *cells,
                                         change.advice]).replace("\n", " ") + " |")
     lines += ["", "Not a change of a live environment:", ""]

@@ -1,8 +1,9 @@
 """The lives an environment leads, one per profile, as short lists of named phases.
 
 A ``Life`` is a tuple of ``Phase(name, action)``; ``live(suffix, ...)`` runs the life of
-the suffix's profile (the stack's own rule, ``lib.config.profile_name_for``) on a fresh
-emulator, times each phase and writes build/e2e/<suffix>/report.json. After a failure
+the suffix's profile (the stack's own rule, ``lib.config.profile_name_for``), or the life
+named with it (``dev:changes``), on a fresh emulator, times each phase and writes
+build/e2e/<suffix>[-<life>]/report.json. After a failure
 the life skips to its next cleanup phases (destroy and the checks after it), runs them
 so that one run shows what the failure left behind, and ends there.
 
@@ -14,11 +15,15 @@ tasks serve against real PostgreSQL and Redis stand-ins (tests/e2e/application.p
   secret-set``, the retry, a whole working life (outputs, the application serving and its
   feature, service writes, integration), the application's own life (credentials rotated
   under it, a one-off task, the scheduled job, a new secret value, a release that fails and
-  the revision that follows), lock, an empty replan, the plans of setting changes
-  (tests/e2e/changes.py), the HCL of ``make hcl`` planned empty against the same state
-  (tests/e2e/hcl.py), a refactor that moves a stateful resource (tests/e2e/moves.py),
-  destroy with data in the buckets, an interrupted redeploy, the redeploy that converges,
-  destroy again; each destroy keeps one final snapshot and its data key.
+  the revision that follows), the origin's protocol changed both ways with the site
+  answering throughout (tests/e2e/origin.py), lock, an empty replan, destroy with data in
+  the buckets; the destroy keeps one final snapshot and its data key.
+- changes (``dev:changes``, ``make e2e-changes``; a standard environment's second life, run
+  by .ci/run after ``make test``): deployed as the standard life leaves it (the image by
+  digest, the site's own name), the plans of setting changes (tests/e2e/changes.py), the
+  HCL of ``make hcl`` planned empty against the same state (tests/e2e/hcl.py), a refactor
+  that moves a stateful resource (tests/e2e/moves.py), destroy, an interrupted redeploy,
+  the redeploy that converges (its new secret seeded), destroy again.
 - ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice; with the viewer's own
   domain (tests/e2e/viewer_zone.py): the certificate, its validation and the alias records.
 - production (``prod``): deploy, use, an accidental destroy that prevent_destroy
@@ -35,14 +40,16 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from lib.config import EPHEMERAL, PRODUCTION, STANDARD, profile_name_for
-from tests.e2e.application import (feature, job, one_off, release_fails, release_gate, revision,
-                                   rotation, secret_rotation, secret_set, serving, standins)
+from tests.e2e.application import (deploy_by_digest, feature, job, one_off, release_fails,
+                                   release_gate, revision, rotation, secret_rotation, secret_set,
+                                   serving, standins)
 from tests.e2e.changes import changes
 from tests.e2e.harness import PhaseFailed, Report, Run
 from tests.e2e.hcl import hcl
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
                                redeploy_interrupted, teardown)
 from tests.e2e.moves import refactor
+from tests.e2e.origin import origin_http, origin_https, viewer_domain
 from tests.e2e.phases import (deploy, destroy, emulator, integration, leftovers, lock,
                               outputs, replan, synth)
 from tests.e2e.service_writes import service_writes
@@ -75,15 +82,23 @@ _APP = (Phase("rotation", rotation), Phase("one-off", one_off), Phase("job", job
         Phase("secret-rotation", secret_rotation), Phase("release-fails", release_fails),
         Phase("revision", revision))
 _DESTROY = _cleanup("destroy", destroy)
+CHANGES = "changes"  # a life by name only: ``dev:changes``
 _TEARDOWN = _cleanup("teardown", teardown)
 
 LIVES: dict[str, tuple[Phase, ...]] = {
     STANDARD: (
-        Phase("emulator", emulator), Phase("standins", standins), Phase("synth", synth),
+        Phase("emulator", emulator), Phase("standins", standins),
+        Phase("viewer-domain", viewer_domain), Phase("synth", synth),
         Phase("deploy-fault", deploy_fault), Phase("release-gate", release_gate),
         Phase("secret-set", secret_set), Phase("deploy-retry", deploy_retry), *_USE, *_APP,
-        Phase("lock", lock), Phase("replan", replan), Phase("changes", changes),
-        Phase("hcl", hcl), Phase("refactor", refactor), _DESTROY, _leftovers(1),
+        Phase("origin-https", origin_https), Phase("origin-http", origin_http),
+        Phase("lock", lock), Phase("replan", replan), _DESTROY, _leftovers(1),
+    ),
+    CHANGES: (
+        *_START[:2], Phase("viewer-domain", viewer_domain), Phase("synth", synth),
+        Phase("deploy", deploy_by_digest), Phase("outputs", outputs), Phase("serving", serving),
+        Phase("replan", replan), Phase("changes", changes), Phase("hcl", hcl),
+        Phase("refactor", refactor), _DESTROY, _leftovers(1),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("serving", serving), Phase("replan", replan), _DESTROY, _leftovers(2),
     ),
@@ -106,10 +121,15 @@ def life_of(suffix: str) -> str:
     return profile_name_for(suffix)
 
 
-def live(suffix: str, guard: str) -> Report:
-    """Run the life of ``suffix``'s profile; the emulator is stopped at the end."""
-    report = Report(suffix=suffix, life=life_of(suffix), network_guard=guard)
+def live(suffix: str, guard: str, life: str | None = None) -> Report:
+    """Run the life of ``suffix``'s profile (or ``life``); the emulator is stopped at the
+    end."""
+    report = Report(suffix=suffix, life=life or life_of(suffix), network_guard=guard)
     run = Run(report)
+    if life is not None:
+        run.workdir = run.workdir.with_name(f"{suffix}-{life}")
+        run.outputs_file = run.workdir / "flat-outputs.json"
+        run.deploy_outputs_file = run.workdir / "deploy-outputs.json"
     if run.workdir.exists():
         shutil.rmtree(run.workdir)
     run.workdir.mkdir(parents=True)

@@ -115,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the lives; exit 1 when any failed, 2 when the toolchain is not set up."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("suffixes", nargs="*",
-                        default=[os.environ.get("ENVIRONMENT_SUFFIX") or "dev"])
+    parser.add_argument("suffixes", nargs="*", metavar="SUFFIX[:LIFE]",
+                        default=[os.environ.get("ENVIRONMENT_SUFFIX") or "dev"],
+                        help="an environment, and the life it leads when not its profile's "
+                             "(dev:changes)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="lives run at once, each on its own emulator (default 1)")
     args = parser.parse_args(argv)
@@ -124,11 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     if code is not None:
         return code
     guard = network_guard()
+    lives = [(item.split(":", 1) + [None])[:2] for item in args.suffixes]
     if args.jobs <= 1:  # in this thread, so that Ctrl-C stops the life at once
-        reports = [live(suffix, guard) for suffix in args.suffixes]
+        reports = [live(suffix, guard, life) for suffix, life in lives]
     else:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            reports = list(pool.map(lambda suffix: live(suffix, guard), args.suffixes))
+            reports = list(pool.map(lambda pair: live(pair[0], guard, pair[1]), lives))
     print(render_summary(reports), flush=True)
     return 1 if any(report.failures for report in reports) else 0
 

@@ -18,12 +18,15 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 import socket
 import ssl
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlparse
 
@@ -33,6 +36,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
+from emulator.runtime.proxy import UpstreamError
+from emulator.runtime.viewer import fetch, resolve
 from lib.config import NAT_NONE, NAT_PER_AZ, NAT_SINGLE, Settings, load_settings
 from lib.naming import PROJECT
 from tests.integration.outputs import Outputs
@@ -185,12 +190,45 @@ def wait_for(probe: Callable[[], T], done: Callable[[T], bool], timeout: float,
     return result
 
 
+def emulated_site(environ: Mapping[str, str]) -> Path | None:
+    """On an emulator that runs what is deployed: the runtime directory whose hosts file and
+    CA serve the site (``GET <endpoint>/_tap/runtime/edge``); None on AWS, or on an emulator
+    without a runtime (then nothing answers HTTP there)."""
+    if not is_emulator(environ):
+        return None
+    endpoint = environ[ENDPOINT_VARIABLE].rstrip("/")
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback
+    try:
+        with direct.open(f"{endpoint}/_tap/runtime/edge", timeout=HTTP_TIMEOUT_SECONDS) as edge:
+            return Path(json.loads(edge.read())["hostsFile"]).parent
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return None
+
+
+def http_get(url: str, timeout: float = HTTP_TIMEOUT_SECONDS, verify: bool = True
+             ) -> tuple[int | str, bytes]:
+    """A GET: its status and body, or the connection error's text and b"". On the emulator
+    the request goes to the emulated site (emulator/runtime/viewer.py: its names, its CA)."""
+    runtime = emulated_site(os.environ)
+    if runtime is not None:
+        try:
+            reply = fetch(url, runtime_dir=runtime, timeout=timeout)
+        except (LookupError, UpstreamError, OSError) as error:
+            return f"{type(error).__name__}: {error}", b""
+        return reply.status, reply.body
+    status = http_status(url, timeout, verify)
+    return status, b""
+
+
 def http_status(url: str, timeout: float = HTTP_TIMEOUT_SECONDS, verify: bool = True,
                 ) -> int | str:
     """The HTTP status of a GET, or the connection error's text (refused, timed out...).
 
     ``verify=False`` skips certificate checks: probing a load balancer by its AWS DNS
-    name, where only the answer matters, not whose certificate it presents."""
+    name, where only the answer matters, not whose certificate it presents. On the emulator:
+    ``http_get``'s status."""
+    if emulated_site(os.environ) is not None:
+        return http_get(url, timeout, verify)[0]
     request = urllib.request.Request(url, headers={"User-Agent": "tap-integration-suite"})
     context = ssl.create_default_context()
     if not verify:
@@ -207,7 +245,10 @@ def http_status(url: str, timeout: float = HTTP_TIMEOUT_SECONDS, verify: bool = 
 
 
 def resolves(host: str) -> bool:
-    """True when DNS resolves ``host``."""
+    """True when DNS resolves ``host`` (on the emulator: its hosts file)."""
+    runtime = emulated_site(os.environ)
+    if runtime is not None:
+        return resolve(runtime / "hosts", host) is not None
     try:
         return bool(socket.getaddrinfo(host, None))
     except OSError:

@@ -220,7 +220,6 @@ def test_targets_are_healthy(aws: Clients, service: dict[str, Any],
     assert count >= desired, f"{count} healthy targets, {desired} desired"
 
 
-@pytest.mark.real_aws("the emulator serves no HTTP on the load balancer's DNS name")
 def test_alb_refuses_direct_requests(outputs: Outputs, origin_listener: dict[str, Any]) -> None:
     host = outputs.require("alb_dns_name")
     # A name that does not resolve would also "refuse": make sure it is the real one.

@@ -88,7 +88,6 @@ def test_web_acl_rules_have_not_drifted(aws: Clients, outputs: Outputs,
     assert live == web_acl_rules(profile.waf_anonymous_ip_count_only, profile.waf_rate_limit)
 
 
-@pytest.mark.real_aws("the emulator serves no HTTP through CloudFront")
 def test_edge_answers_200_over_https(outputs: Outputs) -> None:
     url = f"https://{outputs.require('cloudfront_domain_name')}/"
     status = wait_for(lambda: http_status(url), lambda s: s == 200, EDGE_SECONDS, interval=10.0)
