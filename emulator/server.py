@@ -36,12 +36,16 @@ ROOT = Path(__file__).resolve().parents[1]
 class Emulator:
     """``python -m emulator`` in a subprocess on a free port; ``url`` is its endpoint."""
 
-    def __init__(self, log_path: Path, request_log: Path | None = None,
-                 start_timeout: float = 60.0, runtime_dir: Path | None = None) -> None:
+    def __init__(self, log_path: Path, request_log: Path | None = None,  # pylint: disable=too-many-arguments
+                 start_timeout: float = 60.0, runtime_dir: Path | None = None,
+                 address_offset: int = 0) -> None:
         self.log_path = log_path
         self.request_log = request_log
         # Given: the emulator also runs what is deployed (emulator/runtime), its state here.
         self.runtime_dir = runtime_dir
+        # Where its runtime's loopback pools start (TAP_EMULATOR_ADDRESS_OFFSET), so that
+        # emulators side by side seldom reach for the same address.
+        self.address_offset = address_offset
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
@@ -49,7 +53,8 @@ class Emulator:
     def start(self) -> Emulator:
         """Start the server and wait until it answers at its URL."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1",
+                   TAP_EMULATOR_ADDRESS_OFFSET=str(self.address_offset))
         # It stops when the pipe we hold on its stdin closes: it never outlives us.
         command = [sys.executable, "-m", "emulator", "--exit-on-stdin-close",
                    *(["--request-log", str(self.request_log)] if self.request_log else []),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 import threading
 from pathlib import Path
 
@@ -34,16 +35,25 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 POOLS = {"task": "127.0.1.0/24", "database": "127.0.2.0/24", "cache": "127.0.3.0/24",
          "balancer": "127.0.4.0/24", "distribution": "127.0.5.0/24"}
 CERTIFICATE_DAYS = 30
+OFFSET_VARIABLE = "TAP_EMULATOR_ADDRESS_OFFSET"
 COMMON_NAME_LIMIT = 64
 
 
 class Addresses:
     """Loopback addresses by kind, handed out once and given back when released."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: int | None = None) -> None:
         self._lock = threading.Lock()
-        self._free = {kind: [str(host) for host in ipaddress.ip_network(cidr).hosts()]
-                      for kind, cidr in POOLS.items()}
+        # Each emulator may hand its pools out from an offset of its own
+        # (TAP_EMULATOR_ADDRESS_OFFSET, default 0), so that emulators side by side on one
+        # machine (lives run in parallel) do not reach for the same address at the same
+        # moment; the callers still check that an address is free before they serve on it.
+        if start is None:
+            start = int(os.environ.get(OFFSET_VARIABLE) or 0)
+        offset = start % 250
+        self._free = {kind: hosts[offset:] + hosts[:offset] for kind, hosts in (
+            (kind, [str(host) for host in ipaddress.ip_network(cidr).hosts()])
+            for kind, cidr in POOLS.items())}
 
     def take(self, kind: str) -> str:
         """A free address of ``kind``; RuntimeError when the pool is exhausted."""

@@ -93,6 +93,9 @@ class Run:  # pylint: disable=too-many-instance-attributes
         # its emulator and state bucket (tests/e2e/fleet.py), whose state objects are theirs.
         self.settings_env: dict[str, str] = {}
         self.neighbours: tuple[str, ...] = ()
+        # Where its emulator's runtime hands out loopback addresses from: lives side by side
+        # start apart (tests/e2e/run.py).
+        self.address_offset = 0
 
     # -- paths and environment --------------------------------------------------------
 

@@ -121,11 +121,12 @@ def life_of(suffix: str) -> str:
     return profile_name_for(suffix)
 
 
-def live(suffix: str, guard: str, life: str | None = None) -> Report:
+def live(suffix: str, guard: str, life: str | None = None, address_offset: int = 0) -> Report:
     """Run the life of ``suffix``'s profile (or ``life``); the emulator is stopped at the
-    end."""
+    end. ``address_offset``: where its runtime's loopback pools start (lives side by side)."""
     report = Report(suffix=suffix, life=life or life_of(suffix), network_guard=guard)
     run = Run(report)
+    run.address_offset = address_offset
     if life is not None:
         run.workdir = run.workdir.with_name(f"{suffix}-{life}")
         run.outputs_file = run.workdir / "flat-outputs.json"

@@ -56,7 +56,7 @@ def emulator(run: Run) -> None:
     if state.exists():
         shutil.rmtree(state)
     run.emulator = Emulator(run.workdir / "emulator.log", run.workdir / "requests.log",
-                            runtime_dir=state).start()
+                            runtime_dir=state, address_offset=run.address_offset).start()
     run.report.extensions = _extensions(run)
     run.client("s3", GLOBAL_REGION).create_bucket(Bucket=STATE_BUCKET)
 

@@ -30,6 +30,7 @@ from tests.e2e.harness import Report
 from tests.e2e.lives import live
 
 WIDTH = 100  # summary lines wrap here
+ADDRESS_STRIDE = 50  # loopback addresses between the pools of two lives side by side
 
 
 def network_guard() -> str:
@@ -126,12 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     if code is not None:
         return code
     guard = network_guard()
-    lives = [(item.split(":", 1) + [None])[:2] for item in args.suffixes]
+    # Each life's emulator hands out loopback addresses from its own part of the pools.
+    lives = [((item.split(":", 1) + [None])[:2], index * ADDRESS_STRIDE)
+             for index, item in enumerate(args.suffixes)]
     if args.jobs <= 1:  # in this thread, so that Ctrl-C stops the life at once
-        reports = [live(suffix, guard, life) for suffix, life in lives]
+        reports = [live(suffix, guard, life, offset) for (suffix, life), offset in lives]
     else:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            reports = list(pool.map(lambda pair: live(pair[0], guard, pair[1]), lives))
+            reports = list(pool.map(lambda item: live(item[0][0], guard, item[0][1], item[1]),
+                                    lives))
     print(render_summary(reports), flush=True)
     return 1 if any(report.failures for report in reports) else 0
 
