@@ -206,6 +206,9 @@ class EdgeProps:  # pylint: disable=too-many-instance-attributes
     edge_certificate_arn: str | None = None  # the viewer certificate, given
     region: str = "us-east-1"  # the stack's (the VPC's)
     own_vpc: bool = True  # the VPC is the environment's own: CloudFront's leftovers go with it
+    # The us-east-1 key of the edge log bucket, given (one key per region: the ephemeral
+    # profile); None: the edge makes its own.
+    logs_key_arn: str | None = None
     # What the distribution waits for before it uses a (new) origin: the listener rule that
     # forwards verified requests on the origin's listener.
     origin_ready: Sequence[TerraformResource] = ()
@@ -232,6 +235,14 @@ def waf_delivery_statements(bucket_arn: str, account: str) -> list[dict[str, Any
     ]
 
 
+def log_delivery_key_statement(account: str) -> dict[str, Any]:
+    """The log delivery service's use of the edge log bucket's key (CloudFront standard logs
+    and WAF logs): it writes SSE-KMS objects only when it may generate data keys with it."""
+    return statement(sid="LogDelivery", principal={"Service": "delivery.logs.amazonaws.com"},
+                     actions=["kms:GenerateDataKey*"], resources="*",
+                     condition={"StringEquals": {"aws:SourceAccount": account}})
+
+
 class Edge(Construct):  # pylint: disable=too-many-instance-attributes
     """CloudFront distribution, its WAF web ACL and their logs, all in us-east-1."""
 
@@ -253,8 +264,8 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self.web_acl_arn: str = web_acl.arn
         self.web_acl_name: str = web_acl.name
         self.web_acl_id: str = web_acl.id
-        key = self._key(props)
-        logs, log_bucket_acl = self._log_bucket(props, key.arn)
+        key_arn = props.logs_key_arn or self._key(props).arn
+        logs, log_bucket_acl = self._log_bucket(props, key_arn)
         log_bucket = logs.bucket
         self.log_bucket_name: str = log_bucket.bucket
         self._waf_logging(props, web_acl, logs)
@@ -367,18 +378,6 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         )
         return web_acl
 
-    @staticmethod
-    def _key_statements(account: str) -> list[dict[str, Any]]:
-        """The log delivery service only (CloudFront standard logs and WAF logs)."""
-        return [
-            # Log delivery writes SSE-KMS objects only when it may generate data keys with
-            # the bucket's customer key.
-            statement(sid="LogDelivery",
-                      principal={"Service": "delivery.logs.amazonaws.com"},
-                      actions=["kms:GenerateDataKey*"], resources="*",
-                      condition={"StringEquals": {"aws:SourceAccount": account}}),
-        ]
-
     def _key(self, props: EdgeProps) -> CustomerKey:
         """The us-east-1 key of the edge's log bucket (CloudFront and WAF logs)."""
         return CustomerKey(self, "logs-key", props=KeyProps(
@@ -386,7 +385,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             description=f"WAF and CloudFront logs of {props.names.prefix} ({GLOBAL_REGION})",
             account_id=props.account_id,
             deletion_window_days=props.kms_deletion_window_days,
-            service_statements=self._key_statements(props.account_id),
+            service_statements=[log_delivery_key_statement(props.account_id)],
             provider=props.provider,
         ))
 

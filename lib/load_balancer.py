@@ -18,6 +18,10 @@ Creates
 - the service's target group (IP targets, health check on the liveness path) and the one
   listener rule that forwards verified requests to it.
 
+The origin-verify secret, the target group and the forwarding rule are module functions
+(``origin_verify_secret``, ``target_group``, ``forwarding_rule``): an environment on the shared
+load balancer (lib/shared_tenancy.py) makes the same three on the shared listener.
+
 Its security group's rules are in lib/firewall.py. Exposes ``arn``, ``arn_suffix``,
 ``dns_name``, ``target_group_arn``, ``target_group_arn_suffix``, ``forwarding_rule`` (for
 the service's ``depends_on``), ``origin_verify_secret_arn``, ``origin_verify_value``
@@ -73,6 +77,7 @@ IDLE_TIMEOUT_SECONDS = 60
 HEALTH_CHECK = {"interval": 15, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 3}
 # 64 letters and digits: no ALB header-condition wildcards (* ?), safe in any header.
 ORIGIN_VERIFY_LENGTH = 64
+OWN_RULE_PRIORITY = 10  # the one rule on a listener of the environment's own
 
 LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com"
 
@@ -110,7 +115,9 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         https = props.certificate_arn is not None
         self.origin_protocol = "https" if https else "http"
         self.origin_port = HTTPS_PORT if https else HTTP_PORT
-        secret, version = self._origin_verify_secret()
+        secret, version = origin_verify_secret(
+            self, names=props.names, recovery_window_days=props.secret_recovery_window_days,
+            key_arn=props.secret_key_arn)
         self.origin_verify_secret_arn: str = secret.arn
         self.origin_verify_value: str = version.secret_string
         bucket_id, bucket_policy = self._access_log_bucket()
@@ -129,7 +136,10 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         self.arn: str = alb.arn
         self.arn_suffix: str = alb.arn_suffix
         self.dns_name: str = alb.dns_name
-        target_group = self._target_group()
+        target_group = make_target_group(
+            self, names=props.names, vpc_id=props.vpc_id, port=props.target_port,
+            health_check_path=props.health_check_path,
+            deregistration_delay_seconds=props.deregistration_delay_seconds)
         self.target_group_arn: str = target_group.arn
         self.target_group_arn_suffix: str = target_group.arn_suffix
         self.forwarding_rule: LbListenerRule = self._listeners(https)
@@ -141,26 +151,6 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         if self._redirect is not None:
             self._redirect.add_override("depends_on", [
                 f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"])
-
-    def _origin_verify_secret(self) -> tuple[SecretsmanagerSecret, SecretsmanagerSecretVersion]:
-        """The header value CloudFront sends and the listener rule requires."""
-        props = self._props
-        secret = SecretsmanagerSecret(
-            self, "origin-verify", name_prefix=props.names.origin_verify_secret_prefix,
-            description=f"{ORIGIN_VERIFY_HEADER} header value of {props.names.prefix} "
-                        "(CloudFront to load balancer)",
-            recovery_window_in_days=props.secret_recovery_window_days,
-            kms_key_id=props.secret_key_arn)
-        password = DataAwsSecretsmanagerRandomPassword(
-            self, "origin-verify-value", password_length=ORIGIN_VERIFY_LENGTH,
-            exclude_punctuation=True, include_space=False)
-        # The data source draws a new value on every plan; ignoring changes keeps the first.
-        # Rotating means tainting this version: the edge and the rule then change together.
-        version = SecretsmanagerSecretVersion(
-            self, "origin-verify-version", secret_id=secret.id,
-            secret_string=password.random_password,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]))
-        return secret, version
 
     def _access_log_bucket(self) -> tuple[str, S3BucketPolicy]:
         """The ALB access-log bucket and its settings; returns its name and its policy."""
@@ -178,20 +168,6 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
                 sid="LoadBalancerLogDelivery", principal=writer, actions=["s3:PutObject"],
                 resources=[f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{props.account_id}/*"])]))
         return logs.bucket.id, logs.policy
-
-    def _target_group(self) -> LbTargetGroup:
-        """IP targets (awsvpc tasks) behind a health check on the liveness path."""
-        props = self._props
-        return LbTargetGroup(
-            self, "web", name=props.names.target_group, port=props.target_port,
-            protocol="HTTP", target_type="ip", vpc_id=props.vpc_id,
-            # A new port is a new group (the port forces it): made and switched to before
-            # the old one, which the listener rule still uses, is deleted.
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            deregistration_delay=str(props.deregistration_delay_seconds),
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=props.health_check_path, protocol="HTTP",
-                port="traffic-port", matcher="200-299", **HEALTH_CHECK))
 
     def _listeners(self, https: bool) -> LbListenerRule:
         """The listeners and the one rule that forwards verified requests; returns the rule."""
@@ -215,11 +191,60 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
             origin = LbListener(
                 self, "http", load_balancer_arn=self.arn, port=HTTP_PORT, protocol="HTTP",
                 default_action=[forbidden])
-        return LbListenerRule(
-            self, "origin-verify-rule", listener_arn=origin.arn, priority=10,
-            # A new origin listener (a protocol change) gets its rule before the old one goes:
-            # CloudFront keeps a forwarding rule behind whichever origin it uses.
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            condition=[LbListenerRuleCondition(http_header=LbListenerRuleConditionHttpHeader(
-                http_header_name=ORIGIN_VERIFY_HEADER, values=[self.origin_verify_value]))],
-            action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group_arn)])
+        return forwarding_rule(self, listener_arn=origin.arn, priority=OWN_RULE_PRIORITY,
+                               verify_value=self.origin_verify_value,
+                               target_group_arn=self.target_group_arn)
+
+
+def origin_verify_secret(scope: Construct, *, names: Names, recovery_window_days: int,
+                         key_arn: str | None
+                         ) -> tuple[SecretsmanagerSecret, SecretsmanagerSecretVersion]:
+    """The header value CloudFront sends and the listener rule requires (ids origin-verify,
+    origin-verify-value, origin-verify-version in ``scope``); ``key_arn`` None: the account's
+    aws/secretsmanager key."""
+    secret = SecretsmanagerSecret(
+        scope, "origin-verify", name_prefix=names.origin_verify_secret_prefix,
+        description=f"{ORIGIN_VERIFY_HEADER} header value of {names.prefix} "
+                    "(CloudFront to load balancer)",
+        recovery_window_in_days=recovery_window_days, kms_key_id=key_arn)
+    password = DataAwsSecretsmanagerRandomPassword(
+        scope, "origin-verify-value", password_length=ORIGIN_VERIFY_LENGTH,
+        exclude_punctuation=True, include_space=False)
+    # The data source draws a new value on every plan; ignoring changes keeps the first.
+    # Rotating means tainting this version: the edge and the rule then change together.
+    version = SecretsmanagerSecretVersion(
+        scope, "origin-verify-version", secret_id=secret.id,
+        secret_string=password.random_password,
+        lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]))
+    return secret, version
+
+
+def make_target_group(scope: Construct, *, names: Names, vpc_id: str, port: int,
+                      health_check_path: str, deregistration_delay_seconds: int
+                      ) -> LbTargetGroup:
+    """The service's target group (id web in ``scope``): IP targets (awsvpc tasks) behind a
+    health check on the liveness path."""
+    return LbTargetGroup(
+        scope, "web", name=names.target_group, port=port,
+        protocol="HTTP", target_type="ip", vpc_id=vpc_id,
+        # A new port is a new group (the port forces it): made and switched to before
+        # the old one, which the listener rule still uses, is deleted.
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        deregistration_delay=str(deregistration_delay_seconds),
+        health_check=LbTargetGroupHealthCheck(
+            enabled=True, path=health_check_path, protocol="HTTP",
+            port="traffic-port", matcher="200-299", **HEALTH_CHECK))
+
+
+def forwarding_rule(scope: Construct, *, listener_arn: str, priority: int, verify_value: str,
+                    target_group_arn: str) -> LbListenerRule:
+    """The one rule that forwards requests carrying the environment's origin-verify value to
+    its target group (id origin-verify-rule in ``scope``)."""
+    return LbListenerRule(
+        scope, "origin-verify-rule", listener_arn=listener_arn, priority=priority,
+        # A new origin listener (a protocol change) gets its rule before the old one goes:
+        # CloudFront keeps a forwarding rule behind whichever origin it uses.
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        condition=[LbListenerRuleCondition(http_header=LbListenerRuleConditionHttpHeader(
+            http_header_name=ORIGIN_VERIFY_HEADER, values=[verify_value]))],
+        action=[LbListenerRuleAction(type="forward", target_group_arn=target_group_arn)])

@@ -21,14 +21,15 @@ from lib.config import GLOBAL_REGION, Settings
 from lib.app_secrets import AppSecrets, AppSecretsProps
 from lib.container import service_container
 from lib.data_tier import (CacheProps, DatabaseProps, DataTier, DataTierProps,
-                           db_connect_statement)
-from lib.edge import Edge, EdgeProps, Origin
+                           data_key_statement, db_connect_statement)
+from lib.edge import Edge, EdgeProps, Origin, log_delivery_key_statement
 from lib.firewall import Firewall, FirewallProps
 from lib.jobs import Jobs, JobsProps
+from lib.kms import CustomerKey, KeyProps, logs_service_statement
 from lib.lifecycle import protect
 from lib.manifest import DEFAULT_RELEASE_TIMEOUT
 from lib.load_balancer import LoadBalancer, LoadBalancerProps
-from lib.monitoring import Monitoring, MonitoringProps
+from lib.monitoring import Monitoring, MonitoringProps, alarms_key_statement
 from lib.moves import carry_moves
 from lib.naming import PROJECT, Names
 from lib.network import Network, NetworkProps
@@ -77,6 +78,9 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
         self._backend(settings)
         self.add_override("terraform.required_version", REQUIRED_TERRAFORM)
         self.account_id = DataAwsCallerIdentity(self, "caller").account_id
+        # One key per region for the whole environment (the ephemeral profile), or one per
+        # purpose, which each tier then makes itself.
+        self.keys = self._environment_keys() if settings.profile.single_key else None
 
         self.network = Network(self, "network", props=self._network_props())
         net = self.network.refs
@@ -148,6 +152,31 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             "aws_region": settings.aws_region,
         })
 
+    def _environment_keys(self) -> tuple[str, str]:
+        """The environment's two keys, (regional, us-east-1), each with every statement of the
+        keys it replaces: in the stack's region the data key's (RDS, Secrets Manager and
+        ElastiCache of this account), the logs key's (CloudWatch Logs of this region) and the
+        alarm topic's (CloudWatch); in us-east-1 the edge log bucket's (log delivery) and the
+        global alarm topic's. A key serves its own region only (KMS keys are regional), so the
+        us-east-1 topic and bucket need one there."""
+        names, region = self.names, self.settings.aws_region
+        window = self.settings.profile.kms_deletion_window_days
+        regional = CustomerKey(self, "key", props=KeyProps(
+            alias=names.environment_key_alias,
+            description=f"{names.prefix}: data, secrets, log groups and alarm notifications",
+            account_id=self.account_id, deletion_window_days=window,
+            service_statements=[data_key_statement(self.account_id, region),
+                                logs_service_statement(self.account_id, region),
+                                alarms_key_statement()]))
+        global_key = CustomerKey(self, "global-key", props=KeyProps(
+            alias=names.global_key_alias,
+            description=f"{names.prefix} in {GLOBAL_REGION}: edge logs and alarm notifications",
+            account_id=self.account_id, deletion_window_days=window,
+            service_statements=[log_delivery_key_statement(self.account_id),
+                                alarms_key_statement()],
+            provider=self.global_provider))
+        return regional.arn, global_key.arn
+
     # -- settings -> each tier's props, once ------------------------------------------------
 
     def _network_props(self) -> NetworkProps:
@@ -159,7 +188,8 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             tasks_in_public_subnets=settings.tasks_in_public_subnets,
             log_retention_days=settings.profile.log_retention_days,
             kms_deletion_window_days=settings.profile.kms_deletion_window_days,
-            vpc_cidr=settings.vpc_cidr, existing=settings.existing_network)
+            vpc_cidr=settings.vpc_cidr, existing=settings.existing_network,
+            logs_key_arn=self.keys[0] if self.keys else None)
 
     def _data_props(self) -> DataTierProps:
         settings, profile, net = self.settings, self.settings.profile, self.network.refs
@@ -175,7 +205,8 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
                 snapshot_retention_days=profile.cache_snapshot_retention_days),
             log_retention_days=profile.log_retention_days,
             kms_deletion_window_days=profile.kms_deletion_window_days,
-            secret_recovery_window_days=profile.secret_recovery_window_days)
+            secret_recovery_window_days=profile.secret_recovery_window_days,
+            key_arn=self.keys[0] if self.keys else None)
 
     def _load_balancer_props(self) -> LoadBalancerProps:
         settings, profile, net = self.settings, self.settings.profile, self.network.refs
@@ -206,7 +237,9 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
                 cpu_architecture=settings.cpu_architecture,
                 desired_count=profile.desired_count, min_capacity=profile.min_capacity,
                 max_capacity=profile.max_capacity, fargate_base=profile.fargate_base,
+                fargate_weight=profile.fargate_weight,
                 fargate_spot_weight=profile.fargate_spot_weight),
+            container_insights=profile.container_insights,
             enable_execute_command=profile.enable_execute_command,
             target_group_arn=lb.target_group_arn,
             task_statements=(db_connect_statement(self.data.exports, settings.aws_region,
@@ -266,7 +299,8 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             force_destroy_logs=settings.force_destroy_buckets,
             kms_deletion_window_days=profile.kms_deletion_window_days,
             domain_names=settings.domain_names, hosted_zone_id=settings.hosted_zone_id,
-            edge_certificate_arn=settings.edge_certificate_arn)
+            edge_certificate_arn=settings.edge_certificate_arn,
+            logs_key_arn=self.keys[1] if self.keys else None)
 
     def _monitoring_props(self) -> MonitoringProps:
         settings, profile = self.settings, self.settings.profile
@@ -281,7 +315,10 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             cluster_name=service.cluster_name, service_name=service.service_name,
             db_cluster_identifier=data.db_cluster_identifier, cache_name=data.cache_name,
             distribution_id=self.edge.distribution_id, web_acl_name=self.edge.web_acl_name,
-            jobs_dead_letter_queue=self.jobs_dead_letter_queue)
+            jobs_dead_letter_queue=self.jobs_dead_letter_queue,
+            container_insights=profile.container_insights, dashboard=profile.dashboard,
+            topic_key_arn=self.keys[0] if self.keys else None,
+            global_topic_key_arn=self.keys[1] if self.keys else None)
 
     def _backend(self, settings: Settings) -> None:
         if settings.state_bucket is None:

@@ -50,12 +50,12 @@ def cache_ref(stack: Synth, attribute: str) -> str:
 
 
 def data_key(stack: Synth) -> str:
-    return stack.ref("aws_kms_key", "data/key/key", "arn")
+    return stack.key_ref("data")
 
 
 # -- key ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("suffix,window", [("pr4892", 7), ("dev", 14), ("prod", 30)])
+@pytest.mark.parametrize("suffix,window", [("dev", 14), ("prod", 30)])
 def test_data_key_rotates_with_alias_and_window_per_profile(stacks: dict[str, Synth], suffix: str,
                                                            window: int) -> None:
     stack = stacks[suffix]
@@ -185,7 +185,7 @@ def test_exported_logs_go_to_an_encrypted_group_with_retention(stacks: dict[str,
     group = stack.at("aws_cloudwatch_log_group", "data/db-logs")
     assert group["name"] == f"/aws/rds/cluster/tap-{suffix}-aurora/postgresql"
     assert group["retention_in_days"] == days
-    assert group["kms_key_id"] == stack.ref("aws_kms_key", "network/logs-key/key", "arn")
+    assert group["kms_key_id"] == stack.key_ref("logs")
 
 
 @pytest.mark.parametrize("suffix,count,insights,monitoring", [
@@ -352,7 +352,7 @@ def test_reference_profiles_are_consistent() -> None:
 @pytest.mark.parametrize("suffix,retained", [("pr4892", False), ("dev", True), ("prod", True)])
 def test_the_data_key_outlives_a_kept_final_snapshot(stacks: dict[str, Synth], suffix: str,
                                                      retained: bool) -> None:
-    key = stacks[suffix].at("aws_kms_key", "data/key/key")
+    key = stacks[suffix].at("aws_kms_key", stacks[suffix].key_path("data"))
     # Destroy leaves a key tagged so out of the state (tools/terraform_apply.py): the final
     # snapshot it encrypts stays restorable; the janitor deletes it when that snapshot goes.
     assert key.get("tags") == ({"RetainOnDestroy": "final-snapshot"} if retained else None)

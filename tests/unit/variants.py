@@ -1,4 +1,5 @@
-"""The non-reference environments the unit tests build, each once per session.
+"""The non-reference environments the unit tests build, each once per session, and the given
+network and shared pieces (example values in the shapes AWS uses) that the shared mode takes.
 
 Every full stack costs ~0.3 s of jsii calls (~0.45 s under coverage), so instead of one
 variant per test module the suite has one, ``VARIANT``, which ``main.main`` writes to disk
@@ -45,3 +46,23 @@ WIRED = {
     "CERTIFICATE_ARN": certificate(NEWER_REGION), "EDGE_CERTIFICATE_ARN": EDGE_CERTIFICATE,
     "DOMAIN_NAMES": DOMAIN_NAMES[0],
 }
+
+# The given network of scripts/synth_profiles.py's pr4892-byon, and the five shared pieces of its
+# pr4892-shared (ids and ARNs in the formats AWS uses, never deployed).
+GIVEN_NETWORK = {
+    "VPC_ID": "vpc-0a1b2c3d4e5f60718",
+    "PUBLIC_SUBNET_IDS": "subnet-0a00000000000000a,subnet-0a00000000000000b",
+    "PRIVATE_SUBNET_IDS": "subnet-0b00000000000000a,subnet-0b00000000000000b",
+    "ISOLATED_SUBNET_IDS": "subnet-0c00000000000000a,subnet-0c00000000000000b",
+}
+SHARED_PIECES = {
+    "SHARED_WEB_ACL_ARN": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/tap-shared-main-edge/"
+                          "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
+    "SHARED_LISTENER_ARN": f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/"
+                           "tap-shared-main-alb/0a1b2c3d4e5f6071/8293a4b5c6d7e8f9",
+    "SHARED_VPC_ORIGIN_ARN": f"arn:aws:cloudfront::{ACCOUNT}:vpcorigin/vo_0a1b2c3d4e5f60718293a4",
+    "SHARED_DB_CLUSTER_ARN": f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:tap-shared-main-aurora",
+    "SHARED_CACHE_ARN": f"arn:aws:elasticache:us-east-1:{ACCOUNT}:serverlesscache:"
+                        "tap-shared-main-cache",
+}
+SHARED = {"ENVIRONMENT_SUFFIX": "pr4892", **GIVEN_NETWORK, **SHARED_PIECES}
