@@ -169,16 +169,26 @@ class DataExports:  # pylint: disable=too-many-instance-attributes
     db_reader_endpoint: str
     db_port: int
     db_name: str
-    # RDS creates and rotates this secret; its JSON holds "username" and "password".
-    db_secret_arn: str
-    db_security_group_id: str
+    # RDS creates and rotates this secret; its JSON holds "username" and "password". None: the
+    # shared cluster's, which no environment reads (its deploy makes its database and roles).
+    db_secret_arn: str | None
+    db_security_group_id: str | None  # None: the shared cluster's groups (lib/shared_tenancy.py)
     cache_name: str
     cache_endpoint: str
     cache_reader_endpoint: str
     cache_port: str  # a string token: it goes into environment values as is
     cache_secret_arn: str | None  # None: no connection secret (the shared stack)
-    cache_security_group_id: str
+    cache_security_group_id: str | None  # None: the shared cache's groups
     key_arn: str  # the data key: storage, the master secret, the cache, its secret
+    # The application's database role (IAM authentication); in the shared cluster its own.
+    db_app_username: str = DB_APP_USERNAME
+    # On the shared cache: the environment's own user, the secret whose JSON key "password" is
+    # its password, and the prefix of every key it may touch. None: the cache's default user.
+    cache_username: str | None = None
+    cache_password_secret_arn: str | None = None
+    cache_key_prefix: str | None = None
+    db_cluster_arn: str | None = None  # the shared stack's outputs
+    cache_arn: str | None = None
 
 
 def check_database(database: DatabaseProps) -> None:
@@ -276,7 +286,7 @@ class DataTier(Construct):
             cache_secret_arn=self._cache_secret(props, key_arn, endpoint, reader)
             if props.connection_secret else None,
             cache_security_group_id=cache_sg,
-            key_arn=key_arn)
+            key_arn=key_arn, db_cluster_arn=cluster.arn, cache_arn=cache.arn)
 
     def _security_group(self, key: str, name: str, description: str, vpc_id: str) -> str:
         """An empty security group (its rules: lib/firewall.py); returns its id."""

@@ -52,7 +52,6 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleConditionHttpHeader,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
@@ -91,7 +90,7 @@ class LoadBalancerProps:  # pylint: disable=too-many-instance-attributes
     region: str
     vpc_id: str
     subnet_ids: Sequence[str]  # private (internal) or public (internet-facing)
-    security_group_id: str
+    security_group_id: str  # the load balancer's (lib/network.py)
     internal: bool  # behind a CloudFront VPC origin
     certificate_arn: str | None  # regional ACM certificate: HTTPS :443, :80 redirects
     target_port: int  # the container's port
@@ -120,19 +119,12 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
             key_arn=props.secret_key_arn)
         self.origin_verify_secret_arn: str = secret.arn
         self.origin_verify_value: str = version.secret_string
-        bucket_id, bucket_policy = self._access_log_bucket()
-        self.log_bucket_name: str = bucket_id
-        alb = Lb(
-            self, "alb", name=props.names.alb, internal=props.internal,
-            load_balancer_type="application",
-            security_groups=[props.security_group_id],
-            subnets=list(props.subnet_ids),
-            drop_invalid_header_fields=True,
-            enable_deletion_protection=props.deletion_protection,
-            idle_timeout=IDLE_TIMEOUT_SECONDS,
-            access_logs=LbAccessLogs(bucket=bucket_id, prefix=ACCESS_LOG_PREFIX, enabled=True),
-            depends_on=[bucket_policy],  # ALB checks it may write logs when created
-        )
+        alb, self.log_bucket_name = make_load_balancer(
+            self, names=props.names, region=props.region, account_id=props.account_id,
+            subnet_ids=props.subnet_ids, security_group_id=props.security_group_id,
+            internal=props.internal, deletion_protection=props.deletion_protection,
+            access_log_expiration_days=props.access_log_expiration_days,
+            force_destroy_logs=props.force_destroy_logs)
         self.arn: str = alb.arn
         self.arn_suffix: str = alb.arn_suffix
         self.dns_name: str = alb.dns_name
@@ -151,23 +143,6 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         if self._redirect is not None:
             self._redirect.add_override("depends_on", [
                 f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"])
-
-    def _access_log_bucket(self) -> tuple[str, S3BucketPolicy]:
-        """The ALB access-log bucket and its settings; returns its name and its policy."""
-        props = self._props
-        if props.region in ELB_ACCOUNT_REGIONS:
-            writer: dict[str, Any] = {"AWS": DataAwsElbServiceAccount(self, "elb-account").arn}
-        else:
-            writer = {"Service": LOG_DELIVERY_PRINCIPAL}
-        logs = log_bucket(self, "alb-logs", props=LogBucketProps(
-            name_prefix=props.names.alb_log_bucket_prefix,
-            force_destroy=props.force_destroy_logs,
-            expiration_days=props.access_log_expiration_days,
-            object_ownership="BucketOwnerEnforced",
-            delivery_statements=lambda arn: [statement(
-                sid="LoadBalancerLogDelivery", principal=writer, actions=["s3:PutObject"],
-                resources=[f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{props.account_id}/*"])]))
-        return logs.bucket.id, logs.policy
 
     def _listeners(self, https: bool) -> LbListenerRule:
         """The listeners and the one rule that forwards verified requests; returns the rule."""
@@ -194,6 +169,41 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         return forwarding_rule(self, listener_arn=origin.arn, priority=OWN_RULE_PRIORITY,
                                verify_value=self.origin_verify_value,
                                target_group_arn=self.target_group_arn)
+
+
+def make_load_balancer(scope: Construct, *, names: Names,  # pylint: disable=too-many-arguments
+                       region: str, account_id: str, subnet_ids: Sequence[str],
+                       security_group_id: str, internal: bool, deletion_protection: bool,
+                       access_log_expiration_days: int, force_destroy_logs: bool
+                       ) -> tuple[Lb, str]:
+    """An Application Load Balancer (id alb in ``scope``), invalid header fields dropped, with
+    access logs in its bucket (ids alb-logs..., elb-account): SSE-S3 (the only encryption ALB
+    log delivery supports), written by the region's load-balancer log delivery under
+    ``alb/AWSLogs/<account>/``; returns it and its log bucket's name. The environment's own and
+    the shared stack's."""
+    if region in ELB_ACCOUNT_REGIONS:
+        writer: dict[str, Any] = {"AWS": DataAwsElbServiceAccount(scope, "elb-account").arn}
+    else:
+        writer = {"Service": LOG_DELIVERY_PRINCIPAL}
+    logs = log_bucket(scope, "alb-logs", props=LogBucketProps(
+        name_prefix=names.alb_log_bucket_prefix,
+        force_destroy=force_destroy_logs,
+        expiration_days=access_log_expiration_days,
+        object_ownership="BucketOwnerEnforced",
+        delivery_statements=lambda arn: [statement(
+            sid="LoadBalancerLogDelivery", principal=writer, actions=["s3:PutObject"],
+            resources=[f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"])]))
+    return Lb(
+        scope, "alb", name=names.alb, internal=internal,
+        load_balancer_type="application",
+        security_groups=[security_group_id],
+        subnets=list(subnet_ids),
+        drop_invalid_header_fields=True,
+        enable_deletion_protection=deletion_protection,
+        idle_timeout=IDLE_TIMEOUT_SECONDS,
+        access_logs=LbAccessLogs(bucket=logs.bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True),
+        depends_on=[logs.policy],  # ALB checks it may write logs when created
+    ), logs.bucket.id
 
 
 def origin_verify_secret(scope: Construct, *, names: Names, recovery_window_days: int,

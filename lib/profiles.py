@@ -8,12 +8,13 @@ comment each field is declared with. Nothing here imports jsii.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 EPHEMERAL = "ephemeral"
 STANDARD = "standard"
 PRODUCTION = "production"
+PLATFORM = "shared"  # the shared stack's (SHARED_PLATFORM), not an environment's
 
 NAT_NONE = "none"
 NAT_SINGLE = "single"
@@ -138,3 +139,13 @@ PROFILES: Mapping[str, Profile] = {
         dashboard=True,
     ),
 }
+
+# The shared stack's choices (lib/shared_stack.py): the ephemeral profile's, since it serves
+# pull-request environments, with what changes for a piece that lives as long as the account
+# and serves sixty of them: a month of logs and keys' deletion window, the database up to 8 ACU
+# (still pausing when every environment is idle) and the cache up to 5 GB and 20,000 ECPU/s.
+# Its task, NAT and edge fields are not read.
+PLATFORM_PROFILE = replace(
+    PROFILES[EPHEMERAL], name=PLATFORM, log_retention_days=30, kms_deletion_window_days=30,
+    access_log_expiration_days=30, db_max_acu=8.0, cache_max_storage_gb=5,
+    cache_max_ecpu_per_second=20000, alarm_capacity_percent=80)

@@ -27,7 +27,7 @@ def exposed(stack: Synth) -> dict[str, Any]:
     """The data tier's exports and the container the stack builds from them, resolved as
     Terraform sees them."""
     assert stack.stack is not None
-    data = stack.stack.data.exports
+    data = stack.stack.data_exports
     container = stack.stack.service_container
     # What TerraformStack.resolve does in TypeScript (not exposed to Python): the resolver
     # synth applies to every output value.

@@ -15,6 +15,8 @@ after August 2022 (ALB log delivery by service principal), HTTPS.
 """
 from __future__ import annotations
 
+from scripts.synth_profiles import GIVEN_NETWORK, SHARED_PIECES  # noqa: F401  # pylint: disable=unused-import
+
 ACCOUNT = "123456789012"
 VARIANT_REGION = "us-west-1"
 NEWER_REGION = "eu-central-2"
@@ -47,22 +49,6 @@ WIRED = {
     "DOMAIN_NAMES": DOMAIN_NAMES[0],
 }
 
-# The given network of scripts/synth_profiles.py's pr4892-byon, and the five shared pieces of its
-# pr4892-shared (ids and ARNs in the formats AWS uses, never deployed).
-GIVEN_NETWORK = {
-    "VPC_ID": "vpc-0a1b2c3d4e5f60718",
-    "PUBLIC_SUBNET_IDS": "subnet-0a00000000000000a,subnet-0a00000000000000b",
-    "PRIVATE_SUBNET_IDS": "subnet-0b00000000000000a,subnet-0b00000000000000b",
-    "ISOLATED_SUBNET_IDS": "subnet-0c00000000000000a,subnet-0c00000000000000b",
-}
-SHARED_PIECES = {
-    "SHARED_WEB_ACL_ARN": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/tap-shared-main-edge/"
-                          "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
-    "SHARED_LISTENER_ARN": f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/"
-                           "tap-shared-main-alb/0a1b2c3d4e5f6071/8293a4b5c6d7e8f9",
-    "SHARED_VPC_ORIGIN_ARN": f"arn:aws:cloudfront::{ACCOUNT}:vpcorigin/vo_0a1b2c3d4e5f60718293a4",
-    "SHARED_DB_CLUSTER_ARN": f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:tap-shared-main-aurora",
-    "SHARED_CACHE_ARN": f"arn:aws:elasticache:us-east-1:{ACCOUNT}:serverlesscache:"
-                        "tap-shared-main-cache",
-}
+# The given network and the shared pieces of scripts/synth_profiles.py's labels pr4892-byon and
+# pr4892-shared (one home: that script).
 SHARED = {"ENVIRONMENT_SUFFIX": "pr4892", **GIVEN_NETWORK, **SHARED_PIECES}
