@@ -176,19 +176,19 @@ class SharedStack(TerraformStack):  # pylint: disable=too-many-instance-attribut
 
     def _cache_users(self) -> str:
         """The cache's user group with its disabled ``default`` user; returns the group's id."""
-        names = self.names
+        names, scope = self.names, Construct(self, "cache-users")
         password = DataAwsSecretsmanagerRandomPassword(
-            self, "cache-default-password", password_length=CACHE_PASSWORD_LENGTH,
+            scope, "default-password", password_length=CACHE_PASSWORD_LENGTH,
             exclude_punctuation=True, include_space=False)
         default = ElasticacheUser(
-            self, "cache-default-user", user_id=names.cache_default_user, user_name="default",
+            scope, "default-user", user_id=names.cache_default_user, user_name="default",
             engine=CACHE_ENGINE, access_string=DEFAULT_USER_ACCESS,
             authentication_mode=ElasticacheUserAuthenticationMode(
                 type="password", passwords=[password.random_password]),
             # The data source draws a new password on every plan: the first one stays.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["authentication_mode"]))
         group = ElasticacheUserGroup(
-            self, "cache-users", user_group_id=names.cache_user_group, engine=CACHE_ENGINE,
+            scope, "group", user_group_id=names.cache_user_group, engine=CACHE_ENGINE,
             user_ids=[default.user_id],
             # The environments add and remove their own users (user group associations).
             lifecycle=TerraformResourceLifecycle(ignore_changes=["user_ids"]))
