@@ -11,7 +11,7 @@ import pytest
 import cdktf
 
 from lib.config import ConfigError, load_settings
-from lib.data_tier import check_database
+from lib.data_tier import DataTier, check_database
 from lib.tap_stack import database_props
 from tests.unit.synth import Synth, synthesize
 
@@ -388,3 +388,15 @@ def test_bad_snapshot_identifiers_are_refused(value: str) -> None:
 def test_a_shared_snapshot_arn_is_accepted() -> None:
     arn = "arn:aws:rds:us-east-1:111122223333:cluster-snapshot:tap-prod-aurora-final-0123abcd"
     assert load_settings({"DB_SNAPSHOT_IDENTIFIER": arn}).db_snapshot_identifier == arn
+
+
+def test_a_given_key_cannot_keep_a_final_snapshot(dev: Synth) -> None:
+    """A kept final snapshot needs the tier's own key, retained with it (the ephemeral profile,
+    which gives the tier the environment's key, keeps no final snapshot)."""
+    assert dev.stack is not None
+    props = dev.stack._data_props()  # pylint: disable=protected-access
+    assert props.database.skip_final_snapshot is False
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "given-key")
+    with pytest.raises(ValueError, match="a given data key needs skip_final_snapshot"):
+        DataTier(stack, "data", props=dataclasses.replace(
+            props, key_arn="arn:aws:kms:us-east-1:123456789012:key/given"))

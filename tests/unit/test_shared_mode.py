@@ -260,3 +260,25 @@ def test_its_release_connects_as_the_owner_through_iam() -> None:
 def test_the_rule_priority_is_the_pull_request_number(suffix: str, priority: int) -> None:
     settings = load_settings({**SHARED, "ENVIRONMENT_SUFFIX": suffix})
     assert settings.shared is not None and settings.shared.rule_priority == priority
+
+
+def test_a_release_has_the_master_secret_or_the_owner_exactly(on_shared: Synth) -> None:
+    """ReleaseProps refuses both, neither, or an owner without its connect statement."""
+    from lib.release import ReleaseProps  # pylint: disable=import-outside-toplevel
+    assert on_shared.stack is not None
+    stack = on_shared.stack
+    fields: dict[str, Any] = {
+        "names": stack.names, "account_id": "123456789012", "region": "us-east-1",
+        "container": stack.service_container, "command": None, "timeout_seconds": 60,
+        "data_key_arn": "arn:key", "app_secrets": {}, "cluster_arn": "arn:cluster",
+        "subnet_ids": ("subnet-1",), "security_group_id": "sg-1", "assign_public_ip": False,
+        "log_group_name": "logs", "log_group_arn": "arn:logs", "task_cpu": 256,
+        "task_memory": 512, "cpu_architecture": "X86_64",
+        "service_task_definition_arn": "arn:task"}
+    owner = {"owner": "tap_pr4892_owner", "owner_connect_statement": {"Sid": "x"}}
+    assert ReleaseProps(**fields, admin_secret_arn=None, **owner).owner == "tap_pr4892_owner"
+    assert ReleaseProps(**fields, admin_secret_arn="arn:secret").owner is None
+    for wrong in ({"admin_secret_arn": None}, {"admin_secret_arn": "arn:secret", **owner},
+                  {"admin_secret_arn": None, "owner": "tap_pr4892_owner"}):
+        with pytest.raises(ValueError, match="the master secret, or the owner with its connect"):
+            ReleaseProps(**fields, **wrong)
