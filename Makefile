@@ -25,14 +25,17 @@ CDKTF := node_modules/.bin/cdktf
 ENVIRONMENT_SUFFIX ?= dev
 export ENVIRONMENT_SUFFIX
 PROFILES := dev pr4892 prod
-# The reference profiles plus the ephemeral profile in a given network (scripts/synth_profiles.py).
-SYNTH_LABELS := $(PROFILES) pr4892-byon dev-app
+# The reference profiles plus the ephemeral profile in a given network, the same on the shared
+# pieces, the shared stack that makes them, and dev with the reference application
+# (scripts/synth_profiles.py). Each label's directory holds one stack (TapStack<suffix>, or
+# TapShared<name> for the shared stack).
+SYNTH_LABELS := $(PROFILES) pr4892-byon pr4892-shared shared dev-app
 # The machine may point TF_CLI_CONFIG_FILE at a file that does not exist: use ours.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/$(BUILD)/terraform.rc
 
 # The reference application's virtualenv (app-test, app-lint, the lives' image).
 APP_VENV := build/app-venv
-.PHONY: test-checks test-life e2e-changes up down runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl
+.PHONY: test-checks test-life e2e-changes up down runtime-deps docs help install synth test lint unit unit-slow deploy destroy validate synth-profiles clean integration scan quotas cost bench graph e2e e2e-all emulator emulator-test e2e-fleet plan-check change-table golden record-plans bootstrap janitor actionlint e2e-upgrade task secret-set hcl shared-synth shared-deploy shared-destroy
 help:
 	@echo "make up      dev on the emulator in the background, with the reference application; make down stops it"
 	@echo "make synth   install what is missing, then cdktf synth for ENVIRONMENT_SUFFIX (default dev)"
@@ -42,6 +45,7 @@ help:
 	@echo "make quotas  the quota ledger: what dev, pr4892 and prod use of AWS's default quotas, how many fit in one account"
 	@echo "make cost    what each synthesized profile costs a month, idle and under a light load (COST_ARGS=--json for data)"
 	@echo "make deploy | destroy   ENVIRONMENT_SUFFIX to/from the AWS account in the environment"
+	@echo "make shared-deploy | shared-destroy SHARED_PLATFORM=main   the pieces the pull-request environments share (VPC_ID and subnets)"
 	@echo "make integration   live checks of the deployment in TAP_OUTPUTS_FILE (skips without one)"
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
 	@echo "make e2e-all the lives of dev, pr4892 and prod, and dev's changes life (E2E_JOBS at once, default 1)"
@@ -98,7 +102,7 @@ synth-profiles: $(VENV)/.synced
 	PYTHONPATH=. $(PY) scripts/synth_profiles.py $(BUILD)/synth
 
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
-	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*))
+	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/*))
 
 # The checks and the dev life run side by side (two jobs; each target's output is printed whole
 # when it ends): the life is mostly Terraform's and AWS's waits, the checks mostly CPU.
@@ -133,21 +137,22 @@ $(CHECKOV_VENV)/.installed: tools/checkov-requirements.txt
 	@touch $@
 
 scan: synth-profiles $(CHECKOV_VENV)/.installed
-	$(PY) -m tools.scan $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env)) $(BUILD)/synth/dev-app/stacks/TapStackdev
+	$(PY) -m tools.scan $(foreach env,$(PROFILES),$(BUILD)/synth/$(env)/stacks/TapStack$(env)) $(BUILD)/synth/dev-app/stacks/TapStackdev \
+	  $(BUILD)/synth/pr4892-shared/stacks/TapStackpr4892 $(BUILD)/synth/shared/stacks/TapSharedmain
 	TAP_SCAN_REQUIRED=1 $(PY) -m pytest tests/tools -p no:cacheprovider
 
 # Quota ledger (tools/quotas.py): what each profile uses of AWS's default quotas and how many
 # environments fit in one account beside one dev and one prod, as Markdown;
 # docs/reference/quotas.md is this output (`make docs`), checked by tests/tools.
 quotas: synth-profiles
-	@$(PY) -m tools.quotas $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
+	@$(PY) -m tools.quotas $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/*/cdk.tf.json))
 
 # Cost (tools/cost.py): what each synthesized label costs a month, per line item and in total, idle
 # and under a stated light load, as Markdown (COST_ARGS=--json: the same as data; --load-... options
 # change the scenario). Prices in tools/prices.toml, resource types in tools/cost_types.toml.
 COST_ARGS ?=
 cost: synth-profiles
-	@$(PY) -m tools.cost $(COST_ARGS) $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/TapStack*/cdk.tf.json))
+	@$(PY) -m tools.cost $(COST_ARGS) $(foreach label,$(SYNTH_LABELS),$(label)=$(wildcard $(BUILD)/synth/$(label)/stacks/*/cdk.tf.json))
 
 # The reference pages (docs/reference/*.md but changes.md): made by tools/docs.py from the
 # registries of the code (variables, manifest keys, profiles, outputs, alarms) and from the
@@ -265,6 +270,23 @@ deploy: synth
 	$(PY) -m tools.terraform_apply $(STACK_DIR) --outputs-file $(CURDIR)/$(TAP_OUTPUTS_FILE)
 destroy: synth
 	$(PY) -m tools.terraform_apply $(STACK_DIR) --destroy
+
+# The shared stack (lib/shared_stack.py, docs/many-environments.md): the web ACL, internal load
+# balancer and its VPC origin, Aurora cluster and cache that the pull-request environments of
+# one account and region share, deployed once by the platform team into its network (VPC_ID
+# and the three subnet lists, as for a given network), in its own state
+# (shared/TapShared<name>.tfstate); no environment's destroy touches it. Its outputs are the
+# five SHARED_*_ARN values the environments are given (cfn-outputs/shared-outputs.json).
+# ENVIRONMENT_SUFFIX, which this Makefile exports, is an environment's: the shared stack
+# refuses it, so it is unset here.
+SHARED_PLATFORM ?= main
+SHARED_STACK_DIR = cdktf.out/stacks/TapShared$(SHARED_PLATFORM)
+shared-synth: install
+	env -u ENVIRONMENT_SUFFIX SHARED_PLATFORM=$(SHARED_PLATFORM) $(CDKTF) synth --output cdktf.out
+shared-deploy: shared-synth
+	$(PY) -m tools.terraform_apply $(SHARED_STACK_DIR) --outputs-file $(CURDIR)/cfn-outputs/shared-outputs.json
+shared-destroy: shared-synth
+	$(PY) -m tools.terraform_apply $(SHARED_STACK_DIR) --destroy
 
 # The application's one-off tasks and secrets (tools/task.py, tools/secret_set.py), in the
 # environment ENVIRONMENT_SUFFIX of the AWS account in the environment (or the emulator's).

@@ -1,5 +1,9 @@
 #!/usr/bin/env python
-"""Entry point: read the environment once, build the app and TapStack, synthesize.
+"""Entry point: read the environment once, build the app and its stack, synthesize.
+
+The stack is ``TapStack`` (lib/tap_stack.py) for ENVIRONMENT_SUFFIX, or, when SHARED_PLATFORM
+is set, ``SharedStack`` (lib/shared_stack.py): the pieces the pull-request environments of an
+account share, which refuses every variable of the environments' own.
 
 Exit code 2 with a one-line message for any invalid setting or application manifest
 (``app.toml``, ``APP_MANIFEST``); nothing is written then.
@@ -10,7 +14,7 @@ import os
 import sys
 
 from lib import bindings
-from lib.config import ConfigError, load_settings
+from lib.config import ConfigError, PlatformSettings, Settings, load_platform_settings, load_settings
 from lib.manifest import ManifestError
 from lib.naming import Names
 
@@ -18,8 +22,10 @@ from lib.naming import Names
 def main(environ: dict[str, str] | None = None) -> int:
     """Validate the settings, then synthesize; returns the process exit code."""
     environ = dict(os.environ if environ is None else environ)
+    settings: Settings | PlatformSettings
     try:
-        settings = load_settings(environ)
+        settings = load_platform_settings(environ) if environ.get("SHARED_PLATFORM") \
+            else load_settings(environ)
         Names(settings)  # every derived name must fit its AWS limit before synth
     except (ConfigError, ManifestError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -28,12 +34,16 @@ def main(environ: dict[str, str] | None = None) -> int:
     # bindings loaders go first (once per process: synth_profiles.py calls main() per label).
     bindings.load()
     from cdktf import App  # pylint: disable=import-outside-toplevel
+    from lib.shared_stack import SharedStack  # pylint: disable=import-outside-toplevel
     from lib.tap_stack import TapStack  # pylint: disable=import-outside-toplevel
 
     outdir = os.path.abspath(environ.get("CDKTF_OUTDIR", "cdktf.out"))
     os.makedirs(outdir, exist_ok=True)
     app = App(outdir=outdir)
-    TapStack(app, settings)
+    if isinstance(settings, PlatformSettings):
+        SharedStack(app, settings)
+    else:
+        TapStack(app, settings)
     app.synth()
     return 0
 

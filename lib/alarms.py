@@ -62,15 +62,27 @@ class MonitoringProps:  # pylint: disable=too-many-instance-attributes
     kms_deletion_window_days: int  # the topics' keys
     alarm_email: str | None  # an email subscription on both topics
     alb_arn_suffix: str  # LoadBalancer dimension: app/<name>/<id>
-    target_group_arn_suffix: str  # TargetGroup dimension: targetgroup/<name>/<id>
-    cluster_name: str  # ECS cluster (Container Insights on)
-    service_name: str
-    db_cluster_identifier: str
-    cache_name: str  # ElastiCache Serverless cache: the clusterId dimension
-    distribution_id: str
-    web_acl_name: str  # WebACL dimension: the web ACL's CloudWatch metric name
+    # The dimensions of each tier's alarms; None: the tier is not this stack's (a pull-request
+    # environment on shared pieces leaves the load balancer's own, the database's, the cache's
+    # and the web ACL's alarms to the shared stack, which has no service or distribution).
+    target_group_arn_suffix: str | None  # TargetGroup dimension: targetgroup/<name>/<id>
+    cluster_name: str | None  # ECS cluster
+    service_name: str | None
+    db_cluster_identifier: str | None
+    cache_name: str | None  # ElastiCache Serverless cache: the clusterId dimension
+    distribution_id: str | None
+    web_acl_name: str | None  # WebACL dimension: the web ACL's CloudWatch metric name
     # The scheduled jobs' dead-letter queue (lib/jobs.py); None: no jobs, no alarm.
     jobs_dead_letter_queue: str | None = None
+    load_balancer_alarms: bool = True  # the load balancer's own 5XX (False: not its owner)
+    # Container Insights on the cluster: running-tasks compares its task counts; without it,
+    # running-tasks fires when ECS publishes no metric of the service (no running task).
+    container_insights: bool = True
+    dashboard: bool = True  # the dashboard; off in the ephemeral profile
+    # The topics' keys when the stack gives them (one key per region: the ephemeral profile);
+    # None: each topic gets its own key.
+    topic_key_arn: str | None = None
+    global_topic_key_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,8 +91,9 @@ class Metric:
 
     namespace: str
     name: str
-    dimensions: Mapping[str, str]
-    stat: str  # Sum, Average, Maximum, Minimum or a percentile such as p90
+    # None values only while alarm_table leaves out the tiers that are not the stack's.
+    dimensions: Mapping[str, str | None]
+    stat: str  # Sum, Average, Maximum, Minimum, SampleCount or a percentile such as p90
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,16 +127,52 @@ def db_connections_threshold(thresholds: Thresholds) -> int:
 
 
 def alarm_table(props: MonitoringProps) -> list[Alarm]:
-    """Every alarm of the stack, in dashboard order."""
+    """Every alarm of the stack, in dashboard order: those whose dimensions it has (a tier
+    whose dimension value is None is not the stack's, and neither are its alarms)."""
+    return [alarm for alarm in _every_alarm(props)
+            if all(value is not None for metric in alarm.metrics.values()
+                   for value in metric.dimensions.values())]
+
+
+def _running_tasks(props: MonitoringProps, service: Mapping[str, str | None]) -> Alarm:
+    """Fewer tasks than desired: from Container Insights' counts, or, without it, from the
+    absence of AWS/ECS metrics, which ECS publishes only for a service with a task RUNNING
+    ("If a cluster, service, or other resource has no running tasks, no metrics will be
+    reported", Amazon ECS CloudWatch metrics): then it fires when none runs, which is fewer
+    than desired for a profile whose minimum is one task (the ephemeral profile's)."""
+    action = ("Read the ECS service events and the stopped tasks' reasons (image pull, "
+              "secrets, health checks, capacity).")
+    if props.container_insights:
+        # Container Insights publishes both every minute; missing data means the service
+        # or Container Insights is gone, which must not look healthy.
+        insights = "ECS/ContainerInsights"
+        return Alarm(key="running-tasks", tier="service", missing=BREACHING,
+                     metrics={"desired": Metric(insights, "DesiredTaskCount", service, "Average"),
+                              "running": Metric(insights, "RunningTaskCount", service,
+                                                "Average")},
+                     expression="desired - running", threshold=0,
+                     meaning="Fewer tasks are running than desired for 5 minutes (tasks crash, "
+                             "fail to start, or Fargate or Spot capacity is short).",
+                     action=action)
+    return Alarm(key="running-tasks", tier="service", missing=BREACHING,
+                 metrics={"m": Metric("AWS/ECS", "CPUUtilization", service, "SampleCount")},
+                 threshold=1, comparison=LESS,
+                 meaning="No task of the service has run for 5 minutes (tasks crash, fail to "
+                         "start, or Fargate Spot capacity is short); without Container Insights "
+                         "a shortfall above zero is not seen.",
+                 action=action)
+
+
+def _every_alarm(props: MonitoringProps) -> list[Alarm]:
+    """The alarm table of a stack with every tier."""
     levels = props.thresholds
     capacity = levels.capacity_percent
-    alb = {"LoadBalancer": props.alb_arn_suffix}
+    alb = {"LoadBalancer": props.alb_arn_suffix if props.load_balancer_alarms else None}
     target = {"LoadBalancer": props.alb_arn_suffix, "TargetGroup": props.target_group_arn_suffix}
     service = {"ClusterName": props.cluster_name, "ServiceName": props.service_name}
     db = {"DBClusterIdentifier": props.db_cluster_identifier}
     cache = {"clusterId": props.cache_name}
     elb, rds, ecs, redis = "AWS/ApplicationELB", "AWS/RDS", "AWS/ECS", "AWS/ElastiCache"
-    insights = "ECS/ContainerInsights"
     return [
         # Load balancer. No requests means no 5XX and no latency datapoints: not breaching.
         Alarm(key="alb-5xx", tier="load balancer", missing=NOT_BREACHING,
@@ -169,16 +218,7 @@ def alarm_table(props: MonitoringProps) -> list[Alarm]:
                       "tasks risk being killed out of memory.",
               action="Look for OOM-killed stopped tasks and a leak since the last deployment; "
                      "raise the task memory if the load grew."),
-        # Container Insights publishes both every minute; missing data means the service
-        # or Container Insights is gone, which must not look healthy.
-        Alarm(key="running-tasks", tier="service", missing=BREACHING,
-              metrics={"desired": Metric(insights, "DesiredTaskCount", service, "Average"),
-                       "running": Metric(insights, "RunningTaskCount", service, "Average")},
-              expression="desired - running", threshold=0,
-              meaning="Fewer tasks are running than desired for 5 minutes (tasks crash, fail "
-                      "to start, or Fargate or Spot capacity is short).",
-              action="Read the ECS service events and the stopped tasks' reasons (image pull, "
-                     "secrets, health checks, capacity)."),
+        _running_tasks(props, service),
         # Database. The ephemeral profile pauses at 0 ACU and then publishes nothing.
         Alarm(key="aurora-cpu", tier="database", missing=NOT_BREACHING,
               metrics={"m": Metric(rds, "CPUUtilization", db, "Average")},

@@ -2,9 +2,16 @@
 
 ``load_settings(environ)`` turns the contract's environment variables into one frozen
 ``Settings`` object or raises ``ConfigError`` with a one-line message naming the
-variable, the bad value and what is allowed. ``PROFILES`` holds every choice that
-differs between the ephemeral, standard and production profiles; constructs read
-these values and never look at the suffix themselves.
+variable, the bad value and what is allowed. ``PROFILES`` (lib/profiles.py, re-exported
+here) holds every choice that differs between the ephemeral, standard and production
+profiles; constructs read these values and never look at the suffix themselves.
+
+The shared mode (``SharedPieces``): an ephemeral environment in a given network may be given
+five pieces the platform team runs once per account (lib/shared_stack.py), all or none: a
+CLOUDFRONT web ACL, a listener of a shared internal load balancer, that load balancer's
+CloudFront VPC origin, an Aurora cluster and a serverless cache. Their ARNs are checked here
+(lib/arns.py); the plan reads each through a data source, so a missing one fails the plan naming
+it (the VPC origin, which provider 5.100 cannot read, when the distribution is created).
 """
 from __future__ import annotations
 
@@ -13,20 +20,19 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from lib.errors import ConfigError
 from lib.manifest import Manifest, manifest_path, read_manifest
+# The profiles' table lives in lib/profiles.py; the stack and the tools read it from here.
+from lib.profiles import (EPHEMERAL, NAT_NONE, NAT_PER_AZ, NAT_SINGLE,  # noqa: F401  # pylint: disable=unused-import
+                          PRODUCTION, PROFILES, STANDARD, Profile)
 # The Region facts live in lib/regions.py; VPC_ORIGIN_UNAVAILABLE_AZ_IDS and GLOBAL_REGION are
 # also read from here by the constructs.
+from lib.shared_config import SharedPieces, shared_pieces
+from lib.variables import VARIABLES
 from lib.regions import (AWS_REGIONS, DEFAULT_REGION, GLOBAL_REGION,  # noqa: F401  # pylint: disable=unused-import
                          TWO_AZ_REGIONS, VPC_ORIGIN_UNAVAILABLE_AZ_IDS,
                          VPC_ORIGIN_UNAVAILABLE_REGIONS)
 
-EPHEMERAL = "ephemeral"
-STANDARD = "standard"
-PRODUCTION = "production"
-
-NAT_NONE = "none"
-NAT_SINGLE = "single"
-NAT_PER_AZ = "per_az"
 
 # The header CloudFront adds and the load balancer's listener rule requires.
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
@@ -44,6 +50,7 @@ DEFAULT_CACHE_ENGINE = "valkey"
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
 
 _SUFFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+_PLATFORM_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 _EPHEMERAL_RE = re.compile(r"^pr\d+$")
 _PRODUCTION_SUFFIXES = frozenset({"prod", "production"})
 _TAG_VALUE_RE = re.compile(r"^[\w .:/=+\-@]{1,256}$")
@@ -79,124 +86,6 @@ TASK_SUBNET_CHOICES = ("private", "public")
 _HOSTED_ZONE_RE = re.compile(r"^[A-Z0-9]{1,32}$")  # Route 53 ids: Z... on AWS
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
-
-
-class ConfigError(ValueError):
-    """A configuration value that cannot be used; ``str()`` is the one-line message."""
-
-    def __init__(self, variable: str, value: str, allowed: str) -> None:
-        super().__init__(f"{variable}={value!r} is invalid: {allowed}")
-        self.variable = variable
-
-
-@dataclass(frozen=True)
-class Profile:  # pylint: disable=too-many-instance-attributes
-    """Every choice that differs between profiles (one row of ``PROFILES``)."""
-
-    name: str
-    # network
-    nat: str  # NAT layout: NAT_NONE, NAT_SINGLE or NAT_PER_AZ
-    log_retention_days: int  # CloudWatch log groups (flow logs, tasks, WAF)
-    kms_deletion_window_days: int  # every KMS key of the environment (7-30)
-    # load balancer and service
-    alb_deletion_protection: bool  # lifted by ALLOW_DESTROY (Settings.alb_deletion_protection)
-    access_log_expiration_days: int  # ALB and CloudFront log buckets
-    force_destroy_buckets: bool  # empty log buckets on destroy (ALLOW_DESTROY forces it)
-    deregistration_delay_seconds: int  # a stopping task's draining time on the target group
-    task_cpu: int  # CPU units of a task (1024 = 1 vCPU)
-    task_memory: int  # MiB of a task
-    desired_count: int  # tasks at the first deploy (auto scaling owns the count after)
-    min_capacity: int  # auto scaling's bounds
-    max_capacity: int  # auto scaling's upper bound (the quota ledger counts it)
-    fargate_base: int  # tasks always on FARGATE (on-demand)
-    fargate_spot_weight: int  # 0: no Spot at all
-    enable_execute_command: bool  # ECS Exec into running tasks
-    schedules_enabled: bool  # the manifest's [[jobs]] run (DISABLED schedules otherwise)
-    # data tier
-    db_min_acu: float  # Aurora Serverless v2 capacity: 0 scales to 0 and pauses
-    db_max_acu: float  # Aurora Serverless v2 capacity's upper bound
-    db_auto_pause_seconds: int  # 0: never pause
-    db_instance_count: int  # writer + readers
-    db_backup_retention_days: int  # Aurora's automated backups
-    deletion_protection: bool  # Aurora; lifted by ALLOW_DESTROY
-    # lifecycle.prevent_destroy on every stateful resource (lib/lifecycle.py): a plan that
-    # would delete or replace one fails before anything is touched; lifted by ALLOW_DESTROY.
-    prevent_destroy: bool
-    skip_final_snapshot: bool  # destroy without a final snapshot (else it is kept, key too)
-    performance_insights: bool  # Aurora Performance Insights (7 days, free)
-    monitoring_interval_seconds: int  # enhanced monitoring; 0: off
-    cache_max_storage_gb: int  # the serverless cache's storage limit
-    cache_max_ecpu_per_second: int  # the serverless cache's throughput limit
-    cache_snapshot_retention_days: int  # 0: no snapshots
-    secret_recovery_window_days: int  # 0: delete at once
-    # edge
-    price_class: str  # CloudFront edge locations served
-    waf_rate_limit: int  # requests per 5 minutes per client IP
-    waf_anonymous_ip_count_only: bool  # the anonymous-IP rule group counts instead of blocking
-    # alarm thresholds (lib/monitoring.py); limits such as max ACU come from the fields above
-    alarm_5xx_count: int  # load balancer or target 5XX responses per 5 minutes
-    alarm_p90_latency_seconds: float  # target response time, p90 over a minute
-    alarm_cpu_percent: int  # ECS service and Aurora, sustained 5 minutes
-    alarm_memory_percent: int  # ECS service, sustained 5 minutes
-    alarm_db_freeable_memory_mib: int  # Aurora freeable memory below this
-    alarm_capacity_percent: int  # of a configured limit: max ACU, connections, ECPU/s, storage
-    alarm_edge_5xx_percent: float  # CloudFront 5xxErrorRate
-    alarm_waf_blocked_count: int  # WAF blocked requests per 5 minutes (a spike)
-
-
-PROFILES: Mapping[str, Profile] = {
-    EPHEMERAL: Profile(
-        name=EPHEMERAL, nat=NAT_NONE, log_retention_days=7, kms_deletion_window_days=7,
-        alb_deletion_protection=False, access_log_expiration_days=7, force_destroy_buckets=True,
-        deregistration_delay_seconds=5, task_cpu=256, task_memory=512, desired_count=1,
-        min_capacity=1, max_capacity=2, fargate_base=0, fargate_spot_weight=1,
-        enable_execute_command=True, schedules_enabled=False, db_min_acu=0.0, db_max_acu=2.0,
-        db_auto_pause_seconds=600,
-        db_instance_count=1, db_backup_retention_days=1, deletion_protection=False,
-        prevent_destroy=False, skip_final_snapshot=True, performance_insights=False,
-        monitoring_interval_seconds=0,
-        cache_max_storage_gb=1, cache_max_ecpu_per_second=5000, cache_snapshot_retention_days=0,
-        secret_recovery_window_days=0, price_class="PriceClass_100", waf_rate_limit=1000,
-        waf_anonymous_ip_count_only=True,
-        alarm_5xx_count=25, alarm_p90_latency_seconds=3.0, alarm_cpu_percent=90,
-        alarm_memory_percent=90, alarm_db_freeable_memory_mib=128, alarm_capacity_percent=90,
-        alarm_edge_5xx_percent=10.0, alarm_waf_blocked_count=1000,
-    ),
-    STANDARD: Profile(
-        name=STANDARD, nat=NAT_SINGLE, log_retention_days=30, kms_deletion_window_days=14,
-        alb_deletion_protection=False, access_log_expiration_days=30,
-        force_destroy_buckets=True, deregistration_delay_seconds=30, task_cpu=512,
-        task_memory=1024, desired_count=2, min_capacity=2, max_capacity=4, fargate_base=1,
-        fargate_spot_weight=1, enable_execute_command=True, schedules_enabled=True,
-        db_min_acu=0.5, db_max_acu=4.0,
-        db_auto_pause_seconds=0, db_instance_count=1, db_backup_retention_days=7,
-        deletion_protection=False, prevent_destroy=False, skip_final_snapshot=False,
-        performance_insights=True, monitoring_interval_seconds=0, cache_max_storage_gb=5,
-        cache_max_ecpu_per_second=20000, cache_snapshot_retention_days=3,
-        secret_recovery_window_days=7, price_class="PriceClass_100", waf_rate_limit=2000,
-        waf_anonymous_ip_count_only=True,
-        alarm_5xx_count=10, alarm_p90_latency_seconds=2.0, alarm_cpu_percent=85,
-        alarm_memory_percent=85, alarm_db_freeable_memory_mib=256, alarm_capacity_percent=85,
-        alarm_edge_5xx_percent=5.0, alarm_waf_blocked_count=500,
-    ),
-    PRODUCTION: Profile(
-        name=PRODUCTION, nat=NAT_PER_AZ, log_retention_days=365, kms_deletion_window_days=30,
-        alb_deletion_protection=True, access_log_expiration_days=365,
-        force_destroy_buckets=False, deregistration_delay_seconds=60, task_cpu=1024,
-        task_memory=2048, desired_count=3, min_capacity=3, max_capacity=12, fargate_base=3,
-        fargate_spot_weight=0, enable_execute_command=False, schedules_enabled=True,
-        db_min_acu=1.0, db_max_acu=16.0,
-        db_auto_pause_seconds=0, db_instance_count=2, db_backup_retention_days=30,
-        deletion_protection=True, prevent_destroy=True, skip_final_snapshot=False,
-        performance_insights=True, monitoring_interval_seconds=30, cache_max_storage_gb=20,
-        cache_max_ecpu_per_second=100000, cache_snapshot_retention_days=14,
-        secret_recovery_window_days=30, price_class="PriceClass_All", waf_rate_limit=2000,
-        waf_anonymous_ip_count_only=False,
-        alarm_5xx_count=10, alarm_p90_latency_seconds=1.0, alarm_cpu_percent=80,
-        alarm_memory_percent=80, alarm_db_freeable_memory_mib=512, alarm_capacity_percent=80,
-        alarm_edge_5xx_percent=2.0, alarm_waf_blocked_count=500,
-    ),
-}
 
 
 def profile_name_for(suffix: str) -> str:
@@ -252,6 +141,7 @@ class Settings:  # pylint: disable=too-many-instance-attributes
     existing_network: ExistingNetwork | None = None  # bring your own network (VPC_ID...)
     manifest: Manifest | None = None  # the application's app.toml (APP_MANIFEST), if any
     db_snapshot_identifier: str | None = None  # DB_SNAPSHOT_IDENTIFIER: restore from it
+    shared: SharedPieces | None = None  # the shared mode: the pieces the platform gives
 
     @property
     def prevent_destroy(self) -> bool:
@@ -501,6 +391,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     certificate_arn, edge_certificate_arn = _certificates(environ, region, domain_names,
                                                           hosted_zone_id)
     profile = PROFILES[profile_name_for(suffix)]
+    existing_network = _existing_network(environ)
+    shared = shared_pieces(environ, suffix, region, profile, existing_network is not None)
     path = manifest_path(environ)
     manifest = read_manifest(path, _IMAGE_RE, _PATH_RE) if path else None
     return Settings(
@@ -534,10 +426,62 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         cache_engine=_choice(environ, "CACHE_ENGINE", DEFAULT_CACHE_ENGINE, CACHE_ENGINES),
         vpc_cidr=_vpc_cidr(environ),
         allow_destroy=_allow_destroy(environ, profile),
-        existing_network=_existing_network(environ),
+        existing_network=existing_network,
         manifest=manifest,
         db_snapshot_identifier=_matching(
             environ, "DB_SNAPSHOT_IDENTIFIER", _SNAPSHOT_RE,
             "a DB cluster snapshot identifier (a letter, then up to 254 letters, digits and "
             "single hyphens, not ending with one) or a cluster-snapshot ARN"),
+        shared=shared,
     )
+
+
+@dataclass(frozen=True)
+class PlatformSettings:  # pylint: disable=too-many-instance-attributes
+    """The validated configuration of the shared stack (SHARED_PLATFORM, lib/shared_stack.py)."""
+
+    name: str
+    aws_region: str
+    network: ExistingNetwork
+    state_bucket: str | None = None
+    state_bucket_region: str = DEFAULT_REGION
+    repository: str = "unknown"
+    commit_author: str = "unknown"
+    alarm_email: str | None = None
+    db_engine_version: str = DEFAULT_DB_ENGINE_VERSION
+
+    @property
+    def stack_name(self) -> str:
+        """``TapShared{name}``."""
+        return f"TapShared{self.name}"
+
+
+def load_platform_settings(environ: Mapping[str, str]) -> PlatformSettings:
+    """Validate SHARED_PLATFORM's environment: the variables of lib/variables.py marked
+    ``platform``; every other one (the environments' own) is refused, naming it."""
+    name = environ.get("SHARED_PLATFORM", "")
+    if not _PLATFORM_RE.match(name):
+        raise ConfigError("SHARED_PLATFORM", name, "1-12 lowercase letters and digits, starting "
+                                                   "with a letter")
+    for variable in VARIABLES:
+        if not variable.platform and environ.get(variable.name):
+            raise ConfigError(variable.name, environ[variable.name],
+                              "the shared stack (SHARED_PLATFORM) does not read it: unset it")
+    network = _existing_network(environ)
+    if network is None:
+        raise ConfigError("VPC_ID", "", "the shared stack is deployed into the platform's "
+                                        "network: VPC_ID and the three subnet lists")
+    region = _region(environ, "AWS_REGION")
+    if region in VPC_ORIGIN_UNAVAILABLE_REGIONS:
+        raise ConfigError("AWS_REGION", region, "a Region where CloudFront VPC origins are "
+                                                "offered (the shared load balancer is internal)")
+    tag_rule = "1-256 characters: letters, digits, spaces and _ . : / = + - @"
+    return PlatformSettings(
+        name=name, aws_region=region, network=network,
+        state_bucket=_matching(environ, "TERRAFORM_STATE_BUCKET", _BUCKET_RE,
+                               "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)"),
+        state_bucket_region=_region(environ, "TERRAFORM_STATE_BUCKET_REGION"),
+        repository=str(_matching(environ, "REPOSITORY", _TAG_VALUE_RE, tag_rule, "unknown")),
+        commit_author=str(_matching(environ, "COMMIT_AUTHOR", _TAG_VALUE_RE, tag_rule, "unknown")),
+        alarm_email=_matching(environ, "ALARM_EMAIL", _EMAIL_RE, "an email address"),
+        db_engine_version=_db_engine_version(environ))

@@ -8,6 +8,9 @@
   the service and nothing expires under a running task (the RDS-managed master secret rotates
   every seven days, and ECS resolves a secret only when a task starts);
 - ``AWS_REGION`` (for the token's signature) and ``PORT`` (the port to listen on);
+- on the shared pieces (lib/shared_tenancy.py): the environment's own database and role, and its
+  own cache user (``REDIS_USERNAME``, ``REDIS_PASSWORD`` as an ECS secret) and key prefix
+  (``REDIS_KEY_PREFIX``), the names the reference application reads (app/config.py);
 - from the manifest (``lib.manifest``): the image, port, liveness path, command, container
   health check, read-only root with its writable paths, the application's own plain
   environment and its secrets (ECS ``secrets``, read by the execution role at the task's
@@ -25,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from lib.data_tier import DB_APP_USERNAME, DataExports
+from lib.data_tier import DataExports
 from lib.images import ecr_repository_arn, is_nginx_alpine, resolve_image
 from lib.manifest import Manifest
 from lib.policies import statement
@@ -77,16 +80,32 @@ def platform_environment(data: DataExports, region: str, port: int) -> dict[str,
         "DB_HOST": data.db_endpoint,
         "DB_PORT": str(data.db_port),
         "DB_NAME": data.db_name,
-        # The application's own role (created by its release), never the master user.
-        "DB_USERNAME": DB_APP_USERNAME,
+        # The application's own role (created by its release, or in the shared cluster by the
+        # deploy), never the master user.
+        "DB_USERNAME": data.db_app_username,
         "DB_AUTH": "iam",
         "REDIS_HOST": data.cache_endpoint,
         "REDIS_PORT": data.cache_port,
         # Serverless caches accept TLS connections only.
         "REDIS_TLS": "true",
+        **({"REDIS_USERNAME": data.cache_username} if data.cache_username else {}),
+        **({"REDIS_KEY_PREFIX": data.cache_key_prefix} if data.cache_key_prefix else {}),
         "AWS_REGION": region,
         "PORT": str(port),
     }
+
+
+def platform_secrets(data: DataExports) -> dict[str, str]:
+    """The secrets every container receives from the platform (name -> valueFrom): on the
+    shared cache, its user's password (the JSON key "password" of its secret)."""
+    if data.cache_password_secret_arn is None:
+        return {}
+    return {"REDIS_PASSWORD": f"{data.cache_password_secret_arn}:password::"}
+
+
+def platform_secret_arns(data: DataExports) -> tuple[str, ...]:
+    """The secrets ``platform_secrets`` reads."""
+    return (data.cache_password_secret_arn,) if data.cache_password_secret_arn else ()
 
 
 def service_container(  # pylint: disable=too-many-arguments  # all keyword-only
@@ -97,6 +116,7 @@ def service_container(  # pylint: disable=too-many-arguments  # all keyword-only
     without a manifest, the default image's settings). ``image`` is the reference given
     (``ecr:`` resolved here); ``app_secret_arns``: the ARN of each declared secret."""
     environment = platform_environment(data, region, port)
+    platform = platform_secrets(data)
     repository_arn = ecr_repository_arn(image, account_id, region)
     image = resolve_image(image, account_id, region)
     if manifest is None:
@@ -105,7 +125,9 @@ def service_container(  # pylint: disable=too-many-arguments  # all keyword-only
         read_only = nginx and not exec_enabled
         return ContainerSpec(
             image=image, port=port, health_check_path=health_check_path,
-            repository_arn=repository_arn, environment=environment,
+            repository_arn=repository_arn, environment=environment, secrets=platform,
+            readable_secret_arns=platform_secret_arns(data),
+            decrypt_key_arns=(data.key_arn,) if platform else (),
             # Exec form (no shell): HEALTH_CHECK_PATH characters are never interpreted.
             # 127.0.0.1, not localhost: nginx may listen on IPv4 only.
             health_check_command=("wget", "-q", "-O", "/dev/null",
@@ -113,7 +135,8 @@ def service_container(  # pylint: disable=too-many-arguments  # all keyword-only
             if nginx else None,
             readonly_root_filesystem=read_only,
             writable_paths=NGINX_WRITABLE_PATHS if read_only else {})
-    secrets = dict(sorted(app_secret_arns.items()))
+    secrets = dict(sorted({**app_secret_arns, **platform}.items()))
+    readable = (*dict(sorted(app_secret_arns.items())).values(), *platform_secret_arns(data))
     paths = tuple(manifest.writable_paths) if manifest.readonly_root_filesystem else ()
     if manifest.readonly_root_filesystem and exec_enabled:
         paths += tuple(path for path in EXEC_WRITABLE_PATHS if path not in paths)
@@ -121,7 +144,7 @@ def service_container(  # pylint: disable=too-many-arguments  # all keyword-only
         image=image, port=port, health_check_path=health_check_path,
         repository_arn=repository_arn, environment={**environment, **manifest.environment},
         secrets=secrets,
-        readable_secret_arns=tuple(secrets.values()),
+        readable_secret_arns=readable,
         decrypt_key_arns=(data.key_arn,) if secrets else (),
         command=manifest.command, health_check_command=manifest.health_check_command,
         readonly_root_filesystem=manifest.readonly_root_filesystem,

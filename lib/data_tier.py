@@ -25,6 +25,12 @@ Creates
 - a Secrets Manager secret with the cache's connection JSON, built by Terraform at apply
   from the cache's real endpoints (never a placeholder).
 
+The shared stack (lib/shared_stack.py) builds the same tier with the RDS Data API on
+(``DatabaseProps.data_api``: tools/shared_database.py makes each environment's database through
+it), the cache behind the user group it gives (``CacheProps.user_group_id``) and no connection
+secret (each environment has its own cache user and secret). The ephemeral profile gives the
+tier the environment's one regional key (``DataTierProps.key_arn``) instead of its own.
+
 Exposes ``exports`` (``DataExports``: endpoints, ports, names, the master secret, the
 cache's connection secret, the data key and the two security groups, as tokens).
 """
@@ -115,6 +121,10 @@ class DatabaseProps:  # pylint: disable=too-many-instance-attributes
     # Create the cluster from this snapshot (DB_SNAPSHOT_IDENTIFIER); the setting counts only
     # when the cluster is created (snapshot_identifier is ignored afterwards).
     snapshot_identifier: str | None = None
+    # The RDS Data API (the cluster's HTTP endpoint): Aurora PostgreSQL Serverless v2 and
+    # provisioned clusters from 16.1 ("Supported Regions and Aurora DB engines for RDS Data
+    # API"); the shared stack's. Default: off.
+    data_api: bool = False
 
 @dataclass(frozen=True, kw_only=True)
 class CacheProps:
@@ -124,6 +134,7 @@ class CacheProps:
     max_storage_gb: int
     max_ecpu_per_second: int
     snapshot_retention_days: int  # 0: no snapshots
+    user_group_id: str | None = None  # RBAC users (the shared stack's); None: the default user
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +154,8 @@ class DataTierProps:  # pylint: disable=too-many-instance-attributes
     log_retention_days: int
     kms_deletion_window_days: int
     secret_recovery_window_days: int  # the cache's connection secret
+    key_arn: str | None = None  # the data key, given; None: the tier makes its own
+    connection_secret: bool = True  # the cache's connection secret (not: the shared stack)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,16 +169,26 @@ class DataExports:  # pylint: disable=too-many-instance-attributes
     db_reader_endpoint: str
     db_port: int
     db_name: str
-    # RDS creates and rotates this secret; its JSON holds "username" and "password".
-    db_secret_arn: str
-    db_security_group_id: str
+    # RDS creates and rotates this secret; its JSON holds "username" and "password". None: the
+    # shared cluster's, which no environment reads (its deploy makes its database and roles).
+    db_secret_arn: str | None
+    db_security_group_id: str | None  # None: the shared cluster's groups (lib/shared_tenancy.py)
     cache_name: str
     cache_endpoint: str
     cache_reader_endpoint: str
     cache_port: str  # a string token: it goes into environment values as is
-    cache_secret_arn: str
-    cache_security_group_id: str
+    cache_secret_arn: str | None  # None: no connection secret (the shared stack)
+    cache_security_group_id: str | None  # None: the shared cache's groups
     key_arn: str  # the data key: storage, the master secret, the cache, its secret
+    # The application's database role (IAM authentication); in the shared cluster its own.
+    db_app_username: str = DB_APP_USERNAME
+    # On the shared cache: the environment's own user, the secret whose JSON key "password" is
+    # its password, and the prefix of every key it may touch. None: the cache's default user.
+    cache_username: str | None = None
+    cache_password_secret_arn: str | None = None
+    cache_key_prefix: str | None = None
+    db_cluster_arn: str | None = None  # the shared stack's outputs
+    cache_arn: str | None = None
 
 
 def check_database(database: DatabaseProps) -> None:
@@ -225,6 +248,10 @@ class DataTier(Construct):
         super().__init__(scope, construct_id)
         names = props.names
         check_database(props.database)
+        if props.key_arn is not None and not props.database.skip_final_snapshot:
+            # The final snapshot's name and survival depend on the tier's own key.
+            raise ValueError("a given data key needs skip_final_snapshot: a kept final snapshot "
+                             "needs the tier's own key, retained with it")
         key = CustomerKey(self, "key", props=KeyProps(
             alias=names.data_key_alias,
             description=f"Data tier of {names.prefix}: Aurora, its credentials, the cache",
@@ -234,13 +261,14 @@ class DataTier(Construct):
             # A final snapshot is encrypted with this key: it must outlive the environment
             # for as long as the snapshot is kept, or the snapshot can never be restored.
             retain_on_destroy=None if props.database.skip_final_snapshot else "final-snapshot",
-        ))
+        )) if props.key_arn is None else None
+        key_arn = key.arn if key is not None else str(props.key_arn)
         db_sg = self._security_group("db", names.db_security_group,
                                      f"Aurora of {names.prefix}: tasks in", props.vpc_id)
         cache_sg = self._security_group("cache", names.cache_security_group,
                                         f"Cache of {names.prefix}: tasks in", props.vpc_id)
-        cluster = self._aurora(props, key, db_sg)
-        cache = self._cache(props, key.arn, cache_sg)
+        cluster = self._aurora(props, key_arn, key, db_sg)
+        cache = self._cache(props, key_arn, cache_sg)
         endpoint, reader = cache.endpoint.get(0), cache.reader_endpoint.get(0)
         self.exports = DataExports(
             db_cluster_identifier=cluster.cluster_identifier,
@@ -255,19 +283,19 @@ class DataTier(Construct):
             cache_endpoint=endpoint.address,
             cache_reader_endpoint=reader.address,
             cache_port=Token.as_string(endpoint.port),
-            cache_secret_arn=self._cache_secret(props, key.arn, endpoint, reader),
+            cache_secret_arn=self._cache_secret(props, key_arn, endpoint, reader)
+            if props.connection_secret else None,
             cache_security_group_id=cache_sg,
-            key_arn=key.arn)
+            key_arn=key_arn, db_cluster_arn=cluster.arn, cache_arn=cache.arn)
 
     def _security_group(self, key: str, name: str, description: str, vpc_id: str) -> str:
         """An empty security group (its rules: lib/firewall.py); returns its id."""
         return SecurityGroup(self, f"{key}-sg", name=name, vpc_id=vpc_id,
                              description=description, tags={"Name": name}).id
 
-    def _aurora(self, props: DataTierProps, key: CustomerKey, security_group_id: str
-                ) -> RdsCluster:
+    def _aurora(self, props: DataTierProps, key_arn: str, key: CustomerKey | None,
+                security_group_id: str) -> RdsCluster:
         names, database = props.names, props.database
-        key_arn = key.arn
         major = database.engine_version.split(".", 1)[0]
         subnets = DbSubnetGroup(self, "db-subnets", name=names.db_subnet_group,
                                 subnet_ids=props.isolated_subnet_ids,
@@ -301,6 +329,7 @@ class DataTier(Construct):
             storage_encrypted=True,
             kms_key_id=key_arn,
             iam_database_authentication_enabled=True,
+            enable_http_endpoint=True if database.data_api else None,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[security_group_id],
             db_cluster_parameter_group_name=parameters.name,
@@ -314,7 +343,7 @@ class DataTier(Construct):
             copy_tags_to_snapshot=True,
             deletion_protection=database.deletion_protection,
             skip_final_snapshot=database.skip_final_snapshot,
-            final_snapshot_identifier=(None if database.skip_final_snapshot
+            final_snapshot_identifier=(None if database.skip_final_snapshot or key is None
                                        else final_snapshot_identifier(names, key.key_id)),
             snapshot_identifier=self._restore_from(database),
             # The snapshot matters only when the cluster is created: changing or unsetting
@@ -404,6 +433,7 @@ class DataTier(Construct):
             )],
             snapshot_retention_limit=cache.snapshot_retention_days,
             daily_snapshot_time=CACHE_SNAPSHOT_TIME if snapshots else None,
+            user_group_id=cache.user_group_id,
         )
 
     def _cache_secret(self, props: DataTierProps, key_arn: str,

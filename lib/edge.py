@@ -16,14 +16,11 @@ Creates:
   the AWS managed groups Amazon IP reputation and Anonymous IP list, a rate-based rule
   per client IP (limit from the profile, per 5 minutes), and the managed groups Common,
   KnownBadInputs (Log4j / Log4Shell included) and SQL injection; every rule has its
-  own CloudWatch metric and sampled requests;
+  own CloudWatch metric and sampled requests (lib/waf.py);
 - WAF logging, with the ``authorization`` and origin-verify headers redacted, into the
-  edge log bucket (below), whose name starts with ``aws-waf-logs-`` as WAF requires.
-  Not to CloudWatch Logs: that needs either a CloudWatch Logs resource policy per
-  environment (10 per region, not adjustable: a hard ceiling on the fleet) or WAF's own
-  ``AWSWAF-LOGS`` account policy, which grows per log group up to its 5,120-character
-  limit. The bucket's own policy grants vended log delivery, per environment, with no
-  account-wide singleton;
+  edge log bucket (below), whose name starts with ``aws-waf-logs-`` as WAF requires, and
+  whose own policy grants vended log delivery, per environment, with no account-wide
+  singleton (lib/waf.py says why not CloudWatch Logs);
 - a CloudFront distribution with one custom origin: the load balancer's DNS name, with
   the origin-verify header carrying the application tier's secret (a token), HTTP to
   port 80, or HTTPS-only with TLS 1.2 when the application tier listens on HTTPS. The
@@ -44,6 +41,11 @@ Creates:
   public access blocked, expiry from the profile, TLS-only policy, and the WAF log
   delivery statements.
 
+On the shared pieces (lib/shared_tenancy.py) the web ACL and the VPC origin are given
+(``EdgeProps.web_acl_arn``, ``Origin.vpc_origin_id``): the edge then makes no web ACL, no WAF
+logging and no VPC origin, and reads no CloudFront group (the shared stack admits it on the
+shared load balancer); the log bucket keeps the distribution's standard logs only.
+
 Anonymous IP list in count mode: the ephemeral (``pr*``) and standard (``dev``,
 ``stage``...) profiles count instead of block (``waf_anonymous_ip_count_only``). Their
 traffic comes largely from CI runners, cloud workstations and VPNs, which the group's
@@ -58,14 +60,13 @@ It costs a few minutes per apply; a false value would make the first test reques
 race the rollout.
 
 Exposes ``distribution_id``, ``distribution_arn``, ``distribution_domain_name``,
-``distribution_hosted_zone_id``, ``web_acl_arn``, ``web_acl_name``, ``web_acl_id``,
+``distribution_hosted_zone_id``, ``web_acl_arn``, ``web_acl_name`` (None: a given one),
 ``log_bucket_name``, ``viewer_url``, ``viewer_certificate_arn``, ``vpc_origin_id`` (None
 without a VPC origin) and ``origin_security_group_id`` / ``origin_prefix_list_id`` (the one
 that applies).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -108,16 +109,6 @@ from cdktf_cdktf_provider_aws.s3_bucket_acl import (
     S3BucketAclAccessControlPolicyGrantGrantee,
     S3BucketAclAccessControlPolicyOwner,
 )
-from cdktf_cdktf_provider_aws.wafv2_web_acl import (
-    Wafv2WebAcl,
-    Wafv2WebAclDefaultAction,
-    Wafv2WebAclVisibilityConfig,
-)
-from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
-    Wafv2WebAclLoggingConfiguration,
-    Wafv2WebAclLoggingConfigurationRedactedFields,
-    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
-)
 from constructs import Construct
 
 from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER
@@ -127,7 +118,9 @@ from lib.log_bucket import log_bucket as create_log_bucket
 from lib.naming import Names
 from lib.policies import statement
 from lib.viewer_domain import ViewerDomain, ViewerDomainProps
-from lib.waf_rules import web_acl_rules
+# waf_delivery_statements and REDACTED_HEADERS are also read from here (tests, the docs).
+from lib.waf import (REDACTED_HEADERS, make_web_acl, waf_delivery_statements,  # noqa: F401  # pylint: disable=unused-import
+                     waf_logging)
 
 # AWS managed CloudFront policies, by their fixed IDs (the same in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -161,8 +154,6 @@ ORIGIN_REQUEST_POLICIES: dict[str, tuple[str, str | None]] = {
 }
 VIEWER_TLS = "TLSv1.2_2021"
 LOG_PREFIX = "cloudfront/"
-# Header names in WAF redacted fields must be lowercase.
-REDACTED_HEADERS = (ORIGIN_VERIFY_HEADER.lower(), "authorization")
 
 # Origin timeouts: fail over a dead connection fast (3 x 5 s), wait as long as the
 # CloudFront default for a response, and keep idle connections for less time than the
@@ -185,6 +176,8 @@ class Origin:
     load_balancer_arn: str | None = None
     vpc_id: str | None = None
     subnet_ids: Sequence[str] = ()  # the load balancer's: where CloudFront's interfaces go
+    # A VPC origin given (the shared load balancer's): used as it is, none made here.
+    vpc_origin_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,6 +199,11 @@ class EdgeProps:  # pylint: disable=too-many-instance-attributes
     edge_certificate_arn: str | None = None  # the viewer certificate, given
     region: str = "us-east-1"  # the stack's (the VPC's)
     own_vpc: bool = True  # the VPC is the environment's own: CloudFront's leftovers go with it
+    # The us-east-1 key of the edge log bucket, given (one key per region: the ephemeral
+    # profile); None: the edge makes its own.
+    logs_key_arn: str | None = None
+    # A CLOUDFRONT web ACL given (the shared one): no web ACL and no WAF logging here.
+    web_acl_arn: str | None = None
     # What the distribution waits for before it uses a (new) origin: the listener rule that
     # forwards verified requests on the origin's listener.
     origin_ready: Sequence[TerraformResource] = ()
@@ -215,21 +213,52 @@ class EdgeProps:  # pylint: disable=too-many-instance-attributes
         return self.origin.subnet_ids
 
 
-def waf_delivery_statements(bucket_arn: str, account: str) -> list[dict[str, Any]]:
-    """What vended log delivery needs to write WAF logs into a bucket of this account:
-    PutObject under AWSLogs/<account>/ with the bucket owner in full control, and the
-    bucket ACL check, both only on behalf of this account's log deliveries."""
-    condition = {"StringEquals": {"aws:SourceAccount": account},
-                 "ArnLike": {"aws:SourceArn": f"arn:aws:logs:{GLOBAL_REGION}:{account}:*"}}
-    writer = {"Service": "delivery.logs.amazonaws.com"}
-    return [
-        statement(sid="WafLogDeliveryWrite", principal=writer, actions=["s3:PutObject"],
-                  resources=[f"{bucket_arn}/AWSLogs/{account}/*"],
-                  condition={**condition, "StringEquals": {
-                      **condition["StringEquals"], "s3:x-amz-acl": "bucket-owner-full-control"}}),
-        statement(sid="WafLogDeliveryAclCheck", principal=writer, actions=["s3:GetBucketAcl"],
-                  resources=[bucket_arn], condition=condition),
-    ]
+def make_vpc_origin(scope: Construct, *, names: Names,  # pylint: disable=too-many-arguments
+                    provider: TerraformProvider, load_balancer_arn: str, vpc_id: str,
+                    protocol: str, depends_on: Sequence[TerraformResource]
+                    ) -> tuple[CloudfrontVpcOrigin, str]:
+    """The CloudFront VPC origin of an internal load balancer (ids vpc-origin-endpoint,
+    vpc-origin, vpc-origins-sg in ``scope``), and the security group CloudFront creates in the
+    VPC for its interfaces (the one the load balancer admits): returns both. The environment's
+    edge and the shared stack make it.
+
+    A change of protocol or ports is a replacement, made before the old origin goes
+    (UpdateVpcOrigin answers CannotUpdateEntityWhileInUse while a distribution uses the
+    origin: its API reference; terraform-provider-aws #40905): the endpoint's settings
+    are a ``terraform_data`` that the origin is ``replace_triggered_by``."""
+    policy = ORIGIN_PROTOCOLS[protocol]
+    endpoint = DataResource(scope, "vpc-origin-endpoint", triggers_replace={
+        "protocol": policy, "http_port": ORIGIN_HTTP_PORT, "https_port": ORIGIN_HTTPS_PORT})
+    vpc_origin = CloudfrontVpcOrigin(
+        scope, "vpc-origin", provider=provider,
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        depends_on=list(depends_on) or None,
+        vpc_origin_endpoint_config=[CloudfrontVpcOriginVpcOriginEndpointConfig(
+            name=names.vpc_origin, arn=load_balancer_arn,
+            http_port=ORIGIN_HTTP_PORT, https_port=ORIGIN_HTTPS_PORT,
+            origin_protocol_policy=policy,
+            origin_ssl_protocols=[CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols(
+                items=["TLSv1.2"], quantity=1)])],
+        timeouts=CloudfrontVpcOriginTimeouts(**VPC_ORIGIN_TIMEOUTS))
+    # Terraform's JSON syntax wants the bare address here (cdktf would write "${...}").
+    vpc_origin.add_override("lifecycle.replace_triggered_by", [
+        f"{endpoint.terraform_resource_type}.{endpoint.friendly_unique_id}"])
+    # CloudFront creates the group with the VPC's first VPC origin: read after it. The
+    # plural data source reads an empty list rather than failing when the group is gone
+    # (a destroy run again after CloudFront removed it).
+    groups = DataAwsSecurityGroups(
+        scope, "vpc-origins-sg", depends_on=[vpc_origin], filter=[
+            DataAwsSecurityGroupsFilter(name="group-name", values=[VPC_ORIGINS_SERVICE_GROUP]),
+            DataAwsSecurityGroupsFilter(name="vpc-id", values=[vpc_id])])
+    return vpc_origin, Fn.element(groups.ids, 0)
+
+
+def log_delivery_key_statement(account: str) -> dict[str, Any]:
+    """The log delivery service's use of the edge log bucket's key (CloudFront standard logs
+    and WAF logs): it writes SSE-KMS objects only when it may generate data keys with it."""
+    return statement(sid="LogDelivery", principal={"Service": "delivery.logs.amazonaws.com"},
+                     actions=["kms:GenerateDataKey*"], resources="*",
+                     condition={"StringEquals": {"aws:SourceAccount": account}})
 
 
 class Edge(Construct):  # pylint: disable=too-many-instance-attributes
@@ -241,27 +270,31 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         if origin.protocol not in ORIGIN_PROTOCOLS:
             raise ValueError(f"origin protocol must be one of {sorted(ORIGIN_PROTOCOLS)}, "
                              f"got {origin.protocol!r}")
-        self.vpc_origin_id: str | None = None
+        self.vpc_origin_id: str | None = origin.vpc_origin_id
         self.origin_security_group_id: str | None = None
         self.origin_prefix_list_id: str | None = None
-        if origin.load_balancer_arn is not None:
+        # A given VPC origin (the shared load balancer's) is admitted by the shared stack.
+        if origin.vpc_origin_id is None and origin.load_balancer_arn is not None:
             self._vpc_origin(props)
-        else:
+        elif origin.vpc_origin_id is None:
             self.origin_prefix_list_id = DataAwsEc2ManagedPrefixList(
                 self, "cloudfront-origin-facing", name=CLOUDFRONT_ORIGIN_FACING).id
-        web_acl = self._web_acl(props)
-        self.web_acl_arn: str = web_acl.arn
-        self.web_acl_name: str = web_acl.name
-        self.web_acl_id: str = web_acl.id
-        key = self._key(props)
-        logs, log_bucket_acl = self._log_bucket(props, key.arn)
+        web_acl = make_web_acl(self, names=props.names, provider=props.provider,
+                               rate_limit=props.waf_rate_limit,
+                               anonymous_ip_count_only=props.waf_anonymous_ip_count_only) \
+            if props.web_acl_arn is None else None
+        self.web_acl_arn: str = web_acl.arn if web_acl else str(props.web_acl_arn)
+        self.web_acl_name: str | None = web_acl.name if web_acl else None  # None: not its own
+        key_arn = props.logs_key_arn or self._key(props).arn
+        logs, log_bucket_acl = self._log_bucket(props, key_arn, waf_logs=web_acl is not None)
         log_bucket = logs.bucket
         self.log_bucket_name: str = log_bucket.bucket
-        self._waf_logging(props, web_acl, logs)
+        if web_acl is not None:
+            waf_logging(self, web_acl=web_acl, logs=logs, provider=props.provider)
         domain = self._viewer_domain(props)
         self.viewer_certificate_arn: str | None = (
             domain.certificate_arn if domain else props.edge_certificate_arn)
-        distribution = self._distribution(props, web_acl, log_bucket, log_bucket_acl)
+        distribution = self._distribution(props, self.web_acl_arn, log_bucket, log_bucket_acl)
         self.distribution = distribution
         self.distribution_id: str = distribution.id
         self.distribution_arn: str = distribution.arn
@@ -273,42 +306,15 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
         self.viewer_url: str = f"https://{viewer_host}/"
 
     def _vpc_origin(self, props: EdgeProps) -> None:
-        """The CloudFront VPC origin of the internal load balancer, and the security group
-        CloudFront creates in the VPC for its interfaces.
-
-        A change of protocol or ports is a replacement, made before the old origin goes
-        (UpdateVpcOrigin answers CannotUpdateEntityWhileInUse while a distribution uses the
-        origin: its API reference; terraform-provider-aws #40905): the endpoint's settings
-        are a ``terraform_data`` that the origin is ``replace_triggered_by``."""
+        """The VPC origin of the internal load balancer (``make_vpc_origin``), after the
+        cleanup of CloudFront's leftovers in a VPC of the environment's own."""
         origin = props.origin
-        policy = ORIGIN_PROTOCOLS[origin.protocol]
-        endpoint = DataResource(self, "vpc-origin-endpoint", triggers_replace={
-            "protocol": policy, "http_port": ORIGIN_HTTP_PORT, "https_port": ORIGIN_HTTPS_PORT})
         cleanup = self._leftovers_cleanup(props) if props.own_vpc else None
-        vpc_origin = CloudfrontVpcOrigin(
-            self, "vpc-origin", provider=props.provider,
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=[cleanup] if cleanup else None,
-            vpc_origin_endpoint_config=[CloudfrontVpcOriginVpcOriginEndpointConfig(
-                name=props.names.vpc_origin, arn=origin.load_balancer_arn,
-                http_port=ORIGIN_HTTP_PORT, https_port=ORIGIN_HTTPS_PORT,
-                origin_protocol_policy=policy,
-                origin_ssl_protocols=[CloudfrontVpcOriginVpcOriginEndpointConfigOriginSslProtocols(
-                    items=["TLSv1.2"], quantity=1)])],
-            timeouts=CloudfrontVpcOriginTimeouts(**VPC_ORIGIN_TIMEOUTS))
-        # Terraform's JSON syntax wants the bare address here (cdktf would write "${...}").
-        vpc_origin.add_override("lifecycle.replace_triggered_by", [
-            f"{endpoint.terraform_resource_type}.{endpoint.friendly_unique_id}"])
+        vpc_origin, self.origin_security_group_id = make_vpc_origin(
+            self, names=props.names, provider=props.provider,
+            load_balancer_arn=str(origin.load_balancer_arn), vpc_id=origin.vpc_id or "",
+            protocol=origin.protocol, depends_on=[cleanup] if cleanup else [])
         self.vpc_origin_id = vpc_origin.id
-        # CloudFront creates the group with the VPC's first VPC origin: read after it. The
-        # plural data source reads an empty list rather than failing when the group is gone
-        # (a destroy run again after CloudFront removed it).
-        groups = DataAwsSecurityGroups(
-            self, "vpc-origins-sg", depends_on=[vpc_origin], filter=[
-                DataAwsSecurityGroupsFilter(name="group-name",
-                                            values=[VPC_ORIGINS_SERVICE_GROUP]),
-                DataAwsSecurityGroupsFilter(name="vpc-id", values=[origin.vpc_id or ""])])
-        self.origin_security_group_id = Fn.element(groups.ids, 0)
 
     def _leftovers_cleanup(self, props: EdgeProps) -> DataResource:
         """What CloudFront leaves in a VPC of the environment's own, removed on destroy.
@@ -344,41 +350,6 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                                                     domain_names=tuple(props.domain_names),
                                                     provider=props.provider))
 
-    def _web_acl(self, props: EdgeProps) -> Wafv2WebAcl:
-        names = props.names
-        web_acl = Wafv2WebAcl(
-            self, "web-acl",
-            name=names.web_acl,
-            description=f"CloudFront web ACL of {names.prefix}",
-            scope="CLOUDFRONT",
-            default_action=Wafv2WebAclDefaultAction(allow={}),
-            # The rules as the API's JSON, not `rule` blocks: the provider's schema for those
-            # blocks (statements nested to many levels) cost a plan that changes the stack
-            # ~16-20 s of Terraform CPU here (hashicorp/terraform-provider-aws#14062).
-            # The price: the provider does not read rule_json back, so hand-made changes to
-            # the rules are not planned away; the integration suite compares the live rules
-            # with these (tests/integration/test_edge_live.py).
-            rule_json=json.dumps(web_acl_rules(props.waf_anonymous_ip_count_only,
-                                               props.waf_rate_limit)),
-            visibility_config=Wafv2WebAclVisibilityConfig(
-                cloudwatch_metrics_enabled=True, metric_name=names.web_acl,
-                sampled_requests_enabled=True),
-            provider=props.provider,
-        )
-        return web_acl
-
-    @staticmethod
-    def _key_statements(account: str) -> list[dict[str, Any]]:
-        """The log delivery service only (CloudFront standard logs and WAF logs)."""
-        return [
-            # Log delivery writes SSE-KMS objects only when it may generate data keys with
-            # the bucket's customer key.
-            statement(sid="LogDelivery",
-                      principal={"Service": "delivery.logs.amazonaws.com"},
-                      actions=["kms:GenerateDataKey*"], resources="*",
-                      condition={"StringEquals": {"aws:SourceAccount": account}}),
-        ]
-
     def _key(self, props: EdgeProps) -> CustomerKey:
         """The us-east-1 key of the edge's log bucket (CloudFront and WAF logs)."""
         return CustomerKey(self, "logs-key", props=KeyProps(
@@ -386,30 +357,15 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             description=f"WAF and CloudFront logs of {props.names.prefix} ({GLOBAL_REGION})",
             account_id=props.account_id,
             deletion_window_days=props.kms_deletion_window_days,
-            service_statements=self._key_statements(props.account_id),
+            service_statements=[log_delivery_key_statement(props.account_id)],
             provider=props.provider,
         ))
 
-    def _waf_logging(self, props: EdgeProps, web_acl: Wafv2WebAcl, logs: LogBucket) -> None:
-        """WAF logs to the edge log bucket, whose policy lets log delivery write them: no
-        CloudWatch Logs resource policy, of which a region allows 10 (not adjustable)."""
-        Wafv2WebAclLoggingConfiguration(
-            self, "waf-logging",
-            resource_arn=web_acl.arn,
-            log_destination_configs=[logs.bucket.arn],
-            redacted_fields=[
-                Wafv2WebAclLoggingConfigurationRedactedFields(
-                    single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(
-                        name=header))
-                for header in REDACTED_HEADERS
-            ],
-            depends_on=[logs.policy],
-            provider=props.provider,
-        )
-
-    def _log_bucket(self, props: EdgeProps, key_arn: str) -> tuple[LogBucket, S3BucketAcl]:
+    def _log_bucket(self, props: EdgeProps, key_arn: str, waf_logs: bool
+                    ) -> tuple[LogBucket, S3BucketAcl]:
         """The edge log bucket: CloudFront standard logs through the ACL they need, WAF
-        logs through the bucket policy (vended log delivery)."""
+        logs (``waf_logs``: the web ACL is the edge's own) through the bucket policy (vended
+        log delivery)."""
         names, provider = props.names, props.provider
         logs = create_log_bucket(self, "log-bucket", props=LogBucketProps(
             name_prefix=names.edge_log_bucket_prefix,
@@ -418,7 +374,8 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             # Standard logging delivers through the bucket ACL (below), which needs ACLs on.
             object_ownership="BucketOwnerPreferred",
             kms_key_arn=key_arn,
-            delivery_statements=lambda arn: waf_delivery_statements(arn, props.account_id),
+            delivery_statements=(lambda arn: waf_delivery_statements(arn, props.account_id))
+            if waf_logs else (lambda arn: ()),
             provider=provider))
         owner = DataAwsCanonicalUserId(self, "canonical-user", provider=provider)
         log_delivery = DataAwsCloudfrontLogDeliveryCanonicalUserId(
@@ -438,7 +395,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             provider=provider)
         return logs, acl
 
-    def _distribution(self, props: EdgeProps, web_acl: Wafv2WebAcl, log_bucket: S3Bucket,
+    def _distribution(self, props: EdgeProps, web_acl_arn: str, log_bucket: S3Bucket,
                       log_bucket_acl: S3BucketAcl) -> CloudfrontDistribution:
         names, given = props.names, props.origin
         dynamic_requests, static_requests = ORIGIN_REQUEST_POLICIES[given.protocol]
@@ -499,7 +456,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
             restrictions=CloudfrontDistributionRestrictions(
                 geo_restriction=CloudfrontDistributionRestrictionsGeoRestriction(
                     restriction_type="none")),
-            web_acl_id=web_acl.arn,
+            web_acl_id=web_acl_arn,
             logging_config=CloudfrontDistributionLoggingConfig(
                 bucket=log_bucket.bucket_domain_name, prefix=LOG_PREFIX, include_cookies=False),
             wait_for_deployment=True,

@@ -18,6 +18,10 @@ Creates
 - the service's target group (IP targets, health check on the liveness path) and the one
   listener rule that forwards verified requests to it.
 
+The origin-verify secret, the target group and the forwarding rule are module functions
+(``origin_verify_secret``, ``target_group``, ``forwarding_rule``): an environment on the shared
+load balancer (lib/shared_tenancy.py) makes the same three on the shared listener.
+
 Its security group's rules are in lib/firewall.py. Exposes ``arn``, ``arn_suffix``,
 ``dns_name``, ``target_group_arn``, ``target_group_arn_suffix``, ``forwarding_rule`` (for
 the service's ``depends_on``), ``origin_verify_secret_arn``, ``origin_verify_value``
@@ -48,7 +52,6 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleConditionHttpHeader,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
@@ -73,6 +76,7 @@ IDLE_TIMEOUT_SECONDS = 60
 HEALTH_CHECK = {"interval": 15, "timeout": 5, "healthy_threshold": 2, "unhealthy_threshold": 3}
 # 64 letters and digits: no ALB header-condition wildcards (* ?), safe in any header.
 ORIGIN_VERIFY_LENGTH = 64
+OWN_RULE_PRIORITY = 10  # the one rule on a listener of the environment's own
 
 LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com"
 
@@ -86,7 +90,7 @@ class LoadBalancerProps:  # pylint: disable=too-many-instance-attributes
     region: str
     vpc_id: str
     subnet_ids: Sequence[str]  # private (internal) or public (internet-facing)
-    security_group_id: str
+    security_group_id: str  # the load balancer's (lib/network.py)
     internal: bool  # behind a CloudFront VPC origin
     certificate_arn: str | None  # regional ACM certificate: HTTPS :443, :80 redirects
     target_port: int  # the container's port
@@ -110,26 +114,24 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         https = props.certificate_arn is not None
         self.origin_protocol = "https" if https else "http"
         self.origin_port = HTTPS_PORT if https else HTTP_PORT
-        secret, version = self._origin_verify_secret()
+        secret, version = origin_verify_secret(
+            self, names=props.names, recovery_window_days=props.secret_recovery_window_days,
+            key_arn=props.secret_key_arn)
         self.origin_verify_secret_arn: str = secret.arn
         self.origin_verify_value: str = version.secret_string
-        bucket_id, bucket_policy = self._access_log_bucket()
-        self.log_bucket_name: str = bucket_id
-        alb = Lb(
-            self, "alb", name=props.names.alb, internal=props.internal,
-            load_balancer_type="application",
-            security_groups=[props.security_group_id],
-            subnets=list(props.subnet_ids),
-            drop_invalid_header_fields=True,
-            enable_deletion_protection=props.deletion_protection,
-            idle_timeout=IDLE_TIMEOUT_SECONDS,
-            access_logs=LbAccessLogs(bucket=bucket_id, prefix=ACCESS_LOG_PREFIX, enabled=True),
-            depends_on=[bucket_policy],  # ALB checks it may write logs when created
-        )
+        alb, self.log_bucket_name = make_load_balancer(
+            self, names=props.names, region=props.region, account_id=props.account_id,
+            subnet_ids=props.subnet_ids, security_group_id=props.security_group_id,
+            internal=props.internal, deletion_protection=props.deletion_protection,
+            access_log_expiration_days=props.access_log_expiration_days,
+            force_destroy_logs=props.force_destroy_logs)
         self.arn: str = alb.arn
         self.arn_suffix: str = alb.arn_suffix
         self.dns_name: str = alb.dns_name
-        target_group = self._target_group()
+        target_group = make_target_group(
+            self, names=props.names, vpc_id=props.vpc_id, port=props.target_port,
+            health_check_path=props.health_check_path,
+            deregistration_delay_seconds=props.deregistration_delay_seconds)
         self.target_group_arn: str = target_group.arn
         self.target_group_arn_suffix: str = target_group.arn_suffix
         self.forwarding_rule: LbListenerRule = self._listeners(https)
@@ -141,57 +143,6 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
         if self._redirect is not None:
             self._redirect.add_override("depends_on", [
                 f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"])
-
-    def _origin_verify_secret(self) -> tuple[SecretsmanagerSecret, SecretsmanagerSecretVersion]:
-        """The header value CloudFront sends and the listener rule requires."""
-        props = self._props
-        secret = SecretsmanagerSecret(
-            self, "origin-verify", name_prefix=props.names.origin_verify_secret_prefix,
-            description=f"{ORIGIN_VERIFY_HEADER} header value of {props.names.prefix} "
-                        "(CloudFront to load balancer)",
-            recovery_window_in_days=props.secret_recovery_window_days,
-            kms_key_id=props.secret_key_arn)
-        password = DataAwsSecretsmanagerRandomPassword(
-            self, "origin-verify-value", password_length=ORIGIN_VERIFY_LENGTH,
-            exclude_punctuation=True, include_space=False)
-        # The data source draws a new value on every plan; ignoring changes keeps the first.
-        # Rotating means tainting this version: the edge and the rule then change together.
-        version = SecretsmanagerSecretVersion(
-            self, "origin-verify-version", secret_id=secret.id,
-            secret_string=password.random_password,
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]))
-        return secret, version
-
-    def _access_log_bucket(self) -> tuple[str, S3BucketPolicy]:
-        """The ALB access-log bucket and its settings; returns its name and its policy."""
-        props = self._props
-        if props.region in ELB_ACCOUNT_REGIONS:
-            writer: dict[str, Any] = {"AWS": DataAwsElbServiceAccount(self, "elb-account").arn}
-        else:
-            writer = {"Service": LOG_DELIVERY_PRINCIPAL}
-        logs = log_bucket(self, "alb-logs", props=LogBucketProps(
-            name_prefix=props.names.alb_log_bucket_prefix,
-            force_destroy=props.force_destroy_logs,
-            expiration_days=props.access_log_expiration_days,
-            object_ownership="BucketOwnerEnforced",
-            delivery_statements=lambda arn: [statement(
-                sid="LoadBalancerLogDelivery", principal=writer, actions=["s3:PutObject"],
-                resources=[f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{props.account_id}/*"])]))
-        return logs.bucket.id, logs.policy
-
-    def _target_group(self) -> LbTargetGroup:
-        """IP targets (awsvpc tasks) behind a health check on the liveness path."""
-        props = self._props
-        return LbTargetGroup(
-            self, "web", name=props.names.target_group, port=props.target_port,
-            protocol="HTTP", target_type="ip", vpc_id=props.vpc_id,
-            # A new port is a new group (the port forces it): made and switched to before
-            # the old one, which the listener rule still uses, is deleted.
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            deregistration_delay=str(props.deregistration_delay_seconds),
-            health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=props.health_check_path, protocol="HTTP",
-                port="traffic-port", matcher="200-299", **HEALTH_CHECK))
 
     def _listeners(self, https: bool) -> LbListenerRule:
         """The listeners and the one rule that forwards verified requests; returns the rule."""
@@ -215,11 +166,95 @@ class LoadBalancer(Construct):  # pylint: disable=too-many-instance-attributes
             origin = LbListener(
                 self, "http", load_balancer_arn=self.arn, port=HTTP_PORT, protocol="HTTP",
                 default_action=[forbidden])
-        return LbListenerRule(
-            self, "origin-verify-rule", listener_arn=origin.arn, priority=10,
-            # A new origin listener (a protocol change) gets its rule before the old one goes:
-            # CloudFront keeps a forwarding rule behind whichever origin it uses.
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            condition=[LbListenerRuleCondition(http_header=LbListenerRuleConditionHttpHeader(
-                http_header_name=ORIGIN_VERIFY_HEADER, values=[self.origin_verify_value]))],
-            action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group_arn)])
+        return forwarding_rule(self, listener_arn=origin.arn, priority=OWN_RULE_PRIORITY,
+                               verify_value=self.origin_verify_value,
+                               target_group_arn=self.target_group_arn)
+
+
+def make_load_balancer(scope: Construct, *, names: Names,  # pylint: disable=too-many-arguments
+                       region: str, account_id: str, subnet_ids: Sequence[str],
+                       security_group_id: str, internal: bool, deletion_protection: bool,
+                       access_log_expiration_days: int, force_destroy_logs: bool
+                       ) -> tuple[Lb, str]:
+    """An Application Load Balancer (id alb in ``scope``), invalid header fields dropped, with
+    access logs in its bucket (ids alb-logs..., elb-account): SSE-S3 (the only encryption ALB
+    log delivery supports), written by the region's load-balancer log delivery under
+    ``alb/AWSLogs/<account>/``; returns it and its log bucket's name. The environment's own and
+    the shared stack's."""
+    if region in ELB_ACCOUNT_REGIONS:
+        writer: dict[str, Any] = {"AWS": DataAwsElbServiceAccount(scope, "elb-account").arn}
+    else:
+        writer = {"Service": LOG_DELIVERY_PRINCIPAL}
+    logs = log_bucket(scope, "alb-logs", props=LogBucketProps(
+        name_prefix=names.alb_log_bucket_prefix,
+        force_destroy=force_destroy_logs,
+        expiration_days=access_log_expiration_days,
+        object_ownership="BucketOwnerEnforced",
+        delivery_statements=lambda arn: [statement(
+            sid="LoadBalancerLogDelivery", principal=writer, actions=["s3:PutObject"],
+            resources=[f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*"])]))
+    return Lb(
+        scope, "alb", name=names.alb, internal=internal,
+        load_balancer_type="application",
+        security_groups=[security_group_id],
+        subnets=list(subnet_ids),
+        drop_invalid_header_fields=True,
+        enable_deletion_protection=deletion_protection,
+        idle_timeout=IDLE_TIMEOUT_SECONDS,
+        access_logs=LbAccessLogs(bucket=logs.bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True),
+        depends_on=[logs.policy],  # ALB checks it may write logs when created
+    ), logs.bucket.id
+
+
+def origin_verify_secret(scope: Construct, *, names: Names, recovery_window_days: int,
+                         key_arn: str | None
+                         ) -> tuple[SecretsmanagerSecret, SecretsmanagerSecretVersion]:
+    """The header value CloudFront sends and the listener rule requires (ids origin-verify,
+    origin-verify-value, origin-verify-version in ``scope``); ``key_arn`` None: the account's
+    aws/secretsmanager key."""
+    secret = SecretsmanagerSecret(
+        scope, "origin-verify", name_prefix=names.origin_verify_secret_prefix,
+        description=f"{ORIGIN_VERIFY_HEADER} header value of {names.prefix} "
+                    "(CloudFront to load balancer)",
+        recovery_window_in_days=recovery_window_days, kms_key_id=key_arn)
+    password = DataAwsSecretsmanagerRandomPassword(
+        scope, "origin-verify-value", password_length=ORIGIN_VERIFY_LENGTH,
+        exclude_punctuation=True, include_space=False)
+    # The data source draws a new value on every plan; ignoring changes keeps the first.
+    # Rotating means tainting this version: the edge and the rule then change together.
+    version = SecretsmanagerSecretVersion(
+        scope, "origin-verify-version", secret_id=secret.id,
+        secret_string=password.random_password,
+        lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]))
+    return secret, version
+
+
+def make_target_group(scope: Construct, *, names: Names, vpc_id: str, port: int,
+                      health_check_path: str, deregistration_delay_seconds: int
+                      ) -> LbTargetGroup:
+    """The service's target group (id web in ``scope``): IP targets (awsvpc tasks) behind a
+    health check on the liveness path."""
+    return LbTargetGroup(
+        scope, "web", name=names.target_group, port=port,
+        protocol="HTTP", target_type="ip", vpc_id=vpc_id,
+        # A new port is a new group (the port forces it): made and switched to before
+        # the old one, which the listener rule still uses, is deleted.
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        deregistration_delay=str(deregistration_delay_seconds),
+        health_check=LbTargetGroupHealthCheck(
+            enabled=True, path=health_check_path, protocol="HTTP",
+            port="traffic-port", matcher="200-299", **HEALTH_CHECK))
+
+
+def forwarding_rule(scope: Construct, *, listener_arn: str, priority: int, verify_value: str,
+                    target_group_arn: str) -> LbListenerRule:
+    """The one rule that forwards requests carrying the environment's origin-verify value to
+    its target group (id origin-verify-rule in ``scope``)."""
+    return LbListenerRule(
+        scope, "origin-verify-rule", listener_arn=listener_arn, priority=priority,
+        # A new origin listener (a protocol change) gets its rule before the old one goes:
+        # CloudFront keeps a forwarding rule behind whichever origin it uses.
+        lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        condition=[LbListenerRuleCondition(http_header=LbListenerRuleConditionHttpHeader(
+            http_header_name=ORIGIN_VERIFY_HEADER, values=[verify_value]))],
+        action=[LbListenerRuleAction(type="forward", target_group_arn=target_group_arn)])

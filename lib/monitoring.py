@@ -1,10 +1,13 @@
 """Monitoring: alarm topics, CloudWatch alarms for every tier, and one dashboard.
 
 Creates
-- an SNS topic for the alarms, encrypted with its own customer key: the key policy lets
-  CloudWatch generate data keys and decrypt, the topic policy lets CloudWatch alarms of
-  this account and region publish (``aws:SourceAccount`` and ``aws:SourceArn``); an
-  email subscription when ALARM_EMAIL is set (the recipient confirms it once);
+- an SNS topic for the alarms, encrypted with its own customer key (or the key the stack
+  gives: one key per region in the ephemeral profile): the key policy lets CloudWatch generate
+  data keys and decrypt (``alarms_key_statement``; CloudWatch cannot publish to a topic
+  encrypted with the AWS managed key, whose policy cannot admit it), the topic policy lets
+  CloudWatch alarms of this account and region publish (``aws:SourceAccount`` and
+  ``aws:SourceArn``); an email subscription when ALARM_EMAIL is set (the recipient confirms
+  it once);
 - the same key, topic and subscription in ``us-east-1`` (the aliased provider), because
   CloudFront and WAF publish their metrics only there and an alarm can notify only a
   topic in its own region;
@@ -13,11 +16,12 @@ Creates
   threshold from the profile where environments differ. The table's ``meaning`` and
   ``action`` are the alarm's description and its runbook entry (docs/reference/alarms.md);
 - a dashboard with an alarm-status row and a row per tier (load balancer, service,
-  database, cache, edge).
+  database, cache, edge), where the profile asks for one.
 
 It takes the other tiers' dimension values as plain strings (tokens), so it depends on
-no other construct. Exposes ``topic_arn``, ``global_topic_arn``, ``alarm_names``
-(key -> alarm name) and ``dashboard_name``.
+no other construct; a tier given as None has no alarms here (lib/alarms.py). Exposes
+``topic_arn``, ``global_topic_arn``, ``alarm_names`` (key -> alarm name) and
+``dashboard_name`` ("" without a dashboard).
 """
 from __future__ import annotations
 
@@ -51,33 +55,36 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         _check(props)
         names = props.names
-        self.topic_arn = self._topic("alarms", props, names.alarm_topic, names.alarms_key_alias,
-                                     props.region, None)
-        self.global_topic_arn = self._topic("global-alarms", props, names.global_alarm_topic,
-                                            names.global_alarms_key_alias, GLOBAL_REGION,
-                                            props.provider)
+        self.topic_arn = self._topic(
+            "alarms", props, name=names.alarm_topic, alias=names.alarms_key_alias,
+            region=props.region, provider=None, key_arn=props.topic_key_arn)
+        self.global_topic_arn = self._topic(
+            "global-alarms", props, name=names.global_alarm_topic,
+            alias=names.global_alarms_key_alias, region=GLOBAL_REGION, provider=props.provider,
+            key_arn=props.global_topic_key_arn)
         table = alarm_table(props)
         self.alarm_names: dict[str, str] = {alarm.key: names.alarm(alarm.key) for alarm in table}
         alarm_arns = [self._alarm(alarm, props).arn for alarm in table]
         self.dashboard_name: str = CloudwatchDashboard(
             self, "dashboard", dashboard_name=names.dashboard,
             dashboard_body=dashboard_body(table, alarm_arns, props),
-        ).dashboard_name
+        ).dashboard_name if props.dashboard else ""
 
-    def _topic(self, construct_id: str, props: MonitoringProps, name: str, alias: str,
-               region: str, provider: TerraformProvider | None) -> str:
-        """An encrypted topic CloudWatch alarms of ``region`` may publish to; returns its ARN."""
-        key = CustomerKey(self, f"{construct_id}-key", props=KeyProps(
-            alias=alias,
-            description=f"Alarm notifications ({name})",
-            account_id=props.account_id,
-            deletion_window_days=props.kms_deletion_window_days,
-            service_statements=[statement(
-                sid="CloudWatchAlarms", principal={"Service": "cloudwatch.amazonaws.com"},
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources="*")],
-            provider=provider,
-        ))
-        topic = SnsTopic(self, construct_id, name=name, kms_master_key_id=key.arn,
+    def _topic(self, construct_id: str, props: MonitoringProps, *,  # pylint: disable=too-many-arguments
+               name: str, alias: str, region: str, provider: TerraformProvider | None,
+               key_arn: str | None) -> str:
+        """An encrypted topic CloudWatch alarms of ``region`` may publish to, with its own key
+        unless ``key_arn`` is given; returns its ARN."""
+        if key_arn is None:
+            key_arn = CustomerKey(self, f"{construct_id}-key", props=KeyProps(
+                alias=alias,
+                description=f"Alarm notifications ({name})",
+                account_id=props.account_id,
+                deletion_window_days=props.kms_deletion_window_days,
+                service_statements=[alarms_key_statement()],
+                provider=provider,
+            )).arn
+        topic = SnsTopic(self, construct_id, name=name, kms_master_key_id=key_arn,
                          provider=provider)
         SnsTopicPolicy(self, f"{construct_id}-policy", arn=topic.arn, provider=provider,
                        policy=document(statement(
@@ -130,6 +137,14 @@ class Monitoring(Construct):
         return CloudwatchMetricAlarm(
             self, alarm.key, namespace=metric.namespace, metric_name=metric.name,
             dimensions=dict(metric.dimensions), period=alarm.period, **statistic, **common)
+
+
+def alarms_key_statement() -> dict[str, Any]:
+    """Lets CloudWatch alarms use a topic's key: "CloudWatch alarms ... to an encrypted SNS
+    topic ... the key policy must allow cloudwatch.amazonaws.com kms:Decrypt and
+    kms:GenerateDataKey*" (Amazon SNS developer guide, key management)."""
+    return statement(sid="CloudWatchAlarms", principal={"Service": "cloudwatch.amazonaws.com"},
+                     actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources="*")
 
 
 def _check(props: MonitoringProps) -> None:

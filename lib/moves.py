@@ -8,7 +8,10 @@ old address (``move_from_id``), so that Terraform moves its state instead. Keep 
 long as environments of an older version may be upgraded (``make e2e-upgrade``).
 
 The tier re-cut (the load balancer out of the application tier, the VPC origin into the edge,
-every security-group rule into the firewall) moved these.
+every security-group rule into the firewall) moved these. The ephemeral profile's one key per
+region (docs/decisions/shared-pr-environments.md) carries the data key and the edge's key: a
+live pull-request environment keeps its database and cache (their key does not change) and its
+other keys go.
 """
 from __future__ import annotations
 
@@ -31,6 +34,8 @@ MOVES: dict[str, str] = {
     "edge/vpc-origin": "app/vpc-origin",
     **{f"firewall/{key}": f"app/{key}" for key in _APP_RULES},
     **{f"firewall/{key}": f"data/{key}" for key in _DATA_RULES},
+    **{f"key/{part}": f"data/key/{part}" for part in ("key", "alias")},
+    **{f"global-key/{part}": f"edge/logs-key/{part}" for part in ("key", "alias")},
 }
 _HASH_CHARACTERS = 8
 

@@ -9,7 +9,8 @@ through a least-privilege role, and the default security group stripped of all r
 
 It also creates the two empty workload security groups (load balancer and tasks) so
 that the data tier can admit the tasks before the service exists; their rules are
-separate resources, all in lib/firewall.py.
+separate resources, all in lib/firewall.py. An environment on the shared load balancer makes
+no load balancer group, and the shared stack, which runs no tasks, no task group.
 
 Without NAT (the ephemeral profile) nothing in the private subnets reaches the
 internet, so ``workload_subnet_ids`` are the public subnets and the tasks get public
@@ -22,7 +23,8 @@ of that: it reads the VPC and each subnet through data sources, whose postcondit
 fail the plan, naming the subnet and the problem, when a subnet is not in the VPC or a
 tier does not span two AZs; the tasks run where TASK_SUBNETS says (private by default,
 relying on the network owner's NAT or endpoints). The logs key and the two security
-groups are created in either mode.
+groups are created in either mode (the logs key unless the stack gives one: one key per region
+in the ephemeral profile).
 
 Exposes ``refs`` (``NetworkRefs``: the ids the other tiers use, never the construct) and
 ``nat_gateway_count``.
@@ -94,6 +96,9 @@ class NetworkProps:  # pylint: disable=too-many-instance-attributes
     kms_deletion_window_days: int  # the logs key
     vpc_cidr: str = "10.0.0.0/16"  # the VPC the stack creates
     existing: ExistingNetwork | None = None  # a given network: nothing of the above is made
+    logs_key_arn: str | None = None  # the key of the log groups; None: the network makes one
+    load_balancer_group: bool = True  # the load balancer's security group (not: the shared one)
+    tasks_group: bool = True  # the tasks' security group (not: the shared stack, no tasks)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,8 +115,11 @@ class NetworkRefs:  # pylint: disable=too-many-instance-attributes
     # private where CloudFront reaches the load balancer through a VPC origin, else public
     alb_subnet_ids: Sequence[str]
     availability_zones: Sequence[str]  # one per isolated subnet, for the database instances
-    alb_security_group_id: str
-    task_security_group_id: str
+    # the CIDR blocks of the public and private subnets: where tasks may run (TASK_SUBNETS),
+    # which the shared stack's database and cache admit
+    workload_cidr_blocks: Sequence[str]
+    alb_security_group_id: str | None  # None: no load balancer of its own
+    task_security_group_id: str | None  # None: no tasks (the shared stack)
     logs_key_arn: str  # the key of every CloudWatch log group of the environment
 
 
@@ -132,21 +140,21 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         super().__init__(scope, construct_id)
         names = props.names
         self._prefix = names.prefix
-        self.logs_key_arn: str = self._logs_key(props)
+        self.logs_key_arn: str = props.logs_key_arn or self._logs_key(props)
         if props.existing is None:
             self._own_vpc(props)
         else:
             self._existing(props.existing, props.private_origin)
-        alb_security_group_id: str = SecurityGroup(
+        alb_security_group_id = SecurityGroup(
             self, "alb-sg", name=names.alb_security_group, vpc_id=self.vpc_id,
             description=f"Load balancer of {names.prefix}: CloudFront in, tasks out",
             tags={"Name": names.alb_security_group},
-        ).id
-        task_security_group_id: str = SecurityGroup(
+        ).id if props.load_balancer_group else None
+        task_security_group_id = SecurityGroup(
             self, "task-sg", name=names.task_security_group, vpc_id=self.vpc_id,
             description=f"ECS tasks of {names.prefix}: load balancer in",
             tags={"Name": names.task_security_group},
-        ).id
+        ).id if props.tasks_group else None
         public = props.tasks_in_public_subnets
         self.refs = NetworkRefs(
             vpc_id=self.vpc_id, public_subnet_ids=self.public_subnet_ids,
@@ -158,6 +166,7 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
             alb_subnet_ids=(self.private_subnet_ids if props.private_origin
                             else self.public_subnet_ids),
             availability_zones=self.availability_zones,
+            workload_cidr_blocks=self.workload_cidr_blocks,
             alb_security_group_id=alb_security_group_id,
             task_security_group_id=task_security_group_id,
             logs_key_arn=self.logs_key_arn)
@@ -192,6 +201,8 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         self.public_subnet_ids: list[str] = [s.id for s in subnets["public"]]
         self.private_subnet_ids: list[str] = [s.id for s in subnets["private"]]
         self.isolated_subnet_ids: list[str] = [s.id for s in subnets["isolated"]]
+        self.workload_cidr_blocks: list[str] = [
+            s.cidr_block for s in subnets["public"] + subnets["private"]]
 
         igw = InternetGateway(self, "igw", vpc_id=vpc.id, tags={"Name": f"{names.prefix}-igw"})
         public_rt = self._route_table("public", vpc.id, subnets["public"])
@@ -243,6 +254,7 @@ class Network(Construct):  # pylint: disable=too-many-instance-attributes
         self.public_subnet_ids = [s.id for s in tiers["public"]]
         self.private_subnet_ids = [s.id for s in tiers["private"]]
         self.isolated_subnet_ids = [s.id for s in tiers["isolated"]]
+        self.workload_cidr_blocks = [s.cidr_block for s in tiers["public"] + tiers["private"]]
         self.availability_zones = [s.availability_zone for s in tiers["isolated"]]
         self.nat_gateway_count = 0
 

@@ -4,7 +4,8 @@
 each with its description and whether the shared contract names it (``contract``) or a
 later issue added it. TapStack declares exactly these (it raises on a missing or an extra
 value); the docs generator, the unit tests, the e2e outputs phase and the integration suite
-read this table instead of keeping lists of their own. Nothing here imports jsii.
+read this table instead of keeping lists of their own. ``SHARED_OUTPUTS`` are the shared
+stack's. Nothing here imports jsii.
 """
 from __future__ import annotations
 
@@ -71,3 +72,18 @@ OUTPUTS: tuple[OutputSpec, ...] = (
     OutputSpec("aws_region", "Region of the stack", True),
 )
 CONTRACT_OUTPUTS: tuple[str, ...] = tuple(spec.name for spec in OUTPUTS if spec.contract)
+
+# The shared stack's (lib/shared_stack.py): exactly the five pieces, each named like the
+# variable an environment is given it in (SHARED_WEB_ACL_ARN...), in lowercase.
+SHARED_OUTPUTS: tuple[OutputSpec, ...] = (
+    OutputSpec("shared_web_acl_arn", "CLOUDFRONT web ACL (us-east-1) of the pull-request "
+               "environments: their SHARED_WEB_ACL_ARN"),
+    OutputSpec("shared_listener_arn", "HTTP listener of the shared internal load balancer "
+               "(default: 404): their SHARED_LISTENER_ARN"),
+    OutputSpec("shared_vpc_origin_arn", "CloudFront VPC origin of that load balancer: their "
+               "SHARED_VPC_ORIGIN_ARN"),
+    OutputSpec("shared_db_cluster_arn", "Aurora PostgreSQL cluster (IAM authentication, RDS "
+               "Data API): their SHARED_DB_CLUSTER_ARN"),
+    OutputSpec("shared_cache_arn", "Valkey serverless cache behind its user group: their "
+               "SHARED_CACHE_ARN"),
+)

@@ -5,7 +5,11 @@ Creates, when the manifest declares a release command or secrets:
   and secrets, its own command, and the master user's credentials (``DB_ADMIN_USERNAME``,
   ``DB_ADMIN_PASSWORD``, read by ECS from the RDS-managed secret when the task starts). Only
   the release has them: migrations need the schema owner's privilege, the service never does.
-  Its execution role reads exactly those secrets; it has no task role (no AWS calls);
+  Its execution role reads exactly those secrets; it has no task role (no AWS calls). On the
+  shared cluster (``ReleaseProps.owner``) it has no master secret at all: it connects as the
+  environment's database owner through IAM (``DB_OWNER_ROLE``, ``DB_ADMIN_USERNAME`` = the
+  owner, ``DB_ADMIN_AUTH=iam``: app/migrate.py), with a task role that may connect as exactly
+  that user;
 - the gate, a ``terraform_data`` whose replacement runs ``tools/one_off.py release`` (shipped
   beside the stack as a Terraform asset) through a ``local-exec`` provisioner: it refuses the
   deploy when a declared secret has no value yet (naming it and ``make secret-set``), then runs
@@ -28,7 +32,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from cdktf import AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
@@ -61,7 +65,9 @@ class ReleaseProps:  # pylint: disable=too-many-instance-attributes
     container: ContainerSpec  # the service's
     command: Sequence[str] | None  # None: only the secrets are checked
     timeout_seconds: int
-    admin_secret_arn: str  # the RDS-managed master secret: "username" and "password"
+    # The RDS-managed master secret ("username" and "password"), or, on the shared cluster,
+    # None: the release connects as ``owner`` through IAM.
+    admin_secret_arn: str | None
     data_key_arn: str  # encrypts it
     app_secrets: Mapping[str, str]  # name -> ARN: each must have a value before a deploy
     cluster_arn: str
@@ -74,6 +80,15 @@ class ReleaseProps:  # pylint: disable=too-many-instance-attributes
     task_memory: int
     cpu_architecture: str
     service_task_definition_arn: str  # a new revision of the service replaces the gate
+    owner: str | None = None  # the database owner the release connects as (shared cluster)
+    # rds-db:connect as ``owner``: the release task role's only statement.
+    owner_connect_statement: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.admin_secret_arn is None) == (self.owner is None) or \
+                (self.owner is None) != (self.owner_connect_statement is None):
+            raise ValueError("ReleaseProps: the master secret, or the owner with its connect "
+                             "statement (the shared cluster), exactly one")
 
 
 class Release(Construct):
@@ -111,14 +126,29 @@ class Release(Construct):
         """The release task definition and its execution role; returns its ARN."""
         spec = props.container
         admin = props.admin_secret_arn
-        release = replace(
-            spec,
-            secrets={**spec.secrets, "DB_ADMIN_USERNAME": f"{admin}:username::",
-                     "DB_ADMIN_PASSWORD": f"{admin}:password::"},
-            readable_secret_arns=(*spec.readable_secret_arns, admin),
-            decrypt_key_arns=tuple(dict.fromkeys((*spec.decrypt_key_arns, props.data_key_arn))))
         trust = service_trust("ecs-tasks.amazonaws.com", props.account_id,
                               f"arn:aws:ecs:{props.region}:{props.account_id}:*")
+        task_role_arn = None
+        if admin is None:  # the shared cluster: the owner through IAM, no master secret
+            assert props.owner is not None and props.owner_connect_statement is not None
+            release = replace(spec, environment={
+                **spec.environment, "DB_OWNER_ROLE": props.owner,
+                "DB_ADMIN_USERNAME": props.owner, "DB_ADMIN_AUTH": "iam"})
+            task_role = IamRole(self, "task-role", name=props.names.release_task_role,
+                                description=f"Release of {props.names.prefix}: connect as the "
+                                            "database owner",
+                                assume_role_policy=trust)
+            IamRolePolicy(self, "task-policy", role=task_role.id, name="database-owner",
+                          policy=document(props.owner_connect_statement))
+            task_role_arn = task_role.arn
+        else:
+            release = replace(
+                spec,
+                secrets={**spec.secrets, "DB_ADMIN_USERNAME": f"{admin}:username::",
+                         "DB_ADMIN_PASSWORD": f"{admin}:password::"},
+                readable_secret_arns=(*spec.readable_secret_arns, admin),
+                decrypt_key_arns=tuple(dict.fromkeys((*spec.decrypt_key_arns,
+                                                      props.data_key_arn))))
         role = IamRole(self, "execution-role", name=props.names.release_execution_role,
                        description=f"ECS agent of {props.names.prefix}'s release: pull, logs, "
                                    "secrets, the master credentials",
@@ -133,6 +163,7 @@ class Release(Construct):
             self, "task", family=props.names.release_family, network_mode="awsvpc",
             requires_compatibilities=["FARGATE"], cpu=str(props.task_cpu),
             memory=str(props.task_memory), execution_role_arn=role.arn,
+            task_role_arn=task_role_arn,
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture=props.cpu_architecture),
             volume=[EcsTaskDefinitionVolume(name=volume) for volume in spec.writable_paths]

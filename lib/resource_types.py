@@ -294,6 +294,26 @@ RESOURCES: dict[str, ResourceType] = {
                      "RemoveTagsFromResource", "ListTagsForResource")
         + _svc("ec2", "CreateVpcEndpoint", "DescribeVpcEndpoints", "DeleteVpcEndpoints",
                "DescribeSubnets", "DescribeVpcs") + _svc("iam", "CreateServiceLinkedRole")),
+    # The shared cache's users (lib/shared_tenancy.py, lib/shared_stack.py).
+    "aws_elasticache_user": ResourceType(
+        service="elasticache", quotas=("ElastiCache users",), arn="elasticache:user",
+        leftovers=checked_by("the fleet on shared pieces (tests/e2e, to come): after an "
+                             "environment's destroy, DescribeUsers finds no user tap-<suffix>"),
+        actions=_svc("elasticache", "CreateUser", "DescribeUsers", "ModifyUser", "DeleteUser",
+                     "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")),
+    "aws_elasticache_user_group": ResourceType(
+        service="elasticache", quotas=("ElastiCache users per user group",),
+        arn="elasticache:usergroup",
+        leftovers=checked_by("the fleet on shared pieces (tests/e2e, to come): the shared "
+                             "stack's own; an environment's destroy leaves it in place"),
+        actions=_svc("elasticache", "CreateUserGroup", "DescribeUserGroups", "ModifyUserGroup",
+                     "DeleteUserGroup", "AddTagsToResource", "RemoveTagsFromResource",
+                     "ListTagsForResource")),
+    "aws_elasticache_user_group_association": ResourceType(
+        service="elasticache", quotas=("ElastiCache users per user group",), arn=None,
+        leftovers=nothing("a user's membership of a user group (ModifyUserGroup), gone with "
+                          "the user, which is checked"),
+        actions=_svc("elasticache", "ModifyUserGroup", "DescribeUserGroups")),
     # -- load balancer and service -----------------------------------------------------------
     "aws_lb": ResourceType(
         service="elasticloadbalancing", quotas=("Application Load Balancers",),
@@ -311,11 +331,14 @@ RESOURCES: dict[str, ResourceType] = {
     "aws_lb_listener_rule": ResourceType(
         service="elasticloadbalancing", leftovers=parent("aws_lb_listener"),
         arn="elasticloadbalancing:listener-rule",
+        quotas=("Rules per Application Load Balancer",),
         actions=_LB_READ + _LB_TAGS + _svc(
             "elasticloadbalancing", "CreateRule", "ModifyRule", "SetRulePriorities",
             "DeleteRule")),
     "aws_lb_target_group": ResourceType(
-        service="elasticloadbalancing", quotas=("Target groups",), leftovers="target group",
+        service="elasticloadbalancing",
+        quotas=("Target groups", "Target groups per Application Load Balancer"),
+        leftovers="target group",
         arn="elasticloadbalancing:targetgroup",
         actions=_LB_READ + _LB_TAGS + _svc(
             "elasticloadbalancing", "CreateTargetGroup", "ModifyTargetGroup",
@@ -451,15 +474,19 @@ RESOURCES: dict[str, ResourceType] = {
                      "UntagQueue")),
     # Terraform's own: no AWS call of the provider. Its provisioners run tools of this
     # repository with the deploy role's credentials: the release gate (tools/one_off.py:
-    # check the secrets, run the release task, read its logs) and, on destroy, CloudFront's
-    # leftovers (tools/vpc_origin_leftovers.py).
+    # check the secrets, run the release task, read its logs), on destroy CloudFront's
+    # leftovers (tools/vpc_origin_leftovers.py), and an environment's database in the shared
+    # cluster (tools/shared_database.py: the RDS Data API with the cluster's master secret,
+    # which the caller must be allowed to read and decrypt: "Authorizing access to RDS Data
+    # API", Aurora user guide).
     "terraform_data": ResourceType(
         service="terraform", arn=None,
         leftovers=nothing("Terraform's own resource (what its provisioners make is the "
                           "release task's, listed as an ECS task definition)"),
         actions=_svc("secretsmanager", "DescribeSecret")
         + _svc("ecs", "RunTask", "DescribeTasks", "StopTask") + _svc("logs", "GetLogEvents")
-        + _SG + ("ec2:DeleteSecurityGroup",)),
+        + _SG + ("ec2:DeleteSecurityGroup",)
+        + ("rds-data:ExecuteStatement", "secretsmanager:GetSecretValue", "kms:Decrypt")),
 }
 
 DATA_SOURCES: dict[str, DataSourceType] = {
@@ -471,7 +498,16 @@ DATA_SOURCES: dict[str, DataSourceType] = {
     "aws_db_cluster_snapshot": DataSourceType(actions=("rds:DescribeDBClusterSnapshots",)),
     "aws_ec2_managed_prefix_list": DataSourceType(
         actions=("ec2:DescribeManagedPrefixLists", "ec2:GetManagedPrefixListEntries")),
+    "aws_elasticache_serverless_cache": DataSourceType(
+        actions=("elasticache:DescribeServerlessCaches",)),
     "aws_elb_service_account": DataSourceType(actions=()),  # a constant of the provider
+    "aws_lb": DataSourceType(actions=_svc("elasticloadbalancing", "DescribeLoadBalancers",
+                                          "DescribeLoadBalancerAttributes", "DescribeTags")),
+    "aws_lb_listener": DataSourceType(actions=_svc("elasticloadbalancing", "DescribeListeners",
+                                                   "DescribeListenerAttributes",
+                                                   "DescribeTags")),
+    "aws_rds_cluster": DataSourceType(actions=("rds:DescribeDBClusters",
+                                               "rds:ListTagsForResource")),
     "aws_route53_zone": DataSourceType(
         actions=_svc("route53", "GetHostedZone", "ListHostedZones", "ListTagsForResource")),
     "aws_secretsmanager_random_password": DataSourceType(
@@ -479,6 +515,7 @@ DATA_SOURCES: dict[str, DataSourceType] = {
     "aws_security_groups": DataSourceType(actions=_SG),
     "aws_subnet": DataSourceType(actions=("ec2:DescribeSubnets",)),
     "aws_vpc": DataSourceType(actions=("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute")),
+    "aws_wafv2_web_acl": DataSourceType(actions=("wafv2:ListWebACLs", "wafv2:GetWebACL")),
 }
 
 STATEFUL_TYPES: tuple[str, ...] = tuple(t for t, entry in RESOURCES.items() if entry.stateful)

@@ -1,8 +1,10 @@
 """The service: the ECS cluster, the task definition, the service, its IAM and scaling.
 
 Creates
-- an ECS cluster (Container Insights, FARGATE and FARGATE_SPOT) with its Container Insights
-  log group, created by the stack so that destroy removes it too;
+- an ECS cluster (FARGATE and FARGATE_SPOT) with Container Insights on and its log group,
+  created by the stack so that destroy removes it too, or with Container Insights set off
+  explicitly (an account default of "enabled" would otherwise turn it on: the ephemeral profile
+  cuts its custom metrics, docs/decisions/shared-pr-environments.md);
 - the task definition (awsvpc, CPU/memory as given, awslogs to a KMS-encrypted log group)
   with the one container of a ``ContainerSpec`` (lib/container.py);
 - the service (capacity provider strategy, circuit breaker with rollback, rolling
@@ -82,6 +84,7 @@ class Capacity:  # pylint: disable=too-many-instance-attributes
     max_capacity: int
     fargate_base: int  # tasks always on FARGATE (on-demand)
     fargate_spot_weight: int  # 0: no Spot at all
+    fargate_weight: int = 1  # FARGATE's weight beyond the base; 0 (and no base): Spot only
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +101,7 @@ class ServiceProps:  # pylint: disable=too-many-instance-attributes
     log_retention_days: int
     container: ContainerSpec
     capacity: Capacity
+    container_insights: bool  # Container Insights on the cluster (custom metrics, its log group)
     enable_execute_command: bool
     target_group_arn: str
     # What the application may do with the task role's credentials (e.g. connect to the
@@ -112,11 +116,15 @@ class ServiceProps:  # pylint: disable=too-many-instance-attributes
 
 def capacity_strategy(capacity: Capacity) -> list[tuple[str, int, int]]:
     """(capacity provider, base, weight): the base on FARGATE, the rest split by weight
-    with FARGATE_SPOT. Spot only runs X86_64 tasks, so ARM64 gets none."""
-    strategy = [("FARGATE", capacity.fargate_base, 1)]
-    if capacity.fargate_spot_weight > 0 and capacity.cpu_architecture == "X86_64":
-        strategy.append(("FARGATE_SPOT", 0, capacity.fargate_spot_weight))
-    return strategy
+    with FARGATE_SPOT; FARGATE is left out when it has neither base nor weight (Spot only).
+    Spot only runs X86_64 tasks, so ARM64 runs on FARGATE alone, at weight 1 at least: "at
+    least one of the capacity providers must have a weight value greater than zero"
+    (CapacityProviderStrategyItem, ECS API reference)."""
+    if capacity.fargate_spot_weight == 0 or capacity.cpu_architecture != "X86_64":
+        return [("FARGATE", capacity.fargate_base, max(1, capacity.fargate_weight))]
+    strategy = [("FARGATE", capacity.fargate_base, capacity.fargate_weight)] \
+        if capacity.fargate_base or capacity.fargate_weight else []
+    return [*strategy, ("FARGATE_SPOT", 0, capacity.fargate_spot_weight)]
 
 
 class Service(Construct):  # pylint: disable=too-many-instance-attributes
@@ -125,13 +133,18 @@ class Service(Construct):  # pylint: disable=too-many-instance-attributes
     def __init__(self, scope: Construct, construct_id: str, *, props: ServiceProps) -> None:
         super().__init__(scope, construct_id)
         self._props = props
+        # Container Insights writes its log group: created before the first write, deleted
+        # after it.
         insights_logs = CloudwatchLogGroup(
             self, "insights-logs", name=props.names.container_insights_log_group,
-            retention_in_days=props.log_retention_days, kms_key_id=props.logs_key_arn)
+            retention_in_days=props.log_retention_days, kms_key_id=props.logs_key_arn) \
+            if props.container_insights else None
         cluster = EcsCluster(
             self, "cluster", name=props.names.ecs_cluster,
-            setting=[EcsClusterSetting(name="containerInsights", value="enabled")],
-            depends_on=[insights_logs])  # created before the first write, deleted after it
+            setting=[EcsClusterSetting(
+                name="containerInsights",
+                value="enabled" if props.container_insights else "disabled")],
+            depends_on=[insights_logs] if insights_logs else None)
         self.cluster_name: str = cluster.name
         self.cluster_arn: str = cluster.arn
         strategy = capacity_strategy(props.capacity)

@@ -6,7 +6,8 @@ LABEL=STACK_JSON...`` where each STACK_JSON is a synthesized ``cdk.tf.json`` (``
 passes every label of ``make synth-profiles``). Prints, as Markdown, a row per label (idle and
 load totals, the biggest idle items), the load scenario's assumptions, each label's line items
 and the price table; with ``--json`` the same as data: ``{"labels": {LABEL: {"profile", "idle_monthly_usd",
-"load_monthly_usd", "items": [...]}}, "scenario": {...}, "prices_read": [...]}``.
+"load_monthly_usd", "items": [...]}}, "shared": {LABEL: {"idle_monthly_usd", "load_monthly_usd",
+"among", "idle_monthly_usd_each"}}, "scenario": {...}, "prices_read": [...]}``.
 
 Idle: the service at its desired count, Aurora paused where its minimum capacity is 0, the cache
 at its engine's minimum, no traffic. Load: the ``Scenario`` of tools/cost_items.py (1 million
@@ -14,6 +15,11 @@ requests and 10 GB of CloudFront egress a month by default). Prices: tools/price
 list prices, a 730-hour month, no free tier: free tiers are per account and shared). Resource
 types: tools/cost_types.toml, priced or free with a reason, the same types as the registry
 (lib/resource_types.py); the line items: tools/cost_items.py.
+
+The shared stack (a label whose profile is ``shared``: lib/shared_stack.py) is what the
+pull-request environments in the shared mode share; it is counted once per account and shown
+apart: its monthly cost, and that cost divided among ``--shared-among`` environments (25 by
+default: the open pull requests the issue counts). A shared-mode label's own total excludes it.
 
 Exit codes: 1 when an input has a resource type the type table lacks (the message names it) or a
 configuration the price table cannot price; 2 when an argument, a stack or a table is malformed.
@@ -39,6 +45,8 @@ TYPES = HERE / "cost_types.toml"
 PRICE_FIELDS = ("description", "usd", "unit", "region", "source", "read")
 CENT = Decimal("0.01")
 TOP = 5  # biggest idle items shown per label in the summary
+PLATFORM = "shared"  # the shared stack's profile (lib/profiles.py)
+SHARED_AMONG = 25  # environments the shared stack's cost is divided among, by default
 
 
 class TableError(Exception):
@@ -214,8 +222,20 @@ def type_lines(estimates: list[Estimate], types: dict[str, dict[str, Any]]) -> l
     return lines
 
 
+def shared_lines(estimates: list[Estimate], among: int) -> list[str]:
+    """The shared stack apart: per account, and divided among ``among`` environments."""
+    lines = []
+    for e in estimates:
+        if e.profile == PLATFORM:
+            idle, loaded = e.total("idle"), e.total("load")
+            lines.append(f"- shared ({e.label}): {money(idle)} a month idle ({money(loaded)} under "
+                         f"the load below) per account, divided among {among} environments: "
+                         f"{money(idle / among)} each idle, not in their own totals above")
+    return [""] + lines if lines else []
+
+
 def render(estimates: list[Estimate], scenario: Scenario, prices: dict[str, Price],
-           types: dict[str, dict[str, Any]]) -> str:
+           types: dict[str, dict[str, Any]], shared_among: int = SHARED_AMONG) -> str:
     """The estimates as Markdown: summary, scenario, line items per label, types, prices."""
     lines = ["# What an environment costs", "",
              f"Monthly USD from each stack's synthesized JSON: us-east-1 list prices read "
@@ -227,6 +247,7 @@ def render(estimates: list[Estimate], scenario: Scenario, prices: dict[str, Pric
              "| --- | --- | ---: | ---: | --- |"]
     lines += [f"| {e.label} | {e.profile} | {money(e.total('idle'))} | {money(e.total('load'))} | "
               f"{biggest(e)} |" for e in estimates]
+    lines += shared_lines(estimates, shared_among)
     lines += ["", "## Load scenario", ""] + [f"- {line}" for line in scenario.lines()]
     lines += ["- the service stays at its desired count; idle, no log is ingested (Container "
               "Insights' performance events and flow logs of an idle environment are not counted); "
@@ -254,10 +275,15 @@ def render(estimates: list[Estimate], scenario: Scenario, prices: dict[str, Pric
 
 
 def as_data(estimates: list[Estimate], scenario: Scenario,
-            prices: dict[str, Price]) -> dict[str, Any]:
-    """The estimates as JSON-ready data (dollars rounded to cents, quantities as strings)."""
+            prices: dict[str, Price], shared_among: int = SHARED_AMONG) -> dict[str, Any]:
+    """The estimates as JSON-ready data (dollars rounded to cents, quantities as strings); the
+    shared stack also under ``shared``, with its cost per environment."""
     def cents(value: Decimal) -> float:
         return float(value.quantize(CENT, ROUND_HALF_UP))
+    shared = {e.label: {"idle_monthly_usd": cents(e.total("idle")),
+                        "load_monthly_usd": cents(e.total("load")), "among": shared_among,
+                        "idle_monthly_usd_each": cents(e.total("idle") / shared_among)}
+              for e in estimates if e.profile == PLATFORM}
     return {
         "labels": {e.label: {
             "profile": e.profile,
@@ -270,6 +296,7 @@ def as_data(estimates: list[Estimate], scenario: Scenario,
                        "idle_monthly_usd": cents(e.usd(item, "idle")),
                        "load_monthly_usd": cents(e.usd(item, "load"))} for item in e.items],
         } for e in estimates},
+        "shared": shared,
         "scenario": {item.name: str(getattr(scenario, item.name)) for item in fields(scenario)},
         "prices_read": read_dates(prices),
     }
@@ -307,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a synthesized cdk.tf.json, labelled (dev=build/.../cdk.tf.json)")
     parser.add_argument("--json", action="store_true", help="print the estimates as JSON")
     parser.add_argument("--prices", type=Path, default=PRICES, help="the price table (TOML)")
+    parser.add_argument("--shared-among", type=int, default=SHARED_AMONG, metavar="N",
+                        help="environments the shared stack's cost is divided among "
+                             f"(default {SHARED_AMONG})")
     for item in fields(Scenario):
         parser.add_argument(f"--load-{item.name.replace('_', '-')}", dest=item.name, type=Decimal,
                             default=item.default, help=item.metadata["text"])
@@ -329,10 +359,13 @@ def main(argv: list[str] | None = None) -> int:
     except CostError as error:
         print(f"cost: {error}", file=sys.stderr)
         return 1
+    if args.shared_among < 1:
+        print(f"cost: --shared-among {args.shared_among}: at least one environment", file=sys.stderr)
+        return 2
     if args.json:
-        print(json.dumps(as_data(estimates, scenario, prices), indent=2))
+        print(json.dumps(as_data(estimates, scenario, prices, args.shared_among), indent=2))
     else:
-        print(render(estimates, scenario, prices, types))
+        print(render(estimates, scenario, prices, types, args.shared_among))
     return 0
 
 

@@ -12,6 +12,13 @@ internet gateway and its default security group (``BASELINE``): they count. A su
 the binding (smallest) bound for each ephemeral label, the rows below the goal of issue 13
 (``GOAL`` ephemeral environments), and the hard quotas that bind below ``HARD_GOAL``.
 
+The shared stack (a label whose profile is ``shared``, lib/shared_stack.py) is counted once,
+beside one of each ``--beside`` label, and gets no fit of its own. A label in the shared mode
+(default tag ``Tenancy=shared``) is held to issue 26's goal instead: at least ``SHARED_GOAL``
+fit, with nothing binding below it but Fargate's vCPU (capacity quotas any fleet raises), and
+its summary says how much Fargate vCPU ``SHARED_GOAL`` of them need beside the others, as the
+one request that raises it.
+
 Counting rules:
 
 * Per-Region quotas count a resource in the Region of its provider (the stack's Region, or
@@ -25,6 +32,10 @@ Counting rules:
   unevenly may land on either, so each provider's figure is an upper bound.
 * Manual DB cluster snapshots: a cluster with a final snapshot leaves one per destroy, which
   accumulates until someone deletes it; the count is "per destroy".
+* Per shared load balancer: the listener rules and target groups of rules on a listener the
+  stack does not make (the shared one); a stack's rules on its own load balancer's listeners
+  never add up across environments and are not counted. Per shared user group: the
+  environments' user group associations, and one user (``default``) per group the stack makes.
 
 Exit code 2 when an argument or a stack is not what the ledger expects.
 """
@@ -44,8 +55,11 @@ from lib.regions import DEFAULT_REGION
 from lib.resource_types import counted_in
 
 GOAL = 25  # ephemeral environments beside one dev and one prod (issue 13)
+SHARED_GOAL = 60  # pull-request environments on the shared pieces (issue 26)
 HARD_GOAL = 100  # no hard quota may bind below this many ephemeral environments
 DEFAULT_BESIDE = ("dev", "prod")
+PLATFORM = "shared"  # the shared stack's Profile tag (lib/profiles.py)
+FARGATE_ROWS = {"Fargate On-Demand vCPU": "L-3032A538", "Fargate Spot vCPU": "L-36FBB829"}
 
 VPC = "https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html"
 ELB = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html"
@@ -62,7 +76,8 @@ SNS = "https://docs.aws.amazon.com/general/latest/gr/sns.html"
 SECRETS = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html"
 CLOUDWATCH = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html"
 
-SCOPES = {"account": "account", "region": "Region", "az": "AZ"}
+SCOPES = {"account": "account", "region": "Region", "az": "AZ",
+          "load balancer": "shared load balancer", "user group": "shared user group"}
 ADJUSTABLE = {True: "yes", False: "**HARD**", None: "**HARD**? (not confirmed)"}
 
 
@@ -111,6 +126,11 @@ class Quota:
 #   per account. This quota can't be changed." The PutResourcePolicy reference now adds policies
 #   scoped to one log group (resourceArn), one per log group, beside the 10; the stack's policy
 #   is account-level and counts against the 10.
+# - Application Load Balancers: "Rules per load balancer (not counting default rules)" 100 and
+#   "Target groups per Application Load Balancer" 100, both adjustable (the same quota table).
+# - ElastiCache users and user groups: 2,000 users per Region and 100 users per user group,
+#   adjustable (L-80E085C7, L-943F0F1C), read from a copy of the quota table of the general
+#   reference page; MemoryDB's quota page (RBAC the same way) has the same two values.
 _ROWS: dict[str, Quota] = {
     "VPCs": Quota("VPCs per Region", 5, True, "region", VPC),
     "Internet gateways": Quota("Internet gateways per Region", 5, True, "region", VPC),
@@ -137,6 +157,15 @@ _ROWS: dict[str, Quota] = {
                                          AURORA, measure="final-snapshots"),
     "ElastiCache serverless caches": Quota("Serverless Caches per Region", 40, True, "region",
                                            CACHE),
+    "ElastiCache users": Quota("Users per Region", 2000, True, "region", CACHE),
+    "ElastiCache users per user group": Quota("Users per user group", 100, True, "user group",
+                                              CACHE, measure="user-group"),
+    "Rules per Application Load Balancer": Quota(
+        "Rules per load balancer (not counting default rules)", 100, True, "load balancer", ELB,
+        measure="shared-listener"),
+    "Target groups per Application Load Balancer": Quota(
+        "Target groups per Application Load Balancer", 100, True, "load balancer", ELB,
+        measure="shared-listener"),
     "CloudFront distributions": Quota("Distributions per AWS account", 500, True, "account",
                                       CLOUDFRONT),
     "CloudFront VPC origins": Quota("VPC origins per AWS account", 25, True, "account",
@@ -200,14 +229,19 @@ def regions(document: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def profile_of(document: dict[str, Any]) -> str:
-    """The profile name from the default AWS provider's ``Profile`` default tag ('' if none)."""
+def default_tag(document: dict[str, Any], key: str) -> str:
+    """A default tag of the default AWS provider ('' if none)."""
     providers = document.get("provider", {}).get("aws", [])
     for provider in providers if isinstance(providers, list) else [providers]:
         if not provider.get("alias"):
             for tags in provider.get("default_tags", []):
-                return str(tags.get("tags", {}).get("Profile", ""))
+                return str(tags.get("tags", {}).get(key, ""))
     return ""
+
+
+def profile_of(document: dict[str, Any]) -> str:
+    """The profile name from the default AWS provider's ``Profile`` default tag ('' if none)."""
+    return default_tag(document, "Profile")
 
 
 def resources(document: dict[str, Any], types: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
@@ -269,6 +303,25 @@ def service_tasks(document: dict[str, Any], logical_id: str,
     return Fraction(int(definition["cpu"]), 1024), desired, maximum, list(strategy)
 
 
+def on_shared_listeners(document: dict[str, Any], types: Iterable[str]) -> list[str]:
+    """The listener rules of ``types`` on a listener the stack does not make (the shared load
+    balancer's), and the target groups such rules forward to, by logical id."""
+    own = set(document.get("resource", {}).get("aws_lb_listener", {}))
+    shared_rules = {lid: rule for lid, rule in
+                    document.get("resource", {}).get("aws_lb_listener_rule", {}).items()
+                    if not (match := REFERENCE.search(str(rule.get("listener_arn", ""))))
+                    or match.group(1) != "aws_lb_listener" or match.group(2) not in own}
+    found = []
+    if "aws_lb_listener_rule" in types:
+        found += list(shared_rules)
+    if "aws_lb_target_group" in types:
+        forwarded = {match.group(2) for rule in shared_rules.values()
+                     for match in REFERENCE.finditer(json.dumps(rule.get("action", [])))
+                     if match.group(1) == "aws_lb_target_group"}
+        found += sorted(forwarded)
+    return found
+
+
 def measure(document: dict[str, Any], row: Quota) -> Measured:
     """What the environment in ``document`` uses of the quota ``row``."""
     usage: Usage = {}
@@ -284,6 +337,13 @@ def measure(document: dict[str, Any], row: Quota) -> Measured:
             at_desired += vcpu * tasks_on(provider, strategy, desired)
         total = sum(usage.values(), Fraction(0))
         return Measured(usage, f"{number(total)} ({number(at_desired)} at desired)")
+    if row.measure == "shared-listener":
+        count = len(on_shared_listeners(document, row.types))
+        return Measured({"shared": Fraction(count)} if count else {}, str(count))
+    if row.measure == "user-group":
+        # an association adds the environment's user; a group brings its user named default
+        count = len(resources(document, row.types))
+        return Measured({"shared": Fraction(count)} if count else {}, str(count))
     for _, block in resources(document, row.types):
         if any(str(block.get(name)) != value for name, value in row.where):
             continue
@@ -322,8 +382,9 @@ class Ledger:
     """The measured environments and the fits, ready to print."""
 
     labels: tuple[str, ...]
-    beside: tuple[str, ...]
+    beside: tuple[str, ...]  # one of each, the shared stack's among them
     profiles: dict[str, str]
+    shared_mode: frozenset[str]  # labels on the shared pieces (default tag Tenancy=shared)
     cells: dict[str, dict[str, Measured]]  # row name -> label -> measured
     fits: dict[str, dict[str, int | None]]  # row name -> label -> fit
 
@@ -338,23 +399,33 @@ class Ledger:
 
 
 def build(documents: dict[str, dict[str, Any]], beside: tuple[str, ...] = DEFAULT_BESIDE) -> Ledger:
-    """Measure every environment against every row of ``QUOTAS``."""
+    """Measure every environment against every row of ``QUOTAS``; the shared stack (profile
+    ``shared``) is counted once, beside the others."""
     missing = [label for label in beside if label not in documents]
     if missing:
         raise LedgerError(f"no stack labelled {', '.join(missing)} to fit the others beside")
+    beside = tuple(beside) + tuple(label for label, document in documents.items()
+                                   if profile_of(document) == PLATFORM and label not in beside)
     cells = {name: {label: measure(document, row) for label, document in documents.items()}
              for name, row in QUOTAS.items()}
     fits = {name: {label: fit(row, name, [cells[name][b].usage for b in beside],
                               cells[name][label].usage) for label in documents}
             for name, row in QUOTAS.items()}
     return Ledger(tuple(documents), beside, {label: profile_of(doc) for label, doc in documents.items()},
-                  cells, fits)
+                  frozenset(label for label, doc in documents.items()
+                            if default_tag(doc, "Tenancy") == "shared"), cells, fits)
+
+
+def beside_text(ledger: Ledger) -> str:
+    """'one dev and one prod', and 'the shared stack (shared) once' when there is one."""
+    return " and ".join(f"the shared stack ({label}) once" if ledger.profiles[label] == PLATFORM
+                        else f"one {label}" for label in ledger.beside)
 
 
 def render(ledger: Ledger) -> str:
     """The ledger as a Markdown table and summary lines."""
     labels = ledger.labels
-    beside = " and ".join(f"one {label}" for label in ledger.beside)
+    beside = beside_text(ledger)
     header = (["resource", "quota (AWS name)", "scope", "default", "adjustable"] + list(labels) +
               [f"fit: {label}" for label in labels] + ["source"])
     lines = ["| " + " | ".join(header) + " |",
@@ -363,7 +434,8 @@ def render(ledger: Ledger) -> str:
         default = "none" if row.default is None else f"{row.default:,}"
         cells = [name, row.quota, f"per {SCOPES[row.scope]}", default, ADJUSTABLE[row.adjustable]]
         cells += [ledger.cells[name][label].shown for label in labels]
-        cells += ["no limit" if ledger.fits[name][label] is None else str(ledger.fits[name][label])
+        cells += ["once" if ledger.profiles[label] == PLATFORM else
+                  "no limit" if ledger.fits[name][label] is None else str(ledger.fits[name][label])
                   for label in labels]
         lines.append("| " + " | ".join(cells + [row.url]) + " |")
     lines.append("")
@@ -385,7 +457,9 @@ def render(ledger: Ledger) -> str:
 
 def summary(ledger: Ledger, label: str) -> list[str]:
     """The summary lines of one label: binding bound, rows below the goals, the goal's verdict."""
-    beside = " and ".join(f"one {other}" for other in ledger.beside)
+    if label in ledger.shared_mode:
+        return shared_summary(ledger, label)
+    beside = beside_text(ledger)
     smallest, rows = ledger.binding(label)
     hard = sorted((fits[label], name) for name, fits in ledger.fits.items()
                   if QUOTAS[name].adjustable is not True and fits[label] is not None
@@ -404,6 +478,59 @@ def summary(ledger: Ledger, label: str) -> list[str]:
         + (", ".join(f"{name} {count}" for count, name in hard) or "none") + ".",
         f"- **{label}**: goal of issue 13 (at least {GOAL} fit, no hard quota binds below "
         f"{HARD_GOAL}): {'met' if met else 'NOT met'}.",
+    ]
+
+
+def needed(ledger: Ledger, label: str, row: str, count: int) -> Fraction:
+    """What ``count`` environments of ``label`` and the ``beside`` ones use of ``row`` in its
+    fullest scope key."""
+    usage = ledger.cells[row][label].usage
+    beside = [ledger.cells[row][other].usage for other in ledger.beside]
+    keys = set(usage) | {key for other in beside for key in other}
+    return max((used_in(QUOTAS[row], row, beside, key) + count * usage.get(key, Fraction(0))
+                for key in keys), default=Fraction(0))
+
+
+def shared_summary(ledger: Ledger, label: str) -> list[str]:
+    """A label on the shared pieces: the binding bound, what binds below ``SHARED_GOAL`` other
+    than Fargate's vCPU, the hard quotas below ``HARD_GOAL``, the goal's verdict, and the
+    Fargate vCPU ``SHARED_GOAL`` of them need (the one request that raises it)."""
+    beside = beside_text(ledger)
+    smallest, rows = ledger.binding(label)
+    short = sorted((fits[label], name) for name, fits in ledger.fits.items()
+                   if name not in FARGATE_ROWS and fits[label] is not None
+                   and fits[label] < SHARED_GOAL)
+    hard = sorted((fits[label], name) for name, fits in ledger.fits.items()
+                  if QUOTAS[name].adjustable is not True and fits[label] is not None
+                  and fits[label] < HARD_GOAL)
+    others = [(fits[label], name) for name, fits in ledger.fits.items()
+              if name not in FARGATE_ROWS and fits[label] is not None]
+    first = min(others, default=None)
+    requests = []
+    for row, code in FARGATE_ROWS.items():
+        need = needed(ledger, label, row, SHARED_GOAL)
+        if need > (QUOTAS[row].default or 0):
+            requests.append(
+                f"{row} {number(need)} (default {QUOTAS[row].default}): `aws service-quotas "
+                f"request-service-quota-increase --service-code fargate --quota-code {code} "
+                f"--desired-value {math.ceil(need)}`")
+    kinds = ", ".join(f"{name} ({'adjustable' if QUOTAS[name].adjustable else 'HARD'})"
+                      for name in rows)
+    met = not short and not hard
+    return [
+        f"- **{label}**: " + ("no quota bounds it" if smallest is None else
+                              f"{smallest} fit beside {beside}, bound by {kinds}") + "; "
+        + ("nothing else binds" if first is None else
+           f"beyond Fargate's vCPU, {first[0]} ({first[1]})") + ".",
+        f"- **{label}**: below the goal of {SHARED_GOAL} other than Fargate's vCPU: "
+        + (", ".join(f"{name} {count}" for count, name in short) or "none") + ".",
+        f"- **{label}**: hard quotas binding below {HARD_GOAL}: "
+        + (", ".join(f"{name} {count}" for count, name in hard) or "none") + ".",
+        f"- **{label}**: Fargate vCPU that {SHARED_GOAL} of them need beside {beside}, at "
+        "maximum scale: " + ("; ".join(requests) or "within the default quotas") + ".",
+        f"- **{label}**: goal of issue 26 (at least {SHARED_GOAL} fit on the shared pieces, "
+        f"nothing but Fargate's vCPU binds below it, no hard quota below {HARD_GOAL}): "
+        f"{'met' if met else 'NOT met'}.",
     ]
 
 

@@ -25,8 +25,9 @@ failure of a profile it names (stale); ``tests/tools/test_scan.py`` enforces the
 ADDRESS is ``<type>.<construct path below the stack>``, e.g. ``aws_security_group.network/alb-sg``,
 and ``data.<type>.<path>`` for data sources. An allow-list entry is
 ``{check, resource = ADDRESS, profiles = [...] (default: every profile), reason}``, where
-profiles are profile names (``standard``, ``ephemeral``, ``production``) read from the
-provider's ``Profile`` default tag.
+profiles are profile names (``standard``, ``ephemeral``, ``production``, and ``shared`` for the
+shared stack) read from the provider's ``Profile`` default tag; without ``profiles``, the three
+environment profiles.
 """
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ OUT = ROOT / "build" / "scan"
 STACK_FILE = "cdk.tf.json"
 REPORT_FILE = "checkov.json"
 SKIPPED_FILE = "skipped.json"
-PROFILES = ("standard", "ephemeral", "production")
+PROFILES = ("standard", "ephemeral", "production", "shared")  # shared: lib/shared_stack.py
+# An entry without profiles names these: every environment's (the shared stack is no
+# environment, and its entries say so).
+ENVIRONMENT_PROFILES = ("standard", "ephemeral", "production")
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 SKIP_LINE = re.compile(r"^\s+-\s*(\S+)\s*(?:#\s*(.*\S))?\s*$")
 
@@ -158,7 +162,7 @@ def load_allowlist(text: str) -> list[AllowEntry]:
     entries: list[AllowEntry] = []
     for number, raw in enumerate(tomllib.loads(text).get("allow", []), start=1):
         unknown = set(raw) - {"check", "resource", "profiles", "reason"}
-        profiles = tuple(raw.get("profiles", PROFILES))
+        profiles = tuple(raw.get("profiles", ENVIRONMENT_PROFILES))
         problems = [f"unknown keys {sorted(unknown)}"] if unknown else []
         if not CHECK_ID.match(str(raw.get("check", ""))):
             problems.append(f"check {raw.get('check')!r} is not a checkov id")

@@ -1,5 +1,6 @@
 // One comment per pull request, found by its marker and updated in place on later pushes.
-// Called from actions/github-script: module.exports({github, context, core}, {title, body}).
+// Called from actions/github-script: upsert({github, context}, {title, body}), the body made of
+// costBody (the environment's idle cost from the cost job) and outputsBody (its outputs).
 const MARKER = '<!-- tap-pr-environment -->';
 
 // The viewer URL (the `viewer_url` output, else https:// and the distribution's domain) and a
@@ -19,6 +20,33 @@ function outputsBody(outputsJson) {
     '| output | value |', '| --- | --- |', ...rows].join('\n');
 }
 
+// The synthesized label (scripts/synth_profiles.py) that stands for this environment: on the
+// shared pieces, in a given network, or in its own VPC.
+function costLabel(env) {
+  if (env.SHARED_WEB_ACL_ARN) return 'pr4892-shared';
+  return env.VPC_ID ? 'pr4892-byon' : 'pr4892';
+}
+
+const usd = (value) => `$${value.toFixed(2)}`;
+
+// The monthly idle cost of the label (make cost on this head) and its change against the base
+// branch's; with the shared pieces, their share per environment, which is not in the total.
+function costBody(headJson, baseJson, label) {
+  const head = JSON.parse(headJson || '{}');
+  const base = JSON.parse(baseJson || '{}');
+  const now = (head.labels || {})[label];
+  if (now === undefined) return '**Idle cost:** not estimated (the cost job did not finish)';
+  const before = (base.labels || {})[label];
+  const change = before === undefined ? 'the base branch has no estimate for it'
+    : `${now >= before ? '+' : '-'}${usd(Math.abs(now - before))} against the base branch ` +
+      `(${usd(before)})`;
+  const shares = Object.values(head.shared || {});
+  const shared = label.endsWith('-shared') && shares.length
+    ? `; the shared pieces add ${usd(shares[0])} each, counted apart` : '';
+  return `**Idle cost:** ${usd(now)} a month (\`make cost\`, label \`${label}\`), ` +
+    `${change}${shared}`;
+}
+
 async function upsert({ github, context }, { title, body }) {
   const { owner, repo } = context.repo;
   const issue_number = context.payload.pull_request.number;
@@ -34,4 +62,4 @@ async function upsert({ github, context }, { title, body }) {
   }
 }
 
-module.exports = { outputsBody, upsert };
+module.exports = { costBody, costLabel, outputsBody, upsert };

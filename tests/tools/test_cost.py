@@ -245,7 +245,8 @@ def test_bad_arguments_exit_2(argv: list[str], message: str,
 def test_json_has_per_label_totals_and_items(capsys: pytest.CaptureFixture[str]) -> None:
     assert cost.main(["--json", f"small={SMALL}", f"again={SMALL}"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"labels", "scenario", "prices_read"}
+    assert set(data) == {"labels", "shared", "scenario", "prices_read"}
+    assert data["shared"] == {}  # no shared stack among the inputs
     assert list(data["labels"]) == ["small", "again"]
     small_ = data["labels"]["small"]
     assert set(small_) == {"profile", "idle_monthly_usd", "load_monthly_usd", "items"}
@@ -286,23 +287,63 @@ def test_every_type_of_every_synthesized_profile_has_an_entry() -> None:
 
 
 def test_synthesized_quantities_follow_their_json() -> None:
-    """Aurora's idle ACU is min_capacity, tasks are desired_count, WAF rules those of rule_json."""
+    """Aurora's idle ACU is min_capacity, tasks are desired_count, WAF rules those of rule_json
+    (each where the label has it: the shared stack has no service, an environment on the shared
+    pieces no database and no web ACL)."""
     for label, document in cost.load(synthesized()).items():
         found = cost.estimate(label, document, PRICES, TYPES, cost_items.Scenario())
         resources = document["resource"]
-        scaling = next(iter(resources["aws_rds_cluster"].values()))[
-            "serverlessv2_scaling_configuration"]
         acu = [item for item in found.items if item.price == "aurora_acu_hour"]
-        assert len(acu) == len(resources["aws_rds_cluster_instance"]), label
-        assert {item.idle for item in acu} == {Decimal(str(scaling["min_capacity"])) * 730}, label
+        assert len(acu) == len(resources.get("aws_rds_cluster_instance", {})), label
+        if acu:
+            scaling = next(iter(resources["aws_rds_cluster"].values()))[
+                "serverlessv2_scaling_configuration"]
+            assert {item.idle for item in acu} == {Decimal(str(scaling["min_capacity"])) * 730}
+        rules = [item for item in found.items if item.price == "waf_rule_month"]
+        assert [item.idle for item in rules] == [len(json.loads(acl["rule_json"])) for acl in
+                                                 resources.get("aws_wafv2_web_acl", {}).values()]
+        alarms = sum(item.idle for item in found.items
+                     if item.rtype == "aws_cloudwatch_metric_alarm")
+        assert alarms >= len(resources["aws_cloudwatch_metric_alarm"]), label
+        if "aws_ecs_service" not in resources:
+            continue
         service = next(iter(resources["aws_ecs_service"].values()))
         tasks = sum(Decimal(item.what.split(" of ")[1].split(" task")[0])
                     for item in found.items
                     if item.rtype == "aws_ecs_service" and item.what.startswith("vCPU of"))
         assert tasks == service["desired_count"], label
-        acl = next(iter(resources["aws_wafv2_web_acl"].values()))
-        rules = [item for item in found.items if item.price == "waf_rule_month"]
-        assert [item.idle for item in rules] == [len(json.loads(acl["rule_json"]))], label
-        alarms = sum(item.idle for item in found.items
-                     if item.rtype == "aws_cloudwatch_metric_alarm")
-        assert alarms >= len(resources["aws_cloudwatch_metric_alarm"]), label
+
+
+def test_the_shared_stack_is_shown_apart_and_divided(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    platform = small()
+    provider = platform["provider"]["aws"][0]
+    provider["default_tags"] = [{"tags": {"Profile": "shared"}}]
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps(platform), encoding="utf-8")
+    assert cost.main([f"small={SMALL}", f"shared={path}", "--shared-among", "40"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "- shared (shared): 226.40 a month idle (274.12 under the load below) per account, " \
+        "divided among 40 environments: 5.66 each idle, not in their own totals above" in lines
+    assert cost.main(["--json", f"small={SMALL}", f"shared={path}"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["shared"] == {"shared": {"idle_monthly_usd": 226.4, "load_monthly_usd": 274.12,
+                                         "among": 25, "idle_monthly_usd_each": 9.06}}
+    assert data["labels"]["shared"]["profile"] == "shared"
+    assert cost.main([f"small={SMALL}", "--shared-among", "0"]) == 2
+    assert capsys.readouterr().err == "cost: --shared-among 0: at least one environment\n"
+
+
+def test_an_environment_on_the_shared_pieces_costs_at_most_15_a_month_idle() -> None:
+    """Issue 26's target, on the synthesized pr4892-shared (its shared pieces apart)."""
+    documents = cost.load(synthesized())
+    found = cost.estimate("pr4892-shared", documents["pr4892-shared"], PRICES, TYPES,
+                          cost_items.Scenario())
+    assert found.total("idle") <= 15
+    assert {item.rtype for item in found.items} >= {"aws_ecs_service", "aws_kms_key"}
+    assert not {"aws_lb", "aws_wafv2_web_acl", "aws_rds_cluster", "aws_cloudwatch_dashboard",
+                "aws_elasticache_serverless_cache"} & {item.rtype for item in found.items}
+    platform = cost.estimate("shared", documents["shared"], PRICES, TYPES, cost_items.Scenario())
+    assert platform.profile == "shared"
+    assert {item.rtype for item in platform.items} >= {"aws_lb", "aws_wafv2_web_acl",
+                                                       "aws_elasticache_serverless_cache"}

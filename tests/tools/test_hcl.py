@@ -212,7 +212,8 @@ def test_the_synth_runs_cdktf_jsons_app_then_the_repair() -> None:
 
 def test_labels_get_the_environment_of_the_json_synth(monkeypatch: pytest.MonkeyPatch) -> None:
     labels = hcl.label_environments()
-    assert list(labels) == ["dev", "pr4892", "prod", "pr4892-byon", "dev-app"]
+    assert list(labels) == ["dev", "pr4892", "prod", "pr4892-byon", "pr4892-shared", "shared",
+                            "dev-app"]
     monkeypatch.setenv("VPC_ID", "vpc-from-the-shell")
     monkeypatch.setenv("APP_MANIFEST", "mine.toml")
     env = hcl.label_env(labels["dev"], labels)
@@ -225,7 +226,8 @@ def test_labels_get_the_environment_of_the_json_synth(monkeypatch: pytest.Monkey
 def test_exit_codes_when_it_cannot_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert hcl.main(["staging"]) == 2
-    assert "unknown label(s) staging; known: dev, pr4892, prod, pr4892-byon, dev-app" in \
+    assert "unknown label(s) staging; known: dev, pr4892, prod, pr4892-byon, pr4892-shared, " \
+        "shared, dev-app" in \
         capsys.readouterr().err
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "missing.rc"))
     assert hcl.main(["--out", str(tmp_path), "dev"]) == 2

@@ -169,3 +169,86 @@ def test_the_cli_prints_the_ledger(capsys: pytest.CaptureFixture[str]) -> None:
             (("dev", "standard"), ("pr4892", "ephemeral"), ("prod", "production"))]
     assert quotas.main(argv) == 0
     assert capsys.readouterr().out == quotas.render(quotas.build(recorded())) + "\n"
+
+
+def shared_stack() -> dict[str, Any]:
+    """The shared stack, trimmed: its pieces and its default user's group."""
+    return {"provider": {"aws": [
+        {"region": "us-east-1", "default_tags": [{"tags": {"Profile": "shared"}}]},
+        {"alias": "global", "region": "us-east-1"}]},
+        "resource": {
+            "aws_lb": {"alb": {"internal": True}},
+            "aws_lb_listener": {"http": {"load_balancer_arn": "${aws_lb.alb.arn}"}},
+            "aws_rds_cluster": {"aurora": {"skip_final_snapshot": True}},
+            "aws_elasticache_serverless_cache": {"cache": {}},
+            "aws_elasticache_user": {"default": {}},
+            "aws_elasticache_user_group": {"users": {}},
+            "aws_cloudfront_vpc_origin": {"origin": {"provider": "aws.global"}},
+            "aws_wafv2_web_acl": {"acl": {"scope": "CLOUDFRONT", "provider": "aws.global"}}}}
+
+
+def on_shared_pieces() -> dict[str, Any]:
+    """An environment on the shared pieces, trimmed: Spot-only tasks, one rule on the shared
+    listener (read by a data source) forwarding to its target group, its cache user."""
+    return {"provider": {"aws": [
+        {"region": "us-east-1",
+         "default_tags": [{"tags": {"Profile": "ephemeral", "Tenancy": "shared"}}]},
+        {"alias": "global", "region": "us-east-1"}]},
+        "resource": {
+            "aws_lb_listener_rule": {"rule": {
+                "listener_arn": "${data.aws_lb_listener.shared.arn}",
+                "action": [{"type": "forward", "target_group_arn": "${aws_lb_target_group.web.arn}"}]}},
+            "aws_lb_target_group": {"web": {}},
+            "aws_elasticache_user": {"user": {}},
+            "aws_elasticache_user_group_association": {"member": {}},
+            "aws_ecs_task_definition": {"task": {"cpu": "256"}},
+            "aws_ecs_service": {"service": {
+                "task_definition": "${aws_ecs_task_definition.task.arn}", "desired_count": 1,
+                "capacity_provider_strategy": [
+                    {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1}]}},
+            "aws_appautoscaling_target": {"target": {
+                "resource_id": "service/${aws_ecs_service.service.cluster}/"
+                               "${aws_ecs_service.service.name}", "max_capacity": 2}},
+            "aws_cloudfront_distribution": {"edge": {"provider": "aws.global"}}}}
+
+
+def test_rules_on_a_listener_of_its_own_never_add_up() -> None:
+    """An environment's own load balancer holds its own rule: not a shared quota's."""
+    own = on_shared_pieces()
+    own["resource"]["aws_lb_listener"] = {"http": {}}
+    own["resource"]["aws_lb_listener_rule"]["rule"]["listener_arn"] = "${aws_lb_listener.http.arn}"
+    assert quotas.on_shared_listeners(own, ("aws_lb_listener_rule", "aws_lb_target_group")) == []
+    assert quotas.on_shared_listeners(on_shared_pieces(), (
+        "aws_lb_listener_rule", "aws_lb_target_group")) == ["rule", "web"]
+
+
+def test_the_shared_stack_counts_once_and_sixty_fit_on_its_pieces() -> None:
+    ledger = quotas.build({**recorded(), "pr12": on_shared_pieces(), "shared": shared_stack()})
+    assert ledger.beside == ("dev", "prod", "shared")
+    assert ledger.shared_mode == frozenset({"pr12"})
+    fits = {name: fits["pr12"] for name, fits in ledger.fits.items()}
+    assert fits["Rules per Application Load Balancer"] == 100
+    assert fits["Target groups per Application Load Balancer"] == 100
+    assert fits["ElastiCache users per user group"] == 99  # the shared default user is one
+    assert fits["ElastiCache users"] == 1999
+    assert fits["Application Load Balancers"] is None and fits["Aurora DB clusters"] is None
+    # The shared stack's own pieces count beside the ephemeral environment of its own network.
+    assert ledger.fits["WAF web ACLs (CLOUDFRONT)"]["pr4892"] == 97  # 100 - dev, prod, shared
+    lines = quotas.render(ledger).splitlines()
+    beside = "one dev and one prod and the shared stack (shared) once"
+    assert [line for line in lines if line.startswith("- **pr12**")] == [
+        f"- **pr12**: 10 fit beside {beside}, bound by Fargate Spot vCPU (adjustable); beyond "
+        "Fargate's vCPU, 99 (ElastiCache users per user group).",
+        "- **pr12**: below the goal of 60 other than Fargate's vCPU: none.",
+        "- **pr12**: hard quotas binding below 100: none.",
+        f"- **pr12**: Fargate vCPU that 60 of them need beside {beside}, at maximum scale: "
+        "Fargate On-Demand vCPU 13.5 (default 6): `aws service-quotas "
+        "request-service-quota-increase --service-code fargate --quota-code L-3032A538 "
+        "--desired-value 14`; Fargate Spot vCPU 31 (default 6): `aws service-quotas "
+        "request-service-quota-increase --service-code fargate --quota-code L-36FBB829 "
+        "--desired-value 31`.",
+        "- **pr12**: goal of issue 26 (at least 60 fit on the shared pieces, nothing but "
+        "Fargate's vCPU binds below it, no hard quota below 100): met."]
+    row = next(line for line in lines if line.startswith("| Rules per Application Load"))
+    assert row.split(" | ")[2] == "per shared load balancer"
+    assert row.split(" | ")[-2] == "once"  # the shared stack gets no fit of its own

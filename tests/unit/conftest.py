@@ -30,7 +30,7 @@ bindings.load()
 # pylint: disable=wrong-import-position  # after the loaders: these import cdktf
 import main  # noqa: E402
 from tests.unit.synth import Synth, synthesize, written  # noqa: E402
-from tests.unit.variants import VARIANT
+from tests.unit.variants import GIVEN_NETWORK, SHARED, VARIANT
 
 REFERENCE_SUFFIXES = ("dev", "pr4892", "prod")
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,25 @@ def prod(stacks: dict[str, Synth]) -> Synth:
 def teardown() -> Synth:
     """Production with ALLOW_DESTROY=true: the configuration of the deliberate teardown."""
     return synthesize({"ENVIRONMENT_SUFFIX": "prod", "ALLOW_DESTROY": "true"})
+
+
+@pytest.fixture(scope="session")
+def on_shared() -> Synth:
+    """pr4892 on the five shared pieces, in the given network (the shared mode)."""
+    return synthesize(SHARED)
+
+
+@pytest.fixture(scope="session")
+def platform() -> Synth:
+    """The shared stack TapSharedmain in the given network."""
+    # pylint: disable=import-outside-toplevel  # jsii is up: the bindings loaders went first
+    from cdktf import Testing
+
+    from lib.config import load_platform_settings
+    from lib.shared_stack import SharedStack
+    from tests.unit.synth import parsed
+    return parsed(SharedStack(Testing.app(), load_platform_settings(
+        {"SHARED_PLATFORM": "main", **GIVEN_NETWORK})))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,13 @@ from lib.config import load_settings
 from lib.tap_stack import TapStack
 
 
+KEY_PATHS = {"data": "data/key/key", "logs": "network/logs-key/key",
+             "alarms": "monitoring/alarms-key/key", "edge": "edge/logs-key/key",
+             "global-alarms": "monitoring/global-alarms-key/key"}
+SINGLE_KEY_PATHS = {"data": "key/key", "logs": "key/key", "alarms": "key/key",
+                    "edge": "global-key/key", "global-alarms": "global-key/key"}
+
+
 class Synth:
     """The parsed Terraform JSON of one stack."""
 
@@ -57,6 +64,18 @@ class Synth:
         """The interpolation Terraform sees for an attribute of the block at ``path``."""
         prefix = "data." if kind == "data" else ""
         return f"${{{prefix}{rtype}.{self.logical_id(rtype, path, kind)}.{attribute}}}"
+
+    def key_path(self, purpose: str) -> str:
+        """The construct path of the KMS key that serves ``purpose`` (data, logs, alarms, edge,
+        global-alarms): the tier's own key, or the environment's one key of its region where
+        the profile has one per region (``Profile.single_key``: ``key`` and ``global-key``)."""
+        if "key/key" in self.paths.values():
+            return SINGLE_KEY_PATHS[purpose]
+        return KEY_PATHS[purpose]
+
+    def key_ref(self, purpose: str, attribute: str = "arn") -> str:
+        """The interpolation of the key that serves ``purpose`` (see ``key_path``)."""
+        return self.ref("aws_kms_key", self.key_path(purpose), attribute)
 
     def policy(self, rtype: str, path: str, field: str = "policy") -> dict[str, Any]:
         """A JSON policy attribute, parsed."""

@@ -9,6 +9,9 @@ the session's synthesized stacks (tests/unit/conftest.py) must have exactly thos
 Data sources are left out: they hold no state (Terraform reads them again on every plan),
 and a ``moved`` block cannot name one, so renaming one costs nothing.
 
+The shared mode's two stacks have theirs too: ``pr4892-shared.txt`` (pr4892 on the shared pieces)
+and ``shared.txt`` (the shared stack, whose state holds the pieces sixty environments use).
+
 ``make golden`` (``python -m tests.unit.test_addresses``) rewrites the lists from fresh
 synths of the same profiles, for when a change of addresses is intended.
 """
@@ -23,7 +26,9 @@ from tests.unit.conftest import REFERENCE_SUFFIXES
 from tests.unit.synth import Synth, parsed, synthesize
 
 GOLDEN = Path(__file__).resolve().parent / "addresses"
-HEADER = ("# Terraform addresses of the resources of TapStack{suffix} (data sources left out).\n"
+# The shared mode's labels and the session fixture (tests/unit/conftest.py) of each.
+SHARED_LABELS = {"pr4892-shared": "on_shared", "shared": "platform"}
+HEADER = ("# Terraform addresses of the resources of {suffix} (data sources left out).\n"
           "# Regenerate with `make golden` only when a change of address is intended:\n"
           "# see tests/unit/test_addresses.py.\n")
 
@@ -51,7 +56,10 @@ def read_golden(path: Path) -> set[str]:
 
 
 def golden_text(stack: Synth, suffix: str) -> str:
-    return HEADER.format(suffix=suffix) + "".join(f"{a}\n" for a in sorted(addresses(stack)))
+    name = "TapSharedmain" if suffix == "shared" else \
+        f"TapStack{suffix.removesuffix('-shared')}" + (" on the shared pieces"
+                                                       if suffix.endswith("-shared") else "")
+    return HEADER.format(suffix=name) + "".join(f"{a}\n" for a in sorted(addresses(stack)))
 
 
 def differences(golden: set[str], stack: Synth, golden_name: str) -> str:
@@ -84,13 +92,15 @@ def differences(golden: set[str], stack: Synth, golden_name: str) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("suffix", REFERENCE_SUFFIXES)
-def test_addresses_match_the_golden_list(stacks: dict[str, Synth], suffix: str) -> None:
+@pytest.mark.parametrize("suffix", (*REFERENCE_SUFFIXES, *SHARED_LABELS))
+def test_addresses_match_the_golden_list(stacks: dict[str, Synth], suffix: str,
+                                         request: pytest.FixtureRequest) -> None:
     path = golden_path(suffix)
     assert path.is_file(), f"{path} is missing: run `make golden`"
     golden = read_golden(path)
     assert len(golden) > 50  # a whole stack, not a stub
-    problem = differences(golden, stacks[suffix], f"tests/unit/addresses/{path.name}")
+    stack = stacks[suffix] if suffix in stacks else request.getfixturevalue(SHARED_LABELS[suffix])
+    problem = differences(golden, stack, f"tests/unit/addresses/{path.name}")
     if problem:
         pytest.fail(problem, pytrace=False)
 
@@ -144,7 +154,7 @@ def test_a_rename_with_a_moved_block_only_asks_for_the_golden_list() -> None:
 
 def test_golden_files_round_trip(dev: Synth) -> None:
     text = golden_text(dev, "dev")
-    assert text.startswith(HEADER.format(suffix="dev"))
+    assert text.startswith(HEADER.format(suffix="TapStackdev"))
     body = text.splitlines()[HEADER.count("\n"):]
     assert body == sorted(body) and set(body) == set(addresses(dev))
     assert all(not line.startswith("data.") for line in body)
@@ -153,7 +163,16 @@ def test_golden_files_round_trip(dev: Synth) -> None:
 def write_golden() -> None:
     """Rewrite every golden list from fresh synths of the reference profiles (all three
     synthesized before any file is written: a stack that fails leaves the lists as they were)."""
+    # pylint: disable=import-outside-toplevel  # after the bindings loaders (conftest)
+    from cdktf import Testing
+
+    from lib.config import load_platform_settings
+    from lib.shared_stack import SharedStack
+    from tests.unit.variants import GIVEN_NETWORK, SHARED
     stacks = {suffix: synthesize({"ENVIRONMENT_SUFFIX": suffix}) for suffix in REFERENCE_SUFFIXES}
+    stacks["pr4892-shared"] = synthesize(SHARED)
+    stacks["shared"] = parsed(SharedStack(Testing.app(), load_platform_settings(
+        {"SHARED_PLATFORM": "main", **GIVEN_NETWORK})))
     GOLDEN.mkdir(exist_ok=True)
     for suffix, stack in stacks.items():
         path = golden_path(suffix)

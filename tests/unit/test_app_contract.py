@@ -80,7 +80,7 @@ def test_the_execution_role_reads_exactly_the_apps_secrets(manifested: dict[str,
                               "DecryptTaskSecrets"}
         assert found["ReadTaskSecrets"]["Resource"] == list(secret_arns(stack).values())
         assert found["DecryptTaskSecrets"]["Resource"] == [
-            stack.ref("aws_kms_key", "data/key/key", "arn")]
+            stack.key_ref("data")]
         assert found["PullImage"]["Resource"] == [
             "arn:aws:ecr:us-east-1:123456789012:repository/tap/app"]
 
@@ -94,7 +94,7 @@ def test_one_secret_per_name_without_a_value(manifested: dict[str, Synth]) -> No
             assert secret["name_prefix"] == f"tap/{suffix}/app/{name}-"
             assert secret["description"] == f"{description} (tap-{suffix}; set with make " \
                                             "secret-set)"
-            assert secret["kms_key_id"] == stack.ref("aws_kms_key", "data/key/key", "arn")
+            assert secret["kms_key_id"] == stack.key_ref("data")
             assert secret["recovery_window_in_days"] == WINDOW[suffix]
         versions = [stack.paths[lid] for lid in stack.resources("aws_secretsmanager_secret_version")]
         assert not [path for path in versions if path.startswith("app-secrets/")]
@@ -121,7 +121,7 @@ def test_only_the_release_gets_the_master_credentials(manifested: dict[str, Synt
         found = statements(stack, "release/execution-policy")
         assert found["ReadTaskSecrets"]["Resource"] == [*secret_arns(stack).values(), master]
         assert found["DecryptTaskSecrets"]["Resource"] == [
-            stack.ref("aws_kms_key", "data/key/key", "arn")]
+            stack.key_ref("data")]
 
 
 def test_the_gate_runs_before_the_service_switches(manifested: dict[str, Synth]) -> None:

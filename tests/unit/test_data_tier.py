@@ -11,7 +11,7 @@ import pytest
 import cdktf
 
 from lib.config import ConfigError, load_settings
-from lib.data_tier import check_database
+from lib.data_tier import DataTier, check_database
 from lib.tap_stack import database_props
 from tests.unit.synth import Synth, synthesize
 
@@ -27,7 +27,7 @@ def exposed(stack: Synth) -> dict[str, Any]:
     """The data tier's exports and the container the stack builds from them, resolved as
     Terraform sees them."""
     assert stack.stack is not None
-    data = stack.stack.data.exports
+    data = stack.stack.data_exports
     container = stack.stack.service_container
     # What TerraformStack.resolve does in TypeScript (not exposed to Python): the resolver
     # synth applies to every output value.
@@ -50,12 +50,12 @@ def cache_ref(stack: Synth, attribute: str) -> str:
 
 
 def data_key(stack: Synth) -> str:
-    return stack.ref("aws_kms_key", "data/key/key", "arn")
+    return stack.key_ref("data")
 
 
 # -- key ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("suffix,window", [("pr4892", 7), ("dev", 14), ("prod", 30)])
+@pytest.mark.parametrize("suffix,window", [("dev", 14), ("prod", 30)])
 def test_data_key_rotates_with_alias_and_window_per_profile(stacks: dict[str, Synth], suffix: str,
                                                            window: int) -> None:
     stack = stacks[suffix]
@@ -185,7 +185,7 @@ def test_exported_logs_go_to_an_encrypted_group_with_retention(stacks: dict[str,
     group = stack.at("aws_cloudwatch_log_group", "data/db-logs")
     assert group["name"] == f"/aws/rds/cluster/tap-{suffix}-aurora/postgresql"
     assert group["retention_in_days"] == days
-    assert group["kms_key_id"] == stack.ref("aws_kms_key", "network/logs-key/key", "arn")
+    assert group["kms_key_id"] == stack.key_ref("logs")
 
 
 @pytest.mark.parametrize("suffix,count,insights,monitoring", [
@@ -352,7 +352,7 @@ def test_reference_profiles_are_consistent() -> None:
 @pytest.mark.parametrize("suffix,retained", [("pr4892", False), ("dev", True), ("prod", True)])
 def test_the_data_key_outlives_a_kept_final_snapshot(stacks: dict[str, Synth], suffix: str,
                                                      retained: bool) -> None:
-    key = stacks[suffix].at("aws_kms_key", "data/key/key")
+    key = stacks[suffix].at("aws_kms_key", stacks[suffix].key_path("data"))
     # Destroy leaves a key tagged so out of the state (tools/terraform_apply.py): the final
     # snapshot it encrypts stays restorable; the janitor deletes it when that snapshot goes.
     assert key.get("tags") == ({"RetainOnDestroy": "final-snapshot"} if retained else None)
@@ -388,3 +388,15 @@ def test_bad_snapshot_identifiers_are_refused(value: str) -> None:
 def test_a_shared_snapshot_arn_is_accepted() -> None:
     arn = "arn:aws:rds:us-east-1:111122223333:cluster-snapshot:tap-prod-aurora-final-0123abcd"
     assert load_settings({"DB_SNAPSHOT_IDENTIFIER": arn}).db_snapshot_identifier == arn
+
+
+def test_a_given_key_cannot_keep_a_final_snapshot(dev: Synth) -> None:
+    """A kept final snapshot needs the tier's own key, retained with it (the ephemeral profile,
+    which gives the tier the environment's key, keeps no final snapshot)."""
+    assert dev.stack is not None
+    props = dev.stack._data_props()  # pylint: disable=protected-access
+    assert props.database.skip_final_snapshot is False
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "given-key")
+    with pytest.raises(ValueError, match="a given data key needs skip_final_snapshot"):
+        DataTier(stack, "data", props=dataclasses.replace(
+            props, key_arn="arn:aws:kms:us-east-1:123456789012:key/given"))

@@ -105,8 +105,9 @@ def test_bad_network_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_no_network_resources_are_created(given: dict[str, Synth], suffix: str) -> None:
     resources = given[suffix].json["resource"]
     assert [rtype for rtype in OWNED_NETWORK_TYPES if rtype in resources] == []
-    # The logs key stays: the stack's own log groups use it.
-    assert given[suffix].at("aws_kms_key", "network/logs-key/key")["enable_key_rotation"]
+    # The logs key stays (the environment's one key, in the ephemeral profile): the stack's
+    # own log groups use it.
+    assert given[suffix].at("aws_kms_key", given[suffix].key_path("logs"))["enable_key_rotation"]
 
 
 @pytest.mark.parametrize("suffix", sorted(ENVIRONMENTS))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from lib.firewall import FirewallProps, SharedGroups
 from tests.unit.synth import Synth
 
 INGRESS = "aws_vpc_security_group_ingress_rule"
@@ -90,3 +91,24 @@ def test_the_https_origin_has_both_ports_and_the_tasks_their_own(variant: Synth)
     (to_tasks,) = [r for r in variant.resources(EGRESS).values()
                    if r["security_group_id"] == alb_sg]
     assert (to_tasks["from_port"], to_tasks["to_port"]) == (8080, 8080)
+
+
+@pytest.mark.parametrize("given,message", [
+    ({"alb_security_group_id": "sg-alb"},
+     "on the shared pieces the load balancer, database and cache groups are the shared stack's"),
+])
+def test_shared_groups_exclude_groups_of_its_own(given: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FirewallProps(task_security_group_id="sg-tasks", container_port=80,
+                      shared=SharedGroups(load_balancer=[], database=[], cache=[]), **given)
+
+
+def test_groups_of_its_own_come_together_with_one_origin_source() -> None:
+    own = {"task_security_group_id": "sg-tasks", "container_port": 80,
+           "alb_security_group_id": "sg-alb", "db_security_group_id": "sg-db"}
+    with pytest.raises(ValueError, match="needs the load balancer, database and cache groups"):
+        FirewallProps(**own)
+    with pytest.raises(ValueError, match="exactly one origin source"):
+        FirewallProps(**own, cache_security_group_id="sg-cache")
+    assert FirewallProps(**own, cache_security_group_id="sg-cache",
+                         origin_prefix_list_id="pl-1").origin_port == 80

@@ -56,16 +56,16 @@ def test_topics_are_encrypted_and_only_cloudwatch_may_publish(stacks: dict[str, 
         for prefix, name in (("alarms", f"tap-{suffix}-alarms"),
                              ("global-alarms", f"tap-{suffix}-alarms-global")):
             topic = stack.at("aws_sns_topic", f"monitoring/{prefix}")
-            key_arn = stack.ref("aws_kms_key", f"monitoring/{prefix}-key/key", "arn")
-            assert topic["name"] == name and topic["kms_master_key_id"] == key_arn
-            key = stack.at("aws_kms_key", f"monitoring/{prefix}-key/key")
-            assert key["enable_key_rotation"] is True
-            admin, cloudwatch = stack.policy("aws_kms_key", f"monitoring/{prefix}-key/key")["Statement"]
+            path = stack.key_path(prefix)  # the topic's own key, or the region's one key
+            assert topic["name"] == name and topic["kms_master_key_id"] == \
+                stack.ref("aws_kms_key", path, "arn")
+            assert stack.at("aws_kms_key", path)["enable_key_rotation"] is True
+            admin, *services = stack.policy("aws_kms_key", path)["Statement"]
             assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_REF}:root"}
-            assert cloudwatch == {"Sid": "CloudWatchAlarms", "Effect": "Allow",
-                                  "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                                  "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                                  "Resource": "*"}
+            assert {"Sid": "CloudWatchAlarms", "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*"} in services
             topic_arn = stack.ref("aws_sns_topic", f"monitoring/{prefix}", "arn")
             policy = stack.at("aws_sns_topic_policy", f"monitoring/{prefix}-policy")
             assert policy["arn"] == topic_arn
@@ -79,15 +79,17 @@ def test_topics_are_encrypted_and_only_cloudwatch_may_publish(stacks: dict[str, 
                                           f"arn:aws:cloudwatch:us-east-1:{ACCOUNT_REF}:alarm:*"}},
             }
         regional = [stack.at("aws_sns_topic", "monitoring/alarms"),
-                    stack.at("aws_kms_key", "monitoring/alarms-key/key")]
+                    stack.at("aws_kms_key", stack.key_path("alarms"))]
         assert all("provider" not in block for block in regional)
-        for rtype, path in (("aws_sns_topic", "global-alarms"),
-                            ("aws_sns_topic_policy", "global-alarms-policy"),
-                            ("aws_kms_key", "global-alarms-key/key"),
-                            ("aws_kms_alias", "global-alarms-key/alias")):
-            assert stack.at(rtype, f"monitoring/{path}")["provider"] == "aws.global"
-        assert stack.at("aws_kms_alias", "monitoring/alarms-key/alias")["name"] == \
-            f"alias/tap-{suffix}-alarms"
+        for rtype, path in (("aws_sns_topic", "monitoring/global-alarms"),
+                            ("aws_sns_topic_policy", "monitoring/global-alarms-policy"),
+                            ("aws_kms_key", stack.key_path("global-alarms"))):
+            assert stack.at(rtype, path)["provider"] == "aws.global"
+        if suffix != "pr4892":  # its keys and aliases: tests/unit/test_keys.py
+            assert stack.at("aws_kms_alias", "monitoring/global-alarms-key/alias")[
+                "provider"] == "aws.global"
+            assert stack.at("aws_kms_alias", "monitoring/alarms-key/alias")["name"] == \
+                f"alias/tap-{suffix}-alarms"
         assert stack.resources("aws_sns_topic_subscription") == {}
 
 
@@ -161,6 +163,22 @@ def test_metric_dimensions_the_alarms_rely_on(dev: Synth) -> None:
     assert {"name": "containerInsights", "value": "enabled"} in cluster["setting"]
 
 
+def test_without_container_insights_running_tasks_fires_when_ecs_publishes_nothing(
+        ephemeral: Synth) -> None:
+    """ECS publishes a service's metrics only while a task runs: no datapoint is no task."""
+    found = alarm(ephemeral, "running-tasks")
+    assert (found["namespace"], found["metric_name"], found["statistic"], found["period"]) == (
+        "AWS/ECS", "CPUUtilization", "SampleCount", 60)
+    assert found["dimensions"] == dimensions(ephemeral)["service"]
+    assert (found["comparison_operator"], found["threshold"]) == ("LessThanThreshold", 1)
+    assert (found["evaluation_periods"], found["datapoints_to_alarm"]) == (5, 5)
+    assert found["treat_missing_data"] == "breaching"
+    assert "metric_query" not in found
+    cluster = ephemeral.at("aws_ecs_cluster", "app/cluster")
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "disabled"}]
+    assert "depends_on" not in cluster
+
+
 def test_running_tasks_below_desired_uses_container_insights_math(prod: Synth) -> None:
     found = alarm(prod, "running-tasks")
     desired, running, result = found["metric_query"]
@@ -197,11 +215,14 @@ def test_thresholds_per_profile(stacks: dict[str, Synth], suffix: str,
     stack = stacks[suffix]
     for key, threshold in thresholds.items():
         assert alarm(stack, key)["threshold"] == threshold, key
-    for key in ("unhealthy-hosts", "cache-throttled", "running-tasks"):
+    for key in ("unhealthy-hosts", "cache-throttled"):
         assert alarm(stack, key)["threshold"] == 0
-    assert alarm(stack, "aurora-freeable-memory")["comparison_operator"] == "LessThanThreshold"
-    assert all(alarm(stack, key)["comparison_operator"] == "GreaterThanThreshold"
-               for key in ALL_KEYS if key != "aurora-freeable-memory")
+    # Without Container Insights (pr4892) running-tasks counts the datapoints: fewer than one.
+    less = {"aurora-freeable-memory"} | ({"running-tasks"} if suffix == "pr4892" else set())
+    assert alarm(stack, "running-tasks")["threshold"] == (1 if suffix == "pr4892" else 0)
+    assert all(alarm(stack, key)["comparison_operator"] ==
+               ("LessThanThreshold" if key in less else "GreaterThanThreshold")
+               for key in ALL_KEYS)
 
 
 def test_service_alarms_fire_only_above_the_scaling_targets() -> None:
@@ -216,7 +237,10 @@ def test_connections_threshold_is_capped_by_postgres_maximum() -> None:
 
 
 def test_dashboard_has_alarm_status_and_a_row_per_tier(stacks: dict[str, Synth]) -> None:
-    for suffix, stack in stacks.items():
+    assert stacks["pr4892"].resources("aws_cloudwatch_dashboard") == {}  # the ephemeral cut
+    assert stacks["pr4892"].outputs["dashboard_name"]["value"] == ""
+    for suffix in ("dev", "prod"):
+        stack = stacks[suffix]
         dashboard = stack.at("aws_cloudwatch_dashboard", "monitoring/dashboard")
         assert dashboard["dashboard_name"] == f"tap-{suffix}"
         status, *graphs = json.loads(dashboard["dashboard_body"])["widgets"]

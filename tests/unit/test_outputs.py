@@ -70,7 +70,10 @@ def test_sensitive_outputs_are_exactly_the_declared_set(stacks: dict[str, Synth]
 @pytest.mark.parametrize("name", sorted(RESOURCE_OUTPUTS))
 def test_output_values_reference_the_right_resources(stacks: dict[str, Synth], name: str) -> None:
     rtype, path, attribute = RESOURCE_OUTPUTS[name]
-    for stack in stacks.values():
+    for suffix, stack in stacks.items():
+        if name == "dashboard_name" and suffix == "pr4892":  # no dashboard: the ephemeral cut
+            assert stack.outputs[name]["value"] == ""
+            continue
         assert stack.outputs[name]["value"] == stack.ref(rtype, path, attribute)
 
 

@@ -53,7 +53,7 @@ def alone_tier() -> tuple[Service, Synth]:
         subnet_ids=("subnet-0b00000000000000a", "subnet-0b00000000000000b"),
         security_group_id="sg-0123456789abcdef0", assign_public_ip=False,
         logs_key_arn=DATA_KEY, log_retention_days=30, container=CONTAINER, capacity=CAPACITY,
-        enable_execute_command=False,
+        container_insights=True, enable_execute_command=False,
         target_group_arn=f"arn:aws:elasticloadbalancing:{NEWER_REGION}:{ACCOUNT}:"
                          "targetgroup/tap-qa-tg8080/0123456789abcdef",
         request_label="app/tap-qa-alb/0123456789abcdef/targetgroup/tap-qa-tg8080/0123456789abcdef"))
@@ -92,12 +92,16 @@ def test_helpers() -> None:
         ("FARGATE", 1, 1)]
     assert capacity_strategy(dataclasses.replace(CAPACITY, fargate_base=3,
                                                  fargate_spot_weight=0)) == [("FARGATE", 3, 1)]
+    # Spot only (the ephemeral profile): FARGATE is not listed; ARM64 falls back to it.
+    spot_only = dataclasses.replace(CAPACITY, fargate_weight=0)
+    assert capacity_strategy(spot_only) == [("FARGATE_SPOT", 0, 1)]
+    assert capacity_strategy(dataclasses.replace(spot_only, cpu_architecture="ARM64")) == [
+        ("FARGATE", 0, 1)]
 
 
 def expected_strategy(suffix: str) -> list[dict[str, Any]]:
     return {
-        "pr4892": [{"capacity_provider": "FARGATE", "base": 0, "weight": 1},
-                   {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1}],
+        "pr4892": [{"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1}],
         "dev": [{"capacity_provider": "FARGATE", "base": 1, "weight": 1},
                 {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 1}],
         "prod": [{"capacity_provider": "FARGATE", "base": 3, "weight": 1}],
@@ -108,7 +112,8 @@ def test_cluster_and_capacity_providers(stacks: dict[str, Synth]) -> None:
     for suffix, stack in stacks.items():
         cluster = stack.at("aws_ecs_cluster", "app/cluster")
         assert cluster["name"] == f"tap-{suffix}-cluster"
-        assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+        insights = "disabled" if suffix == "pr4892" else "enabled"  # the ephemeral cut
+        assert cluster["setting"] == [{"name": "containerInsights", "value": insights}]
         providers = stack.at("aws_ecs_cluster_capacity_providers", "app/capacity-providers")
         assert providers["cluster_name"] == stack.ref("aws_ecs_cluster", "app/cluster", "name")
         assert providers["capacity_providers"] == ["FARGATE", "FARGATE_SPOT"]
@@ -128,16 +133,23 @@ def test_task_and_container_insights_log_groups(stacks: dict[str, Synth]) -> Non
     """The Container Insights group is created before the cluster (Container Insights would
     otherwise make it, kept forever) and deleted after it."""
     retention = {"pr4892": 7, "dev": 30, "prod": 365}
+    # Without Container Insights (pr4892) there is nothing to write its group.
+    assert stacks["pr4892"].logical_id("aws_cloudwatch_log_group", "app/task-logs")
+    assert [path for path in stacks["pr4892"].paths.values() if "insights" in path] == []
     for suffix, stack in stacks.items():
-        for path, name in (("app/task-logs", f"/tap/{suffix}/ecs/web"), (
-                "app/insights-logs", f"/aws/ecs/containerinsights/tap-{suffix}-cluster/performance")):
+        groups = (("app/task-logs", f"/tap/{suffix}/ecs/web"),) + ((
+            ("app/insights-logs",
+             f"/aws/ecs/containerinsights/tap-{suffix}-cluster/performance"),)
+            if suffix != "pr4892" else ())
+        for path, name in groups:
             group = stack.at("aws_cloudwatch_log_group", path)
             assert group["name"] == name
             assert group["retention_in_days"] == retention[suffix]
-            assert group["kms_key_id"] == stack.ref("aws_kms_key", "network/logs-key/key", "arn")
-        cluster = stack.at("aws_ecs_cluster", "app/cluster")
-        logical = stack.logical_id("aws_cloudwatch_log_group", "app/insights-logs")
-        assert cluster["depends_on"] == [f"aws_cloudwatch_log_group.{logical}"]
+            assert group["kms_key_id"] == stack.key_ref("logs")
+        if suffix != "pr4892":
+            cluster = stack.at("aws_ecs_cluster", "app/cluster")
+            logical = stack.logical_id("aws_cloudwatch_log_group", "app/insights-logs")
+            assert cluster["depends_on"] == [f"aws_cloudwatch_log_group.{logical}"]
 
 
 def test_task_definition(stacks: dict[str, Synth]) -> None:

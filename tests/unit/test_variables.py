@@ -1,5 +1,7 @@
-"""lib/variables.py against lib/config.py: every variable load_settings reads is in VARIABLES,
-every one of VARIABLES is read, and the defaults written there are the ones applied."""
+"""lib/variables.py against lib/config.py: every variable load_settings (or, for the shared
+stack, load_platform_settings) reads is in VARIABLES, every one of VARIABLES is read, the
+defaults written there are the ones applied, and the shared stack reads exactly the variables
+marked ``platform``."""
 from __future__ import annotations
 
 import re
@@ -8,8 +10,9 @@ from typing import Any, Callable
 
 import pytest
 
-from lib.config import Settings, load_settings
+from lib.config import ConfigError, Settings, load_platform_settings, load_settings
 from lib.variables import GROUPS, VARIABLES
+from tests.unit.variants import GIVEN_NETWORK, SHARED
 
 ACM = "arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab"
 # Environments that take load_settings through each of its branches.
@@ -29,6 +32,7 @@ ENVIRONMENTS: tuple[dict[str, str], ...] = (
      "PRIVATE_SUBNET_IDS": "subnet-0b000000000000001,subnet-0b000000000000002",
      "ISOLATED_SUBNET_IDS": "subnet-0c000000000000001,subnet-0c000000000000002"},
     {"APP_MANIFEST": str(Path(__file__).parent / "manifests" / "full.toml")},
+    SHARED,
 )
 # What load_settings({}) applies for each variable whose default is a value.
 APPLIED: dict[str, Callable[[Settings], Any]] = {
@@ -56,6 +60,7 @@ UNSET: dict[str, Callable[[Settings], Any]] = {
     "HOSTED_ZONE_ID": lambda s: s.hosted_zone_id,
     "DB_SNAPSHOT_IDENTIFIER": lambda s: s.db_snapshot_identifier,
     "ALLOW_DESTROY": lambda s: s.allow_destroy,
+    **{name: lambda s: s.shared for name in SHARED if name.startswith("SHARED_")},
 }
 
 
@@ -87,6 +92,9 @@ def test_every_variable_read_is_registered_and_every_registered_one_is_read(
         environ = Spy(values)
         load_settings(environ)
         asked |= environ.asked
+    platform = Spy({"SHARED_PLATFORM": "main", **GIVEN_NETWORK})
+    load_platform_settings(platform)
+    asked |= platform.asked
     names = {variable.name for variable in VARIABLES}
     assert asked - names == set(), "read by lib.config but not in lib/variables.py"
     assert names - asked == set(), "in lib/variables.py but never read"
@@ -111,7 +119,7 @@ def test_the_written_defaults_are_the_applied_ones(monkeypatch: pytest.MonkeyPat
             assert variable.default.startswith("unset"), variable.name
             assert not UNSET[variable.name](settings), variable.name
     described = {"PUBLIC_SUBNET_IDS", "PRIVATE_SUBNET_IDS", "ISOLATED_SUBNET_IDS", "TASK_SUBNETS",
-                 "APP_MANIFEST"}
+                 "APP_MANIFEST", "SHARED_PLATFORM"}
     assert {v.name for v in VARIABLES} - set(APPLIED) - set(UNSET) == described
 
 
@@ -121,3 +129,25 @@ def test_the_subnet_lists_and_task_subnets_apply_with_a_given_network() -> None:
     assert settings.existing_network is not None
     default = next(v.default for v in VARIABLES if v.name == "TASK_SUBNETS")
     assert settings.existing_network.task_subnets == default
+
+
+@pytest.mark.parametrize("variable", [v for v in VARIABLES if v.name != "SHARED_PLATFORM"],
+                         ids=lambda v: v.name)
+def test_the_shared_stack_reads_its_variables_and_refuses_the_others(variable: Any) -> None:
+    """Each variable given to the shared stack: read when marked ``platform``, else refused
+    with one line naming it."""
+    value = {"DB_ENGINE_VERSION": "16.8", "TERRAFORM_STATE_BUCKET": "tap-states",
+             "ALARM_EMAIL": "ops@example.com", "AWS_REGION": "eu-west-1",
+             "TERRAFORM_STATE_BUCKET_REGION": "eu-west-1"}.get(variable.name, "x")
+    environ = {"SHARED_PLATFORM": "main", **GIVEN_NETWORK}
+    if variable.name in GIVEN_NETWORK:
+        assert variable.platform
+        return
+    environ[variable.name] = value
+    if variable.platform:
+        load_platform_settings(environ)
+        return
+    with pytest.raises(ConfigError) as raised:
+        load_platform_settings(environ)
+    assert str(raised.value) == (f"{variable.name}={environ[variable.name]!r} is invalid: the "
+                                 "shared stack (SHARED_PLATFORM) does not read it: unset it")

@@ -55,4 +55,4 @@ def test_no_service_gets_the_master_credentials(stacks: dict[str, Synth]) -> Non
 def test_origin_verify_secret_uses_the_data_key(stacks: dict[str, Synth]) -> None:
     for stack in stacks.values():
         secret = stack.at("aws_secretsmanager_secret", "lb/origin-verify")
-        assert secret["kms_key_id"] == stack.ref("aws_kms_key", "data/key/key", "arn")
+        assert secret["kms_key_id"] == stack.key_ref("data")

@@ -1,4 +1,5 @@
-"""The non-reference environments the unit tests build, each once per session.
+"""The non-reference environments the unit tests build, each once per session, and the given
+network and shared pieces (example values in the shapes AWS uses) that the shared mode takes.
 
 Every full stack costs ~0.3 s of jsii calls (~0.45 s under coverage), so instead of one
 variant per test module the suite has one, ``VARIANT``, which ``main.main`` writes to disk
@@ -13,6 +14,8 @@ tests/unit/test_service.py): a region opened
 after August 2022 (ALB log delivery by service principal), HTTPS.
 """
 from __future__ import annotations
+
+from scripts.synth_profiles import GIVEN_NETWORK, SHARED_PIECES  # noqa: F401  # pylint: disable=unused-import
 
 ACCOUNT = "123456789012"
 VARIANT_REGION = "us-west-1"
@@ -45,3 +48,7 @@ WIRED = {
     "CERTIFICATE_ARN": certificate(NEWER_REGION), "EDGE_CERTIFICATE_ARN": EDGE_CERTIFICATE,
     "DOMAIN_NAMES": DOMAIN_NAMES[0],
 }
+
+# The given network and the shared pieces of scripts/synth_profiles.py's labels pr4892-byon and
+# pr4892-shared (one home: that script).
+SHARED = {"ENVIRONMENT_SUFFIX": "pr4892", **GIVEN_NETWORK, **SHARED_PIECES}
