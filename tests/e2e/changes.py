@@ -126,6 +126,11 @@ NOT_LIVE = {
     "PUBLIC_SUBNET_IDS": "with VPC_ID", "PRIVATE_SUBNET_IDS": "with VPC_ID",
     "ISOLATED_SUBNET_IDS": "with VPC_ID",
     "TASK_SUBNETS": "only with VPC_ID: the service's network configuration, in place",
+    "SHARED_PLATFORM": "names the shared stack (TapShared<name>), not an environment",
+    **{name: "shared mode is for pull-request environments in a given network, deployed so "
+             "from their first life (the fleet's, make e2e-fleet)"
+       for name in ("SHARED_WEB_ACL_ARN", "SHARED_LISTENER_ARN", "SHARED_VPC_ORIGIN_ARN",
+                    "SHARED_DB_CLUSTER_ARN", "SHARED_CACHE_ARN")},
 }
 
 
