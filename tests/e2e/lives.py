@@ -15,12 +15,12 @@ tasks serve against real PostgreSQL and Redis stand-ins (tests/e2e/application.p
   secret-set``, the retry, a whole working life (outputs, the application serving and its
   feature, service writes, integration), the application's own life (credentials rotated
   under it, a one-off task, the scheduled job, a new secret value, a release that fails and
-  the revision that follows), the origin's protocol changed both ways with the site
-  answering throughout (tests/e2e/origin.py), lock, an empty replan, destroy with data in
-  the buckets; the destroy keeps one final snapshot and its data key.
+  the revision that follows), lock, an empty replan, destroy with data in the buckets; the
+  destroy keeps one final snapshot and its data key.
 - changes (``dev:changes``, ``make e2e-changes``; a standard environment's second life, run
   by .ci/run after ``make test``): deployed as the standard life leaves it (the image by
-  digest, the site's own name), the plans of setting changes (tests/e2e/changes.py), the
+  digest, the site's own name), the origin's protocol changed both ways with the site
+  answering throughout (tests/e2e/origin.py), the plans of setting changes (tests/e2e/changes.py), the
   HCL of ``make hcl`` planned empty against the same state (tests/e2e/hcl.py), a refactor
   that moves a stateful resource (tests/e2e/moves.py), destroy, an interrupted redeploy,
   the redeploy that converges (its new secret seeded), destroy again.
@@ -91,13 +91,13 @@ LIVES: dict[str, tuple[Phase, ...]] = {
         Phase("viewer-domain", viewer_domain), Phase("synth", synth),
         Phase("deploy-fault", deploy_fault), Phase("release-gate", release_gate),
         Phase("secret-set", secret_set), Phase("deploy-retry", deploy_retry), *_USE, *_APP,
-        Phase("origin-https", origin_https), Phase("origin-http", origin_http),
         Phase("lock", lock), Phase("replan", replan), _DESTROY, _leftovers(1),
     ),
     CHANGES: (
         *_START[:2], Phase("viewer-domain", viewer_domain), Phase("synth", synth),
         Phase("deploy", deploy_by_digest), Phase("outputs", outputs), Phase("serving", serving),
-        Phase("replan", replan), Phase("changes", changes), Phase("hcl", hcl),
+        Phase("replan", replan), Phase("origin-https", origin_https),
+        Phase("origin-http", origin_http), Phase("changes", changes), Phase("hcl", hcl),
         Phase("refactor", refactor), _DESTROY, _leftovers(1),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("serving", serving), Phase("replan", replan), _DESTROY, _leftovers(2),

@@ -33,7 +33,7 @@ from cryptography.x509.oid import NameOID
 from emulator.runtime.proxy import UpstreamError
 from emulator.runtime.viewer import fetch
 from tests.e2e.harness import GLOBAL_REGION, PhaseFailed, Run, errors
-from tests.e2e.phases import deployed_outputs, integration
+from tests.e2e.phases import deployed_outputs, integration, outputs
 from tests.e2e.runtime import runtime_dir
 
 PROBE_EVERY = 0.5  # seconds between two viewer requests
@@ -61,12 +61,14 @@ def origin_https(run: Run) -> None:
     if ("HTTPS", 443) not in listeners:
         raise PhaseFailed(f"origin-https: the load balancer listens on {listeners}, no HTTPS")
     run.report.app["origin"]["https"] = statuses
+    outputs(run)  # the VPC origin was replaced: the suite reads the new one
     integration(run)
 
 
 def origin_http(run: Run) -> None:
     """CERTIFICATE_ARN unset: the origin goes back to HTTP while the site answers."""
     run.report.app["origin"]["http"] = _apply_probed(run, {"CERTIFICATE_ARN": None})
+    outputs(run)
     listeners = _listeners(run)
     if ("HTTPS", 443) in listeners:
         raise PhaseFailed(f"origin-http: the HTTPS listener is still there: {listeners}")

@@ -89,7 +89,9 @@ def test_web_acl_rules_have_not_drifted(aws: Clients, outputs: Outputs,
 
 
 def test_edge_answers_200_over_https(outputs: Outputs) -> None:
-    url = f"https://{outputs.require('cloudfront_domain_name')}/"
+    # The site's own URL: with an HTTPS origin only the names its certificate covers work
+    # (CloudFront checks the origin's certificate against the Host it forwards).
+    url = outputs.require("viewer_url")
     status = wait_for(lambda: http_status(url), lambda s: s == 200, EDGE_SECONDS, interval=10.0)
     assert status == 200, f"{url} answered {status}"
 
