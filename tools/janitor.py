@@ -32,6 +32,9 @@ resources and a verdict:
   the registry (``lib/resource_types.py``); the other types are left to do by hand, and said
   so.
 
+With ``--retained-keys``, it also releases the data keys destroys kept for final snapshots
+that are gone (tools/retained_keys.py, in ``--region``).
+
 Nothing is done without ``--apply`` (a dry run prints what would be done). Exit codes: 0 done;
 1 a destroy command or a deletion failed; 2 bad input (one line on stderr).
 """
@@ -52,6 +55,7 @@ from lib.config import EPHEMERAL, profile_name_for
 from lib.naming import PROJECT
 from lib.regions import DEFAULT_REGION, GLOBAL_REGION
 from lib.resource_types import types_of_arn
+from tools import retained_keys
 
 STATE_KEY_RE = re.compile(r"^(?P<suffix>[^/]+)/TapStack(?P=suffix)\.tfstate$")
 PR_RE = re.compile(r"^pr(?P<number>\d+)$")
@@ -298,8 +302,9 @@ def report(envs: list[Environment], decisions: dict[str, Decision],
     return lines
 
 
-def run(janitor: Janitor, *, open_prs: set[int], ttl_hours: float | None, only: set[str],
-        apply: bool, delete_orphans: bool, now: datetime.datetime) -> int:
+def run(janitor: Janitor, *, open_prs: set[int], ttl_hours: float | None, only: set[str],  # pylint: disable=too-many-arguments
+        apply: bool, delete_orphans: bool, now: datetime.datetime,
+        keys: bool = False) -> int:
     """Discover, report and (with ``apply``) act; 1 when something failed."""
     protected = sorted(s for s in only if profile_name_for(s) != EPHEMERAL)
     if protected:
@@ -323,6 +328,10 @@ def run(janitor: Janitor, *, open_prs: set[int], ttl_hours: float | None, only: 
                     ok &= janitor.delete(resource, rtype)
                 else:
                     _would(janitor, f"delete {resource.arn}")
+    if keys:
+        janitor.out(f"retained data keys in {janitor.region}:")
+        retained_keys.sweep(lambda service: janitor.clients(service, janitor.region),
+                            apply=apply, out=lambda line: janitor.out(f"  {line}"))
     if not apply:
         janitor.out("dry run: nothing was done (--apply to act)")
     return 0 if ok else 1
@@ -354,6 +363,8 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None,
     parser.add_argument("--apply", action="store_true", help="act (default: dry run)")
     parser.add_argument("--delete-orphans", action="store_true",
                         help="delete the leftovers of lost runs (with --apply)")
+    parser.add_argument("--retained-keys", action="store_true",
+                        help="also release data keys whose final snapshots are gone")
     parser.add_argument("--destroy-command", default=DESTROY_COMMAND,
                         help="template of the destroy command ({suffix} {bucket} ...)")
     args = parser.parse_args(argv)
@@ -366,7 +377,8 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None,
         return run(janitor, open_prs=parse_open_prs(args.open_prs), ttl_hours=args.ttl_hours,
                    only={s.strip() for s in args.only.split(",") if s.strip()},
                    apply=args.apply, delete_orphans=args.delete_orphans,
-                   now=now or datetime.datetime.now(datetime.timezone.utc))
+                   now=now or datetime.datetime.now(datetime.timezone.utc),
+                   keys=args.retained_keys)
     except JanitorError as error:
         print(f"janitor: {error}", file=sys.stderr)
         return 2

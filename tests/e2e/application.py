@@ -136,7 +136,7 @@ def secret_set(run: Run) -> None:
 
 def serving(run: Run) -> None:
     """Desired tasks running, healthy in the target group, ready with database and cache."""
-    tasks = _healthy(run)
+    tasks = healthy_tasks(run)
     ready = {task["id"]: _readyz(task) for task in tasks}
     failed = {task: body for task, body in ready.items() if not body.get("ready")}
     if failed:
@@ -148,7 +148,7 @@ def serving(run: Run) -> None:
 
 def feature(run: Run) -> None:
     """A message written, signed, read back through another task, then listed twice."""
-    tasks = _healthy(run)
+    tasks = healthy_tasks(run)
     writer, reader = tasks[0], tasks[-1]
     text = f"hello from the {run.suffix} life {secrets.token_hex(4)}"
     status, _, created = http(writer["address"], PORT, "/api/messages", method="POST",
@@ -168,7 +168,7 @@ def feature(run: Run) -> None:
     if sources != ["miss", "hit"]:
         raise PhaseFailed(f"feature: the list came from {sources}, expected the database "
                           "(miss), then the cache (hit)")
-    run.report.app["feature"] = {"message": ident, "receipt_checked": True,
+    run.report.app["feature"] = {"message": ident, "text": text, "receipt_checked": True,
                                  "read_by_another_task": reader["id"] != writer["id"],
                                  "list_sources": sources}
 
@@ -186,7 +186,7 @@ def rotation(run: Run) -> None:
              lambda: psql(run, cluster, new, "SELECT 1").returncode == 0, 60)
     if psql(run, cluster, old, "SELECT 1").returncode == 0:
         raise PhaseFailed("rotation: PostgreSQL still takes the previous master password")
-    tasks = _healthy(run)
+    tasks = healthy_tasks(run)
     for task in tasks:
         status, answer = call(run, "POST", "tasks/rotate-credentials", {"task": task["id"]})
         if status != 200:
@@ -242,11 +242,11 @@ def job(run: Run) -> None:
 
 def secret_rotation(run: Run) -> None:
     """A new value with ``make secret-set``: new tasks replace the old and sign with it."""
-    before = {task["id"] for task in _healthy(run)}
+    before = {task["id"] for task in healthy_tasks(run)}
     value = _set_secret(run)
     run.settings_env[f"TAP_SECRET_{SECRET}"] = value
     def replaced() -> list[dict[str, Any]] | None:
-        now = _healthy(run, quick=True)
+        now = healthy_tasks(run, quick=True)
         return now if now and not before & {task["id"] for task in now} else None
 
     tasks = wait_for("secret-rotation: new tasks replace every old one, healthy", replaced,
@@ -321,7 +321,7 @@ def _service(run: Run) -> dict[str, Any]:
         cluster=names["cluster"], services=[names["service"]])["services"][0])
 
 
-def _healthy(run: Run, *, quick: bool = False) -> list[dict[str, Any]]:
+def healthy_tasks(run: Run, *, quick: bool = False) -> list[dict[str, Any]]:
     """The service's running tasks once each is healthy in the target group and their number
     is the desired count (``quick``: the answer now, [] when not so)."""
     def now() -> list[dict[str, Any]]:
@@ -351,7 +351,7 @@ def _revision(run: Run) -> dict[str, Any]:
 
 def _replaced(run: Run, old: str) -> str | None:
     service = _service(run)
-    tasks = _healthy(run, quick=True)
+    tasks = healthy_tasks(run, quick=True)
     if service["taskDefinition"] != old and tasks and all(
             task["taskDefinition"] == service["taskDefinition"] for task in tasks):
         return str(service["taskDefinition"])

@@ -22,8 +22,10 @@ tasks serve against real PostgreSQL and Redis stand-ins (tests/e2e/application.p
   digest, the site's own name), the origin's protocol changed both ways with the site
   answering throughout (tests/e2e/origin.py), the plans of setting changes (tests/e2e/changes.py), the
   HCL of ``make hcl`` planned empty against the same state (tests/e2e/hcl.py), a refactor
-  that moves a stateful resource (tests/e2e/moves.py), destroy, an interrupted redeploy,
-  the redeploy that converges (its new secret seeded), destroy again.
+  that moves a stateful resource (tests/e2e/moves.py), destroy (keeping the final snapshot
+  and its data key), a new environment restored from that snapshot serving the data written
+  before (tests/e2e/restore.py), an interrupted redeploy, the redeploy that converges (its
+  new secret seeded), destroy again.
 - ephemeral (``pr<n>``): deploy, use, destroy without a trace, twice; with the viewer's own
   domain (tests/e2e/viewer_zone.py): the certificate, its validation and the alias records.
 - production (``prod``): deploy, use, an accidental destroy that prevent_destroy
@@ -52,6 +54,7 @@ from tests.e2e.moves import refactor
 from tests.e2e.origin import origin_http, origin_https, viewer_domain
 from tests.e2e.phases import (deploy, destroy, emulator, integration, leftovers, lock,
                               outputs, replan, synth)
+from tests.e2e.restore import restore
 from tests.e2e.service_writes import service_writes
 from tests.e2e.viewer_zone import zone, zone_removed
 
@@ -96,9 +99,9 @@ LIVES: dict[str, tuple[Phase, ...]] = {
     CHANGES: (
         *_START[:2], Phase("viewer-domain", viewer_domain), Phase("synth", synth),
         Phase("deploy", deploy_by_digest), Phase("outputs", outputs), Phase("serving", serving),
-        Phase("replan", replan), Phase("origin-https", origin_https),
+        Phase("feature", feature), Phase("replan", replan), Phase("origin-https", origin_https),
         Phase("origin-http", origin_http), Phase("changes", changes), Phase("hcl", hcl),
-        Phase("refactor", refactor), _DESTROY, _leftovers(1),
+        Phase("refactor", refactor), _DESTROY, _leftovers(1), Phase("restore", restore),
         Phase("redeploy-interrupted", redeploy_interrupted), Phase("redeploy", redeploy),
         Phase("serving", serving), Phase("replan", replan), _DESTROY, _leftovers(2),
     ),

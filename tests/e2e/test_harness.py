@@ -133,7 +133,7 @@ def test_each_life_checks_what_is_left_after_each_destroy() -> None:
     assert {"feature", "rotation", "one-off", "job", "secret-rotation", "release-fails",
             "revision"} <= set(_names("standard"))
     assert _names("changes")[-4:] == ["serving", "replan", "destroy", "leftovers"]
-    assert {"origin-https", "origin-http", "changes", "hcl", "refactor",
+    assert {"origin-https", "origin-http", "changes", "hcl", "refactor", "restore",
             "redeploy-interrupted"} <= set(_names("changes"))
     assert _names("production").index("accidental-destroy") \
         < _names("production").index("teardown") < _names("production").index("destroy")

@@ -262,3 +262,20 @@ def test_on_the_emulator(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert len(runner.commands) == 1
     assert kms.describe_key(KeyId=remaining[1])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_retained_keys_are_released_when_asked(aws: None,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """--retained-keys: a key a destroy kept, whose snapshots are gone, is scheduled for
+    deletion (tools/retained_keys.py; its own tests cover the verdicts)."""
+    del aws
+    kms = boto3.client("kms", region_name=REGION)
+    kept = kms.create_key(Tags=[{"TagKey": "RetainOnDestroy", "TagValue": "final-snapshot"}])[
+        "KeyMetadata"]["Arn"]
+    code = janitor.main(["--bucket", BUCKET, "--region", REGION, "--open-prs", "101,102",
+                         "--apply", "--retained-keys"], {}, runner=Recorder())
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"retained data keys in {REGION}:\n  {kept}: encrypts no snapshot any more: " \
+           "scheduled for deletion in 30 days" in out
+    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
