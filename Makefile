@@ -104,15 +104,16 @@ synth-profiles: $(VENV)/.synced
 validate: synth-profiles $(TF_CLI_CONFIG_FILE)
 	scripts/validate.sh $(foreach label,$(SYNTH_LABELS),$(wildcard $(BUILD)/synth/$(label)/stacks/*))
 
-# The checks and the dev life run side by side (two jobs; each target's output is printed whole
-# when it ends): the life is mostly Terraform's and AWS's waits, the checks mostly CPU.
+# Three jobs side by side, each target's output printed whole when it ends: the checks (mostly
+# CPU), the emulator's tests and the dev life (both mostly waits: health checks, Terraform's and
+# AWS's pollers).
 test: install runtime-deps
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-checks test-life
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-checks emulator-test test-life
 
 test-checks:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit unit-slow app-test
-	$(MAKE) --no-print-directory validate scan emulator-test
+	$(MAKE) --no-print-directory validate scan
 
 test-life:
 	$(PY) -m tests.e2e.run dev
