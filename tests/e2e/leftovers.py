@@ -237,6 +237,8 @@ def retained(client: Client, suffix: str, regions: Iterable[str]) -> list[str]:
             tags = {t["TagKey"]: t["TagValue"]
                     for t in kms.list_resource_tags(KeyId=key["KeyId"]).get("Tags", [])}
             state = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
+            if state == "PendingDeletion":
+                continue  # gone as far as AWS lets it go (a key replaced in an earlier life)
             if RETAIN_TAG in tags and marks.tagged([{"Key": k, "Value": v}
                                                      for k, v in tags.items()]):
                 kept.append(f"{region}: kms key {key['KeyId']} ({state}, {RETAIN_TAG}="
