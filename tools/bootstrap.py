@@ -3,12 +3,16 @@
 
 Usage: ``python -m tools.bootstrap --bucket NAME --region REGION --repository org/name
 [--account-id ID] [--environments dev,production-plan,production,janitor] [--synth build/synth] [--out FILE]
-[--role-name tap-deploy] [--skip-bucket] [--skip-roles]`` (``make bootstrap``; the bucket and
-its region default to ``TERRAFORM_STATE_BUCKET`` and ``TERRAFORM_STATE_BUCKET_REGION``).
+[--role-name tap-deploy] [--ecr-repository tap/app] [--ecr-region REGION] [--skip-bucket]
+[--skip-repository] [--skip-roles]`` (``make bootstrap``; the bucket and its region default to
+``TERRAFORM_STATE_BUCKET`` and ``TERRAFORM_STATE_BUCKET_REGION``, the ECR region to
+``AWS_REGION``, the stacks' region).
 
 What it changes in the account (each read first and written only when it differs, so a second
-run changes nothing and says so): the state bucket (below; not with ``--skip-bucket``), and,
-unless ``--skip-roles``, the account's roles of ``tools/account_roles.py``: the service-linked
+run changes nothing and says so): the state bucket (below; not with ``--skip-bucket``), the
+application's ECR repository in the stacks' region (``tools/app_repository.py``: immutable
+tags, scan on push, AES256, a lifecycle policy; not with ``--skip-repository``), and, unless
+``--skip-roles``, the account's roles of ``tools/account_roles.py``: the service-linked
 roles the stack needs (``SERVICE_LINKED_ROLES``, created one after another when absent, so that
 the first deploy in a fresh account does not race to create them), and the deploy role's
 ``MaxSessionDuration`` (``--role-name``), raised to ``SESSION_SECONDS`` so that the workflows'
@@ -42,6 +46,10 @@ derived per environment and many of these actions take no resource ARN), except
 statement grants the state bucket's S3 actions on the bucket and its ``*/TapStack*`` keys
 (the state files and their ``.tflock`` lock files); a Deny keeps the stack's own S3 actions
 (on ``*``) from deleting the state bucket, erasing old state versions or loosening its settings.
+Two more let the pipeline push the application's image: ``PushAppImage``, what ``docker push``
+needs (and the digest read) on exactly the application's repository, and ``RegistryLogin``,
+``ecr:GetAuthorizationToken`` on ``*`` (``tools/app_repository.py``, from the ECR user guide's
+"IAM permissions for pushing an image to an Amazon ECR private repository").
 
 The trust policy lets GitHub's OIDC provider (``token.actions.githubusercontent.com``, audience
 ``sts.amazonaws.com``) assume the role for this repository only: jobs of its GitHub
@@ -68,6 +76,7 @@ from typing import Any, Iterable
 
 from lib.regions import DEFAULT_REGION, S3_UNCONSTRAINED_REGION
 from lib.resource_types import ACTIONS, HOME, passed_to, stack_types
+from tools import app_repository
 from tools.account_roles import (DEPLOY_ROLE, SESSION_SECONDS, AccountRoleError,
                                  ensure_service_linked_roles, ensure_session)
 
@@ -117,10 +126,11 @@ def derive_actions(types: Iterable[str]) -> list[str]:
     return sorted({a for t in types for a in ACTIONS[t]} | set(PROVIDER_ACTIONS))
 
 
-def permission_statements(actions: list[str], bucket: str,
-                          services: list[str]) -> list[dict[str, Any]]:
+def permission_statements(actions: list[str], bucket: str, services: list[str],
+                          image_repository_arn: str) -> list[dict[str, Any]]:
     """The deploy role's statements: the stack's actions, PassRole to ``services`` (the
-    services the stack's resources pass roles to), the state."""
+    services the stack's resources pass roles to), the state, the push of the application's
+    image to ``image_repository_arn``."""
     bucket_arn = f"arn:aws:s3:::{bucket}"
     statements: list[dict[str, Any]] = [
         {"Sid": "StackResources", "Effect": "Allow",
@@ -135,7 +145,11 @@ def permission_statements(actions: list[str], bucket: str,
         {"Sid": "StateObjects", "Effect": "Allow", "Action": list(STATE_ACTIONS),
          "Resource": f"{bucket_arn}/{STATE_KEYS}"},
         {"Sid": "ProtectState", "Effect": "Deny", "Action": list(STATE_DENIED),
-         "Resource": [bucket_arn, f"{bucket_arn}/*"]}]
+         "Resource": [bucket_arn, f"{bucket_arn}/*"]},
+        {"Sid": "PushAppImage", "Effect": "Allow", "Action": list(app_repository.PUSH_ACTIONS),
+         "Resource": image_repository_arn},
+        {"Sid": "RegistryLogin", "Effect": "Allow", "Action": app_repository.LOGIN_ACTION,
+         "Resource": "*"}]
     return statements
 
 
@@ -281,20 +295,20 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> list[str]:
 
 
 def policies(synth_dir: Path, bucket: str, account_id: str, repository: str,
-             environments: Iterable[str]) -> dict[str, Any]:
+             environments: Iterable[str], image_repository_arn: str) -> dict[str, Any]:
     """Both policies, the permission policy derived from the synthesized stacks."""
     types: set[str] = set()
     for path in synthesized(synth_dir):
         types |= stack_types(json.loads(path.read_text(encoding="utf-8")))
-    return {"permission_policies": pack(permission_statements(derive_actions(types), bucket,
-                                                              passed_to(types))),
+    return {"permission_policies": pack(permission_statements(
+                derive_actions(types), bucket, passed_to(types), image_repository_arn)),
             "trust_policy": trust_policy(account_id, repository, environments)}
 
 
-def _session_clients(region: str) -> tuple[Any, Any, Any]:
+def _session_clients(region: str, ecr_region: str) -> tuple[Any, Any, Any, Any]:
     import boto3  # pylint: disable=import-outside-toplevel  # only when AWS is called
     return (boto3.client("s3", region_name=region), boto3.client("sts", region_name=region),
-            boto3.client("iam", region_name=region))
+            boto3.client("iam", region_name=region), boto3.client("ecr", region_name=ecr_region))
 
 
 def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
@@ -311,7 +325,13 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     parser.add_argument("--out", type=Path, help="write the policies here (default: stdout)")
     parser.add_argument("--role-name", default=DEPLOY_ROLE,
                         help="the deploy role whose MaxSessionDuration to raise (if it exists)")
+    parser.add_argument("--ecr-repository", default=app_repository.REPOSITORY,
+                        help="the application's ECR repository the pipeline pushes to")
+    parser.add_argument("--ecr-region", default=environ.get("AWS_REGION", DEFAULT_REGION),
+                        help="its region: the stacks' (default AWS_REGION, else us-east-1)")
     parser.add_argument("--skip-bucket", action="store_true", help="leave the bucket alone")
+    parser.add_argument("--skip-repository", action="store_true",
+                        help="leave the ECR repository alone")
     parser.add_argument("--skip-roles", action="store_true",
                         help="leave the service-linked roles and the deploy role alone")
     args = parser.parse_args(argv)
@@ -320,20 +340,27 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
             raise BootstrapError("no bucket: give --bucket or TERRAFORM_STATE_BUCKET")
         if args.repository.count("/") != 1 or not all(args.repository.split("/")):
             raise BootstrapError(f"--repository {args.repository!r} is not org/name")
-        s3, sts, iam = _session_clients(args.region)
+        s3, sts, iam, ecr = _session_clients(args.region, args.ecr_region)
         if not args.skip_bucket:
             changed = ensure_bucket(s3, args.bucket, args.region)
             print(f"bootstrap: {'; '.join(changed)}" if changed else
                   f"bootstrap: bucket {args.bucket} already as wanted: nothing changed",
                   file=sys.stderr)
+        if not args.skip_repository:
+            changed = app_repository.ensure_repository(ecr, args.ecr_repository)
+            print(f"bootstrap: {'; '.join(changed)}" if changed else
+                  f"bootstrap: repository {args.ecr_repository} already as wanted: nothing "
+                  "changed", file=sys.stderr)
         account_id = args.account_id or sts.get_caller_identity()["Account"]
         environments = [e.strip() for e in args.environments.split(",") if e.strip()]
-        document = policies(args.synth, args.bucket, account_id, args.repository, environments)
+        document = policies(args.synth, args.bucket, account_id, args.repository, environments,
+                            app_repository.repository_arn(account_id, args.ecr_region,
+                                                          args.ecr_repository))
         document["max_session_duration"] = SESSION_SECONDS
         if not args.skip_roles:
             for line in [*ensure_service_linked_roles(iam), ensure_session(iam, args.role_name)]:
                 print(f"bootstrap: {line}", file=sys.stderr)
-    except (BootstrapError, AccountRoleError) as error:
+    except (BootstrapError, AccountRoleError, app_repository.RepositoryError) as error:
         print(f"bootstrap: {error}", file=sys.stderr)
         return 2
     text = json.dumps(document, indent=2) + "\n"

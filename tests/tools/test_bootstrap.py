@@ -1,4 +1,6 @@
-"""The bootstrap (tools/bootstrap.py): the state bucket on in-process moto, the derived policies.
+"""The bootstrap (tools/bootstrap.py): the state bucket and the application's ECR repository on
+in-process moto (the repository's own settings: tests/tools/test_app_repository.py), the
+derived policies.
 
 ``test_every_synthesized_type_has_actions`` reads the stacks ``make synth-profiles`` wrote to
 ``build/synth``; it skips without them, and fails instead under ``make scan``
@@ -18,7 +20,7 @@ from botocore.stub import Stubber
 
 from lib import resource_types
 from lib.resource_types import LINKED_ROLES, RESOURCES
-from tools import account_roles, bootstrap
+from tools import account_roles, app_repository, bootstrap
 
 BUCKET = "tap-state-bootstrap-test"
 REGION = "eu-west-1"
@@ -62,6 +64,12 @@ def test_the_bucket_is_made_safe_and_a_second_run_changes_nothing(
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     assert f"created bucket {BUCKET} in {REGION}" in err
+    # The repository is in the stacks' region (AWS_REGION, here unset: us-east-1), not the
+    # bucket's.
+    assert err.splitlines()[1] == (
+        "bootstrap: created repository tap/app in us-east-1 (encryption AES256); set image tag "
+        "mutability IMMUTABLE; set scan on push on; set the lifecycle policy (untagged images "
+        "expire after 7 days, the last 1000 tagged images are kept)")
     assert aws.get_bucket_location(Bucket=BUCKET)["LocationConstraint"] == REGION
     assert aws.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     rule = aws.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"][0]
@@ -80,7 +88,9 @@ def test_the_bucket_is_made_safe_and_a_second_run_changes_nothing(
 
     code, _, err = run(capsys, *argv)
     assert code == 0, err
-    assert err.splitlines()[0] == f"bootstrap: bucket {BUCKET} already as wanted: nothing changed"
+    assert err.splitlines()[:2] == [
+        f"bootstrap: bucket {BUCKET} already as wanted: nothing changed",
+        "bootstrap: repository tap/app already as wanted: nothing changed"]
 
 
 def test_a_drifted_setting_is_put_back_alone(aws: Any, synth: Path,
@@ -97,13 +107,14 @@ def test_a_drifted_setting_is_put_back_alone(aws: Any, synth: Path,
 def test_the_policies(aws: Any, synth: Path, capsys: pytest.CaptureFixture[str]) -> None:
     del aws  # the account of the trust policy comes from (moto's) STS
     code, out, err = run(capsys, "--bucket", BUCKET, "--repository", REPOSITORY, "--synth",
-                         str(synth), "--skip-bucket", "--environments", "dev,production")
+                         str(synth), "--skip-bucket", "--skip-repository", "--environments",
+                         "dev,production", "--ecr-region", "eu-central-1")
     assert code == 0, err
     document = json.loads(out)
     (permissions,) = document["permission_policies"]
     statements = {s["Sid"]: s for s in permissions["Statement"]}
     assert list(statements) == ["StackResources", "PassStackRoles", "StateBucket", "StateObjects",
-                                "ProtectState"]
+                                "ProtectState", "PushAppImage", "RegistryLogin"]
     expected = set(bootstrap.ACTIONS["aws_vpc"] + bootstrap.ACTIONS["aws_ecs_service"]
                    + bootstrap.ACTIONS["aws_s3_bucket"]) | {"sts:GetCallerIdentity"}
     assert set(statements["StackResources"]["Action"]) == expected - {"iam:PassRole"}
@@ -117,6 +128,19 @@ def test_the_policies(aws: Any, synth: Path, capsys: pytest.CaptureFixture[str])
     assert {"s3:DeleteBucket", "s3:DeleteObjectVersion"} <= set(statements["ProtectState"]["Action"])
     assert statements["ProtectState"]["Resource"] == [f"arn:aws:s3:::{BUCKET}",
                                                       f"arn:aws:s3:::{BUCKET}/*"]
+    # The pipeline pushes to exactly the application's repository, in the stacks' region, and
+    # logs in to the registry (GetAuthorizationToken names no repository).
+    assert statements["PushAppImage"] == {
+        "Sid": "PushAppImage", "Effect": "Allow",
+        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                   "ecr:CompleteLayerUpload", "ecr:DescribeImages", "ecr:InitiateLayerUpload",
+                   "ecr:PutImage", "ecr:UploadLayerPart"],
+        "Resource": "arn:aws:ecr:eu-central-1:123456789012:repository/tap/app"}
+    assert statements["RegistryLogin"] == {"Sid": "RegistryLogin", "Effect": "Allow",
+                                           "Action": "ecr:GetAuthorizationToken", "Resource": "*"}
+    # Nothing else of the stack's or the state's statements grants an ECR action.
+    assert not [a for sid in ("StackResources", "StateBucket", "StateObjects")
+                for a in statements[sid]["Action"] if a.startswith("ecr:")]
     (trust,) = document["trust_policy"]["Statement"]
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert trust["Principal"]["Federated"] == (
@@ -134,7 +158,8 @@ def test_an_unknown_type_is_an_error_naming_it(synth: Path,
         bootstrap.derive_actions({"aws_vpc", "aws_made_up", "data.aws_unheard_of"})
     write_stack(synth, "pr2", {"resource": {"aws_made_up": {}}})
     code, out, err = run(capsys, "--bucket", BUCKET, "--repository", REPOSITORY, "--synth",
-                         str(synth), "--skip-bucket", "--account-id", "111122223333")
+                         str(synth), "--skip-bucket", "--skip-repository", "--account-id",
+                         "111122223333")
     assert (code, out) == (2, "")
     assert err == "bootstrap: no IAM actions for aws_made_up: add them to lib/resource_types.py\n"
 
@@ -158,7 +183,8 @@ def test_policies_are_cut_to_the_managed_policy_limit() -> None:
     services = resource_types.passed_to(set(RESOURCES))
     assert services == ["ecs-tasks.amazonaws.com", "monitoring.rds.amazonaws.com",
                         "scheduler.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
-    documents = bootstrap.pack(bootstrap.permission_statements(actions, BUCKET, services))
+    documents = bootstrap.pack(bootstrap.permission_statements(
+        actions, BUCKET, services, app_repository.repository_arn("123456789012", REGION)))
     assert len(documents) > 1
     for document in documents:
         assert len(json.dumps(document, separators=(",", ":"))) <= bootstrap.MANAGED_POLICY_LIMIT
@@ -264,7 +290,7 @@ def test_a_fresh_account_gets_each_service_linked_role_once(
     iam = boto3.client("iam", region_name="us-east-1")
     assert service_roles(iam) == {}
     argv = ("--bucket", BUCKET, "--region", REGION, "--repository", REPOSITORY, "--synth",
-            str(synth), "--skip-bucket")
+            str(synth), "--skip-bucket", "--skip-repository")
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     created = service_roles(iam)
@@ -281,14 +307,39 @@ def test_a_fresh_account_gets_each_service_linked_role_once(
         for p in account_roles.SERVICE_LINKED_ROLES]
 
 
-def test_skip_roles_leaves_the_account_alone(aws: Any, synth: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
-    del aws
+def test_the_skips_leave_the_account_alone(aws: Any, synth: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--bucket", BUCKET, "--repository", REPOSITORY, "--synth",
-                         str(synth), "--skip-bucket", "--skip-roles")
+                         str(synth), "--skip-bucket", "--skip-repository", "--skip-roles")
     assert (code, err) == (0, "")
     assert json.loads(out)["max_session_duration"] == 11700
     assert service_roles(boto3.client("iam", region_name="us-east-1")) == {}
+    assert aws.list_buckets()["Buckets"] == []
+    assert boto3.client("ecr", region_name="us-east-1").describe_repositories()[
+        "repositories"] == []
+    # The push statement is printed all the same: the role needs it whoever made the repository.
+    sids = [s["Sid"] for d in json.loads(out)["permission_policies"] for s in d["Statement"]]
+    assert sids[-2:] == ["PushAppImage", "RegistryLogin"]
+
+
+def test_the_repository_goes_to_the_stacks_region_and_a_bad_one_stops_bootstrap(
+        aws: Any, synth: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    del aws
+    argv = ["--bucket", BUCKET, "--repository", REPOSITORY, "--synth", str(synth),
+            "--skip-bucket", "--skip-roles"]
+    code = bootstrap.main(argv, {"AWS_REGION": "ap-southeast-2"})
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert err.startswith("bootstrap: created repository tap/app in ap-southeast-2 ")
+    sydney = boto3.client("ecr", region_name="ap-southeast-2")
+    assert sydney.describe_repositories()["repositories"][0]["imageTagMutability"] == "IMMUTABLE"
+    # A repository ECR cannot bring to the settings stops the bootstrap before the policies.
+    boto3.client("ecr", region_name="us-east-1").create_repository(
+        repositoryName="tap/app", encryptionConfiguration={"encryptionType": "KMS"})
+    assert run(capsys, *argv) == (2, "", (
+        "bootstrap: repository tap/app is encrypted with KMS, not AES256: ECR sets a "
+        "repository's encryption only when it creates it; keep it and run with "
+        "--skip-repository, or delete the repository (and its images) and run again\n"))
 
 
 def stubbed_iam(error_message: str) -> Any:
@@ -326,7 +377,7 @@ def test_the_deploy_role_gets_a_session_that_outlasts_the_longest_job(
     del aws
     iam = boto3.client("iam", region_name="us-east-1")
     argv = ("--bucket", BUCKET, "--repository", REPOSITORY, "--synth", str(synth),
-            "--skip-bucket")
+            "--skip-bucket", "--skip-repository")
     code, out, err = run(capsys, *argv)
     assert code == 0, err
     assert json.loads(out)["max_session_duration"] == 11700  # (180 + 15) minutes

