@@ -59,7 +59,7 @@ help:
 	@echo "make docs    rewrite docs/reference/ from the code and the synthesized labels"
 	@echo "make golden   rewrite tests/unit/addresses/ (resource addresses per profile), when intended"
 	@echo "make record-plans   re-record tests/tools/plans/ with terraform on the emulator"
-	@echo "make bootstrap REPOSITORY=org/name   the state bucket, the service-linked roles, the deploy role's session and policies"
+	@echo "make bootstrap REPOSITORY=org/name   the state bucket, the service-linked roles, the image repository, the deploy role's session and policies"
 	@echo "make janitor [OPEN_PRS=12,15] [JANITOR_ARGS=--apply]   environments in the account; destroy stale pr<n>"
 	@echo "make actionlint   actionlint on .github/workflows (part of make lint)"
 	@echo "make task ENVIRONMENT_SUFFIX=dev CMD='...'   a one-off command in the service's task definition"
@@ -315,10 +315,12 @@ hcl: install synth-profiles
 # TERRAFORM_STATE_BUCKET_REGION, made safe idempotently; the service-linked roles the stack
 # needs, created one after another when absent, and the deploy role's MaxSessionDuration raised
 # to the pipeline's longest job plus a margin when the role exists (tools/account_roles.py);
-# then the deploy role's permission policies (derived from the synthesized stacks), its GitHub
-# OIDC trust policy and its max_session_duration as JSON (BOOTSTRAP_OUT, default stdout).
-# BOOTSTRAP_ARGS adds options (--account-id, --environments, --role-name, default tap-deploy,
-# --skip-bucket, --skip-roles).
+# the application's image repository tap/app in AWS_REGION (tools/app_repository.py); then the
+# deploy role's permission policies (derived from the synthesized stacks, plus the push to that
+# repository), its GitHub OIDC trust policy and its max_session_duration as JSON (BOOTSTRAP_OUT,
+# default stdout). BOOTSTRAP_ARGS adds options (--account-id, --environments, --role-name,
+# default tap-deploy, --skip-bucket, --skip-roles, --skip-repository, --ecr-repository,
+# --ecr-region).
 TERRAFORM_STATE_BUCKET_REGION ?= us-east-1
 BOOTSTRAP_OUT ?=
 bootstrap: synth-profiles
