@@ -151,7 +151,21 @@ def build_app(request_log: Path | None, control: Control | None = None) -> Calla
     if control is not None:
         control.app = app
         app = control
-    return app if request_log is None else RequestLog(app, request_log)
+    return close_connections(app if request_log is None else RequestLog(app, request_log))
+
+
+def close_connections(app: Callable[..., Any]) -> Callable[..., Any]:
+    """Every answer closes its connection (``Connection: close``). Seen in the lives: now and
+    then an SDK retried a POST that the server had answered 200 on a kept-alive connection
+    (a CloudFront distribution created twice, a scalable target deregistered twice), as if the
+    answer never arrived; a request per connection leaves no connection to be half-closed
+    under a client's next request. Loopback connections cost next to nothing."""
+    def closing(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            headers = [(k, v) for k, v in headers if k.lower() != "connection"]
+            return start_response(status, [*headers, ("Connection", "close")], *args)
+        return app(environ, start)
+    return closing
 
 
 def listen(port: int, request_log: Path | None, control: Control | None = None

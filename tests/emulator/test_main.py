@@ -126,6 +126,15 @@ def test_serves_in_the_foreground_url_first_until_sigterm(
         aws(url, "ec2").create_vpc(CidrBlock="10.9.0.0/16")
     assert refused.value.response["Error"]["Code"] == "VpcLimitExceeded"
     assert "200 us-east-1 sts GetCallerIdentity POST /\n" in request_log.read_text("utf-8")
+    # One request per connection: the answer closes it (emulator/server.py close_connections).
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(b"GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive"
+                    b"\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):  # the server closes: recv returns b"" at the end
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode().lower().splitlines()
+    assert head[0].startswith("http/1.1 200") and "connection: close" in head
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
