@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tools import quotas
+from tools import quota_table, quotas
 
 FIXTURES = Path(__file__).parent / "quotas"
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def test_the_summary_names_the_binding_quota_and_the_hard_ones() -> None:
     lines = text.splitlines()
     assert lines[0].startswith("| resource | quota (AWS name) | scope | default | adjustable | dev |")
     row = next(line for line in lines if line.startswith("| CloudWatch Logs resource policies |"))
-    assert "| **HARD** |" in row and row.endswith(f"| {quotas.LOGS} |")
+    assert "| **HARD** |" in row and row.endswith(f"| {quota_table.LOGS} |")
     assert "- one dev and one prod alone exceed Fargate On-Demand vCPU: 13.5 of 6 per Region." \
         in lines
     assert "- **pr4892**: 0 fit beside one dev and one prod, bound by Fargate On-Demand vCPU " \
