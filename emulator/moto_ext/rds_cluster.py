@@ -17,6 +17,10 @@
   already deleted the cluster's managed master user secret by then: the cluster
   survives without its secret. AWS refuses the call with nothing changed; here the
   identifier is checked first.
+* RestoreDBClusterFromSnapshot takes the snapshot's identifier "or the Amazon Resource Name
+  (ARN)" (``SnapshotIdentifier`` in the API reference below); moto 5.2.5 looks the ARN up as
+  an identifier and answers DBClusterSnapshotNotFoundFault. Here an ARN of the account's own
+  snapshot in the region is read as its identifier (``snapshot_identifier``).
 * RestoreDBClusterFromSnapshot in moto restores an encrypted snapshot whatever the state
   of its KMS key. AWS cannot: a disabled key "cannot be used in any cryptographic
   operation until you re-enable it", and only an ``Enabled`` key can (key states,
@@ -97,6 +101,13 @@ def _wrap_instance_call(handler: Any, creating: bool) -> Any:
     return wrapped
 
 
+def snapshot_identifier(backend: RDSBackend, given: str) -> str:
+    """A DB cluster snapshot's identifier from its identifier or its ARN (one of the account's
+    own in the backend's region; any other ARN is left as it is, for moto to refuse)."""
+    prefix = f"arn:aws:rds:{backend.region_name}:{backend.account_id}:cluster-snapshot:"
+    return given[len(prefix):] if given.startswith(prefix) else given
+
+
 def install() -> str:
     """Patch the scaling configuration, Performance Insights, the cluster delete and the
     restore from a snapshot."""
@@ -127,6 +138,7 @@ def install() -> str:
 
     def restore_db_cluster_from_snapshot(self: RDSBackend, from_snapshot_id: str,
                                          overrides: dict[str, Any]) -> DBCluster:
+        from_snapshot_id = snapshot_identifier(self, from_snapshot_id)
         (snapshot,) = self.describe_db_cluster_snapshots(
             db_cluster_identifier=None, db_snapshot_identifier=from_snapshot_id)
         for key_id in (snapshot.kms_key_id if snapshot.encrypted else None,

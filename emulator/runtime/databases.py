@@ -47,6 +47,7 @@ from moto.secretsmanager.exceptions import SecretNotFoundException
 
 from emulator.moto_ext import rds_data
 from emulator.runtime.data_api import DatabaseError, StatementError, run_statement
+from emulator.moto_ext.rds_cluster import snapshot_identifier
 from emulator.runtime.postgres import PostgresServer, connect_check, server_version
 from emulator.runtime.rds_iam import RdsIam, Target
 from emulator.runtime.standins import StandIn, StartError, log, remove_tree, take_address
@@ -350,7 +351,7 @@ def _install_hooks() -> None:
 
     def restore_db_cluster_from_snapshot(self: RDSBackend, from_snapshot_id: str,
                                          overrides: dict[str, Any]) -> DBCluster:
-        _RESTORING.snapshot = from_snapshot_id
+        _RESTORING.snapshot = snapshot_identifier(self, from_snapshot_id)  # an ARN too
         try:
             return restore(self, from_snapshot_id, overrides)
         finally:

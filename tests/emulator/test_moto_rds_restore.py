@@ -107,3 +107,23 @@ def test_key_unusable_reads_every_form_of_a_key_id(client: Callable[..., Any],
     assert not rds_cluster.key_unusable(backend, "default_kms_key_id")
     assert not rds_cluster.key_unusable(backend, "alias/none-such")
     assert not rds_cluster.key_unusable(backend, None)
+
+
+def test_the_snapshot_is_named_by_its_arn_too(client: Callable[..., Any],
+                                              plain_client: Callable[..., Any]) -> None:
+    """SnapshotIdentifier takes "the name or the Amazon Resource Name (ARN)" (the API
+    reference); plain moto 5.2.5 looks the ARN up as a name and finds nothing."""
+    rds, kms = client("rds"), client("kms")
+    snapshot = _encrypted_snapshot(rds, _key(kms)[1])
+    (read,) = rds.describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier=snapshot)["DBClusterSnapshots"]
+    restored = _restore(rds, read["DBClusterSnapshotArn"])
+    assert rds.describe_db_clusters(DBClusterIdentifier=restored)["DBClusters"]
+
+    plain_rds = plain_client("rds")
+    snapshot = _encrypted_snapshot(plain_rds, _key(plain_client("kms"))[1])
+    (read,) = plain_rds.describe_db_cluster_snapshots(
+        DBClusterSnapshotIdentifier=snapshot)["DBClusterSnapshots"]
+    with pytest.raises(ClientError) as refused:
+        _restore(plain_rds, read["DBClusterSnapshotArn"])
+    assert refused.value.response["Error"]["Code"] == "DBClusterSnapshotNotFoundFault"
