@@ -214,3 +214,15 @@ def test_the_ephemeral_life_runs_with_the_viewer_zone() -> None:
     assert names.index("zone") < names.index("synth")  # HOSTED_ZONE_ID is read at synth
     assert names[-1] == "zone-removed" and LIVES["ephemeral"][-1].cleanup
     assert zone_name("pr4892") == "pr4892.tap-e2e.example"
+
+
+def test_make_up_reads_the_endpoint_from_what_the_emulator_prints(tmp_path: Path) -> None:
+    """`make up` failed in CI when the emulator began printing its usage after its URL."""
+    from emulator.__main__ import usage  # pylint: disable=import-outside-toplevel
+    from tests.e2e.up import first_line  # pylint: disable=import-outside-toplevel
+    announced = tmp_path / "emulator.url"
+    announced.write_text("")
+    assert first_line(announced) == ""
+    url = "http://127.0.0.1:41234"
+    announced.write_text(f"{url}\n{usage(url)}\n")
+    assert first_line(announced) == url

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from emulator.server import ROOT, URL
@@ -69,11 +70,17 @@ def start_emulator(run: Run) -> dict[str, Any]:
             env=dict(os.environ, PYTHONUNBUFFERED="1"), stdin=subprocess.DEVNULL, stdout=out,
             stderr=err, start_new_session=True)
     deadline = time.monotonic() + START_SECONDS
-    while not URL.fullmatch(announced.read_text(encoding="utf-8").strip()):
+    while not URL.fullmatch(first_line(announced)):
         if process.poll() is not None or time.monotonic() > deadline:
             raise PhaseFailed(f"up: the emulator did not start (see {log})")
         time.sleep(0.2)
-    return {"pid": process.pid, "url": announced.read_text(encoding="utf-8").strip()}
+    return {"pid": process.pid, "url": first_line(announced)}
+
+
+def first_line(announced: Path) -> str:
+    """The endpoint the emulator prints first (its usage follows it)."""
+    lines = announced.read_text(encoding="utf-8").splitlines()
+    return lines[0].strip() if lines else ""
 
 
 def up() -> int:
