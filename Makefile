@@ -50,7 +50,7 @@ help:
 	@echo "make e2e     the life of ENVIRONMENT_SUFFIX's profile (default dev) on moto at 127.0.0.1"
 	@echo "make e2e-all the lives of dev, pr4892 and prod, and dev's changes life (E2E_JOBS at once, default 1)"
 	@echo "make e2e-changes   dev's second life: every setting change planned, the HCL export, a refactor, Ctrl-C, redeploy"
-	@echo "make e2e-fleet  pr101, pr102 (in a given network) and qa at once on one emulator"
+	@echo "make e2e-fleet  pr101-pr103 on the shared pieces and qa at once on one emulator, each serving"
 	@echo "make emulator   the AWS emulator in the foreground; its first line is the endpoint URL"
 	@echo "make emulator-test   the emulator's tests (tests/emulator) and the harness's (tests/e2e)"
 	@echo "make plan-check PLAN_JSON=plan.json   refuse a plan that deletes or replaces a stateful resource"
@@ -218,12 +218,16 @@ e2e-all: install emulator-test
 	$(PY) -m tests.e2e.run --jobs $(E2E_JOBS) $(PROFILES) dev:changes
 e2e-changes: install runtime-deps
 	$(PY) -m tests.e2e.run dev:changes
-# Many environments in one account (tests/e2e/fleet.py): ONE emulator (VPC quota 3), a
-# platform team's network made with boto3, pr101 (TASK_SUBNETS=public) and pr102 deployed
-# into it and qa with its own VPC, all at once; the janitor destroys pr101, the others
-# untouched; destroy all, the network intact, then removed. E2E_FLEET_ARGS=--sequential: one
-# after another. Reports and logs in build/e2e/fleet/ and build/e2e/<suffix>/. Not part of
-# `make test` (it would pass 20 minutes): a CI job of its own (.github/workflows/test.yml).
+# Many environments in one account (tests/e2e/fleet.py): ONE emulator with its runtime (VPC
+# quota 3), a platform team's network made with boto3, the shared stack TapSharedfleet deployed
+# into it through its own state, then at once pr101, pr102 (TASK_SUBNETS=public) and pr103 on
+# the shared pieces and qa with its own VPC, each running the reference application (serving,
+# feature, integration); pr102 cannot reach pr103's cache keys or database; the janitor
+# destroys pr101 (its database, roles, cache user, rule and target group leave the pieces),
+# the others and the shared stack untouched; destroy all, the shared stack, the network intact,
+# then removed. E2E_FLEET_ARGS=--sequential: one after another. Reports and logs in
+# build/e2e/fleet/, build/e2e/shared/ and build/e2e/<suffix>/. Not part of `make test` (it
+# would pass 20 minutes): a CI job of its own (.github/workflows/test.yml).
 E2E_FLEET_ARGS ?=
 e2e-fleet: install runtime-deps
 	$(PY) -m tests.e2e.fleet $(E2E_FLEET_ARGS)

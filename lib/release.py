@@ -15,7 +15,9 @@ Creates, when the manifest declares a release command or secrets:
   deploy when a declared secret has no value yet (naming it and ``make secret-set``), then runs
   the release task of the NEW revision on the service's network, waits for it up to the
   manifest's timeout, prints its last log lines and exits with its exit code. The gate is
-  replaced whenever the service's or the release's task definition changes.
+  replaced whenever the service's or the release's task definition changes. On the shared
+  cluster it runs only once the environment's database and roles are made
+  (``ReleaseProps.after``): the release logs in as their owner.
 
 Why Terraform orchestrates it (docs/decisions/release-phase.md): the service ``depends_on`` the
 gate, so a failed or timed-out release stops the apply before the service changes (it keeps
@@ -34,7 +36,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from cdktf import AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset
+from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset,
+                   TerraformResource)
 from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
@@ -83,6 +86,9 @@ class ReleaseProps:  # pylint: disable=too-many-instance-attributes
     owner: str | None = None  # the database owner the release connects as (shared cluster)
     # rds-db:connect as ``owner``: the release task role's only statement.
     owner_connect_statement: Mapping[str, Any] | None = None
+    # What must exist before the release runs (the shared cluster's database and roles,
+    # which the deploy makes: lib/shared_tenancy.py ``Tenancy.ready``).
+    after: Sequence[TerraformResource] = ()
 
     def __post_init__(self) -> None:
         if (self.admin_secret_arn is None) == (self.owner is None) or \
@@ -105,6 +111,7 @@ class Release(Construct):
             triggers_replace={"service": props.service_task_definition_arn,
                               "release": self.task_definition_arn or "",
                               "secrets": Fn.join(",", list(props.app_secrets.values()))},
+            depends_on=list(props.after) or None,
             provisioners=[LocalExecProvisioner(
                 type="local-exec", command=COMMAND % runner.path,
                 environment={

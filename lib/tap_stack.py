@@ -345,7 +345,7 @@ class TapStack(TerraformStack):  # pylint: disable=too-many-instance-attributes
             service_task_definition_arn=service.task_definition_arn,
             owner=self.names.shared_owner_role if self.tenancy else None,
             owner_connect_statement=self.tenancy.owner_connect_statement if self.tenancy
-            else None)
+            else None, after=self.tenancy.ready if self.tenancy else ())
 
     def _jobs_props(self) -> JobsProps:
         settings, profile, net = self.settings, self.settings.profile, self.network.refs

@@ -12,18 +12,29 @@ shared cluster and its RDS-managed master secret: Data API's ``resourceArn`` and
 
 ``create`` (each step idempotent; a second run changes nothing):
 
-1. the roles ``TAP_OWNER`` and ``TAP_APP``, ``LOGIN``, unless they exist, each a member of
-   ``rds_iam`` (IAM authentication only: "Creating a database account using IAM
-   authentication", Aurora user guide); no other attribute (no CREATEDB, no CREATEROLE);
-2. the master user a member of the owner role: PostgreSQL 16 lets ``CREATE DATABASE ... OWNER``
-   and ``ALTER ... OWNER TO`` name only a role the current user can ``SET ROLE`` to;
+1. the roles ``TAP_OWNER`` and ``TAP_APP``, ``LOGIN``, unless they exist; no other attribute
+   (no CREATEDB, no CREATEROLE);
+2. for the next step only, the master user a member of the owner role: PostgreSQL 16 lets
+   ``CREATE DATABASE ... OWNER`` and ``ALTER ... OWNER TO`` name only a role the current user
+   can ``SET ROLE`` to. The owner is not a member of ``rds_iam`` meanwhile (a second run takes
+   it out first): the master would be one through it, and RDS counts that: "Don't assign both
+   the rds_iam and rds_ad roles to a user ... either directly or indirectly by nested grant
+   access. If the rds_iam role is added to the master user, IAM authentication takes
+   precedence over password authentication so the master user has to log in as an IAM user"
+   ("Database authentication with Amazon RDS", RDS user guide). The Data API logs in as the
+   master with the secret's password: every later call would be refused at login;
 3. the database ``TAP_DATABASE`` owned by ``TAP_OWNER``, unless it exists; ``CONNECT`` and
    ``TEMPORARY`` taken from PUBLIC (so that no other environment's role may connect to it)
    and given to ``TAP_APP``; in it, the schema ``public`` owned by ``TAP_OWNER`` and closed
-   to PUBLIC's ``CREATE`` (the default from PostgreSQL 15: said again for older clusters).
+   to PUBLIC's ``CREATE`` (the default from PostgreSQL 15: said again for older clusters);
+4. the master user no longer a member of the owner role (also when step 3 failed), then both
+   roles members of ``rds_iam`` (IAM authentication only: "Creating a database account using
+   IAM authentication", Aurora user guide).
 
 ``drop`` (idempotent too): the database, ``WITH (FORCE)`` (PostgreSQL 13+: its connections are
-ended first), then the two roles, each only if it exists; their grants go with them.
+ended first; only its owner may drop it, so the master joins the owner role first, the owner
+out of ``rds_iam`` as in step 2), then the two roles, each only if it exists; their grants and
+memberships go with them.
 
 Identifiers are checked against the names lib/naming.py makes (``[a-z_][a-z0-9_]*``, at most 63
 characters) and double-quoted; values go as Data API parameters, never into the SQL text. A
@@ -50,6 +61,10 @@ import boto3
 from botocore.exceptions import ClientError
 
 MAINTENANCE_DATABASE = "postgres"  # every PostgreSQL cluster has it
+IAM_ROLE = "rds_iam"  # Aurora's role of the users that log in through IAM
+IAM_MEMBER_QUERY = ("SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
+                    "JOIN pg_roles g ON g.oid = m.roleid "
+                    "WHERE r.rolname = :name AND g.rolname = :group")
 RESUME_ATTEMPTS = 30
 RESUME_WAIT_SECONDS = 5.0
 RESUMING = "DatabaseResumingException"
@@ -124,6 +139,18 @@ class DataApi:
         return bool(self.run("SELECT 1 FROM pg_database WHERE datname = :name", parameters={
             "name": database}))
 
+    def iam_member(self, role: str) -> bool:
+        """Whether ``role`` is a direct member of ``rds_iam``."""
+        return bool(self.run(IAM_MEMBER_QUERY, parameters={"name": role, "group": IAM_ROLE}))
+
+    def as_owner(self) -> None:
+        """The master user a member of the owner role, the owner out of ``rds_iam`` first
+        (see the module docstring, step 2)."""
+        owner = quote_ident(self.target.owner)
+        if self.iam_member(self.target.owner):
+            self.run(f"REVOKE {IAM_ROLE} FROM {owner}")
+        self.run(f"GRANT {owner} TO CURRENT_USER")
+
 
 def create(api: DataApi) -> None:
     """The roles, the database and its grants (see the module docstring)."""
@@ -134,27 +161,34 @@ def create(api: DataApi) -> None:
         else:
             api.run(f"CREATE ROLE {quote_ident(role)} LOGIN")
             out(f"shared database: role {role} created")
-        api.run(f"GRANT rds_iam TO {quote_ident(role)}")
     owner, app, database = (quote_ident(name) for name in (target.owner, target.app,
                                                            target.database))
-    api.run(f"GRANT {owner} TO CURRENT_USER")
-    if api.database_exists(target.database):
-        out(f"shared database: database {target.database} exists")
-    else:
-        api.run(f"CREATE DATABASE {database} OWNER {owner}")
-        out(f"shared database: database {target.database} created, owned by {target.owner}")
-    api.run(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
-    api.run(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {app}")
-    api.run(f"ALTER SCHEMA public OWNER TO {owner}", database=target.database)
-    api.run("REVOKE CREATE ON SCHEMA public FROM PUBLIC", database=target.database)
+    api.as_owner()
+    try:
+        if api.database_exists(target.database):
+            out(f"shared database: database {target.database} exists")
+        else:
+            api.run(f"CREATE DATABASE {database} OWNER {owner}")
+            out(f"shared database: database {target.database} created, owned by "
+                f"{target.owner}")
+        api.run(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
+        api.run(f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {app}")
+        api.run(f"ALTER SCHEMA public OWNER TO {owner}", database=target.database)
+        api.run("REVOKE CREATE ON SCHEMA public FROM PUBLIC", database=target.database)
+    finally:
+        api.run(f"REVOKE {owner} FROM CURRENT_USER")
+    for role in (owner, app):
+        api.run(f"GRANT {IAM_ROLE} TO {role}")
     out(f"shared database: {target.app} may connect to {target.database}; {target.owner} owns "
-        "it and its schema public")
+        f"it and its schema public; both log in through IAM only")
 
 
 def drop(api: DataApi) -> None:
     """The database (its connections ended), then the roles."""
     target, out = api.target, api.out
     if api.database_exists(target.database):
+        if api.role_exists(target.owner):
+            api.as_owner()  # only its owner may drop it; the role goes below
         api.run(f"DROP DATABASE {quote_ident(target.database)} WITH (FORCE)")
         out(f"shared database: database {target.database} dropped")
     else:

@@ -30,9 +30,11 @@ DEFAULT_MAJOR_VERSIONS = {"valkey": "8", "redis": "7", "memcached": "1.6"}
 FULL_VERSIONS = {("valkey", "8"): "8.0", ("valkey", "7"): "7.2", ("redis", "7"): "7.1",
                  ("memcached", "1.6"): "1.6.22"}
 PORTS = {"memcached": (11211, 11212)}
+# The ARNs ListTagsForResource takes: moto's, the serverless caches' and the user groups'
+# (elasticache_users.py; terraform-provider-aws reads a user group's tags after creating it).
 _ARN_PATTERN = re.compile(
     r"^arn:aws:elasticache:.*:[0-9]*:"
-    r"(cluster|snapshot|subnetgroup|replicationgroup|user|serverlesscache):.*$")
+    r"(cluster|snapshot|subnetgroup|replicationgroup|user|usergroup|serverlesscache):.*$")
 _MODIFIABLE = ("Description", "CacheUsageLimits", "SecurityGroupIds", "SnapshotRetentionLimit",
                "DailySnapshotTime", "UserGroupId", "MajorEngineVersion")
 

@@ -73,6 +73,23 @@ def test_a_group_with_a_disabled_default_user_and_an_environments_user(
         "tap-pr1", ["ug1"], APP_ACCESS, {"Type": "password", "PasswordCount": 1})
 
 
+def test_a_groups_tags(client: Callable[..., Any]) -> None:
+    """ListTagsForResource takes a user group's ARN (the provider reads the tags after
+    CreateUserGroup), and the tags follow AddTagsToResource / RemoveTagsFromResource."""
+    elasticache = client("elasticache")
+    user(elasticache, "ug5-default", "default", "off ~* +@all")
+    arn = elasticache.create_user_group(UserGroupId="ug5", Engine="valkey",
+                                        UserIds=["ug5-default"],
+                                        Tags=[{"Key": "Project", "Value": "tap"}])["ARN"]
+    assert elasticache.list_tags_for_resource(ResourceName=arn)["TagList"] == [
+        {"Key": "Project", "Value": "tap"}]
+    elasticache.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "Tenancy",
+                                                               "Value": "shared"}])
+    elasticache.remove_tags_from_resource(ResourceName=arn, TagKeys=["Project"])
+    assert elasticache.list_tags_for_resource(ResourceName=arn)["TagList"] == [
+        {"Key": "Tenancy", "Value": "shared"}]
+
+
 def test_group_membership_rules(client: Callable[..., Any]) -> None:
     elasticache = client("elasticache")
     user(elasticache, "ug2-default", "default", "off ~* +@all")

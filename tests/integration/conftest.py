@@ -3,6 +3,8 @@
 ``outputs`` loads the deployed outputs file (``TAP_OUTPUTS_FILE``, default
 ``cfn-outputs/flat-outputs.json``) and skips every test with the reason when there is
 no deployment. ``settings`` / ``profile`` say what the environment promises,
+``pieces_profile`` what its load balancer, database, cache and web ACL were made with (on the
+shared pieces, the shared stack's profile),
 ``aws`` makes boto3 clients in the stack's region, ``emulator`` says whether
 ``AWS_ENDPOINT_URL`` is a loopback emulator. Tests marked ``real_aws`` skip there.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from lib.config import PROFILES, Profile, Settings, profile_name_for
+from lib.profiles import PLATFORM_PROFILE
 from lib.naming import Names
 from tests.integration.live import EMULATOR_REASON, Clients, expected_settings, is_emulator
 from tests.integration.outputs import NoOutputs, Outputs, OutputsError, load_outputs, outputs_path
@@ -67,6 +70,14 @@ def settings(outputs: Outputs) -> Settings:
 def profile(settings: Settings) -> Profile:
     """The row of ``lib.config.PROFILES`` for the deployed suffix."""
     return PROFILES[profile_name_for(settings.environment_suffix)]
+
+
+@pytest.fixture(scope="session")
+def pieces_profile(settings: Settings, profile: Profile) -> Profile:
+    """The profile the load balancer, the database, the cache and the web ACL were made with:
+    the environment's own, or on the shared pieces (``Settings.shared``) the shared stack's
+    (lib/shared_stack.py)."""
+    return PLATFORM_PROFILE if settings.shared else profile
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,10 @@
 missing or holds no outputs raises ``NoOutputs`` (the suite skips with its message);
 one that cannot be read as outputs raises ``OutputsError`` (the suite fails).
 
-``READ_OUTPUTS`` lists every output name the integration tests read. ``Outputs.require``
-and ``Outputs.require_list`` refuse any other name, and a unit test proves that the
-synthesized stacks declare every one of them, so the suite and the stack cannot drift
-apart (pitfall 19).
+``READ_OUTPUTS`` lists every output name the integration tests read. ``Outputs.require``,
+``Outputs.require_list`` and ``Outputs.value`` (which allows an empty one) refuse any other
+name, and a unit test proves that the synthesized stacks declare every one of them, so the
+suite and the stack cannot drift apart (pitfall 19).
 """
 from __future__ import annotations
 
@@ -135,11 +135,16 @@ class Outputs:
         self.values = dict(values)
         self.source = source
 
-    def _get(self, name: str) -> Any:
+    def value(self, name: str) -> Any:
+        """An output that may be empty (e.g. ``dashboard_name`` where the profile makes none);
+        None when the file does not hold it."""
         if name not in READ_OUTPUTS:
             raise KeyError(f"{name!r} is not in READ_OUTPUTS; add it there so the unit test "
                            f"checks that the stack declares it")
-        if self.values.get(name) in (None, ""):
+        return self.values.get(name)
+
+    def _get(self, name: str) -> Any:
+        if self.value(name) in (None, ""):
             where = f" of {self.stack_name}" if self.stack_name else ""
             raise OutputsError(f"output {name!r} missing from {self.source}{where}")
         return self.values[name]

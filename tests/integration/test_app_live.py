@@ -1,4 +1,9 @@
-"""Application tier, live: load balancer, listener rules, target group, ECS service."""
+"""Application tier, live: load balancer, listener rules, target group, ECS service.
+
+On the shared pieces (``Settings.shared``) the load balancer and its listener are the shared
+stack's (lib/shared_stack.py): the environment owns its target group and one rule on the
+given listener, at the priority of its pull-request number; the listener's default answer is
+the shared stack's 404, not an environment's 403."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
@@ -12,6 +17,10 @@ from lib.naming import Names
 from tests.integration.live import (SETTLE_SECONDS, Clients, assert_secret_kms_encrypted,
                                     http_status, optional, resolves, wait_for)
 from tests.integration.outputs import Outputs
+
+# What the origin listener answers without a matching rule: an environment's own load balancer
+# says 403 (lib/load_balancer.py), the shared one 404 (lib/shared_stack.py).
+DEFAULT_STATUS, SHARED_DEFAULT_STATUS = "403", "404"
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +80,12 @@ def test_alb_is_active_and_only_as_public_as_its_origin_needs(
                        if settings.private_origin
                        else ("internet-facing", outputs.require_list("public_subnet_ids")))
     assert (alb["Type"], alb["Scheme"]) == ("application", scheme)
-    assert alb["LoadBalancerName"] == names.alb
+    if settings.shared is None:
+        assert alb["LoadBalancerName"] == names.alb
+    else:  # the shared stack's: the one behind the given listener
+        (listener,) = elbv2.describe_listeners(
+            ListenerArns=[settings.shared.listener.value])["Listeners"]
+        assert listener["LoadBalancerArn"] == alb_arn
     assert alb["DNSName"] == outputs.require("alb_dns_name")
     assert alb["VpcId"] == outputs.require("vpc_id")
     assert {zone["SubnetId"] for zone in alb["AvailabilityZones"]} == set(subnets)
@@ -86,11 +100,12 @@ def test_alb_is_active_and_only_as_public_as_its_origin_needs(
                     if interface.get("Association", {}).get("PublicIp")]
 
 
-def test_alb_deletion_protection_per_profile(aws: Clients, profile: Profile,
+def test_alb_deletion_protection_per_profile(aws: Clients, pieces_profile: Profile,
                                              alb_arn: str) -> None:
     attributes = {item["Key"]: item["Value"] for item in aws("elbv2").describe_load_balancer_attributes(
         LoadBalancerArn=alb_arn)["Attributes"]}
-    assert attributes["deletion_protection.enabled"] == str(profile.alb_deletion_protection).lower()
+    assert attributes["deletion_protection.enabled"] == \
+        str(pieces_profile.alb_deletion_protection).lower()
 
 
 def test_listeners_per_certificate(listeners: list[dict[str, Any]], settings: Settings) -> None:
@@ -106,16 +121,28 @@ def test_listeners_per_certificate(listeners: list[dict[str, Any]], settings: Se
         ("HTTPS", "443")
 
 
-def test_origin_listener_answers_403_by_default(origin_listener: dict[str, Any]) -> None:
+def _default_status(settings: Settings) -> str:
+    return DEFAULT_STATUS if settings.shared is None else SHARED_DEFAULT_STATUS
+
+
+def test_origin_listener_refuses_by_default(origin_listener: dict[str, Any],
+                                            settings: Settings) -> None:
     (action,) = origin_listener["DefaultActions"]
     assert action["Type"] == "fixed-response"
-    assert action["FixedResponseConfig"]["StatusCode"] == "403"
+    assert action["FixedResponseConfig"]["StatusCode"] == _default_status(settings)
 
 
 def test_origin_header_rule_forwards_to_the_target_group(
-        aws: Clients, origin_listener: dict[str, Any], target_group_arn: str) -> None:
+        aws: Clients, origin_listener: dict[str, Any], target_group_arn: str,
+        settings: Settings) -> None:
+    """One rule of the environment's: its own listener's only one, or on the shared listener
+    the one that forwards to its target group, at its pull-request number."""
     rules = aws("elbv2").describe_rules(ListenerArn=origin_listener["ListenerArn"])["Rules"]
     custom = [rule for rule in rules if not rule["IsDefault"]]
+    if settings.shared is not None:
+        custom = [rule for rule in custom
+                  if any(_forwards_to(action, target_group_arn) for action in rule["Actions"])]
+        assert [rule["Priority"] for rule in custom] == [str(settings.shared.rule_priority)]
     assert len(custom) == 1, f"expected only the origin-verify rule, got {custom}"
     (condition,) = custom[0]["Conditions"]
     assert condition["Field"] == "http-header"
@@ -220,15 +247,17 @@ def test_targets_are_healthy(aws: Clients, service: dict[str, Any],
     assert count >= desired, f"{count} healthy targets, {desired} desired"
 
 
-def test_alb_refuses_direct_requests(outputs: Outputs, origin_listener: dict[str, Any]) -> None:
+def test_alb_refuses_direct_requests(outputs: Outputs, origin_listener: dict[str, Any],
+                                     settings: Settings) -> None:
     host = outputs.require("alb_dns_name")
     # A name that does not resolve would also "refuse": make sure it is the real one.
     assert resolves(host), f"{host} does not resolve"
     url = f"{origin_listener['Protocol'].lower()}://{host}:{origin_listener['Port']}/"
     status = http_status(url, verify=False)
     # Refused: the security group (CloudFront's prefix list only) drops the connection,
-    # or, should it get through, the listener answers 403 without the header.
-    assert isinstance(status, str) or status == 403, f"{url} answered {status}"
+    # or, should it get through, the listener's default answer without the header.
+    assert isinstance(status, str) or str(status) == _default_status(settings), \
+        f"{url} answered {status}"
 
 
 def test_origin_verify_secret_is_kms_encrypted(aws: Clients, names: Names,

@@ -1,7 +1,12 @@
-"""Data tier, live: Aurora Serverless v2, the serverless cache, and their secrets."""
+"""Data tier, live: Aurora Serverless v2, the serverless cache, and their secrets.
+
+On the shared pieces (``Settings.shared``) the cluster and the cache are the shared stack's, made
+with its profile (``pieces_profile``); the environment has no master secret (``db_secret_arn``
+is empty) and its ``redis_secret_arn`` is its own cache user's password."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -39,8 +44,10 @@ def test_aurora_cluster_is_available_and_encrypted(cluster: dict[str, Any], sett
     assert cluster["ReaderEndpoint"] == outputs.require("aurora_reader_endpoint")
 
 
-def test_aurora_serverless_v2_capacity_per_profile(cluster: dict[str, Any], profile: Profile,
+def test_aurora_serverless_v2_capacity_per_profile(cluster: dict[str, Any],
+                                                   pieces_profile: Profile,
                                                    emulator: bool) -> None:
+    profile = pieces_profile
     scaling = cluster["ServerlessV2ScalingConfiguration"]
     assert (scaling["MinCapacity"], scaling["MaxCapacity"]) == (profile.db_min_acu,
                                                                 profile.db_max_acu)
@@ -50,15 +57,15 @@ def test_aurora_serverless_v2_capacity_per_profile(cluster: dict[str, Any], prof
 
 
 def test_aurora_protection_and_backups_per_profile(cluster: dict[str, Any],
-                                                   profile: Profile) -> None:
-    assert cluster["DeletionProtection"] is profile.deletion_protection
-    assert cluster["BackupRetentionPeriod"] == profile.db_backup_retention_days
+                                                   pieces_profile: Profile) -> None:
+    assert cluster["DeletionProtection"] is pieces_profile.deletion_protection
+    assert cluster["BackupRetentionPeriod"] == pieces_profile.db_backup_retention_days
 
 
 def test_aurora_instances_are_serverless(aws: Clients, cluster: dict[str, Any],
-                                         profile: Profile) -> None:
+                                         pieces_profile: Profile) -> None:
     members = cluster["DBClusterMembers"]
-    assert len(members) == profile.db_instance_count
+    assert len(members) == pieces_profile.db_instance_count
     assert sum(member["IsClusterWriter"] for member in members) == 1
     for member in members:
         (instance,) = aws("rds").describe_db_instances(
@@ -77,16 +84,22 @@ def test_aurora_lives_in_the_isolated_subnets(aws: Clients, cluster: dict[str, A
 
 
 def test_aurora_managed_master_secret(aws: Clients, cluster: dict[str, Any],
-                                      outputs: Outputs) -> None:
+                                      outputs: Outputs, settings: Settings) -> None:
+    """The master secret is RDS-managed; on the shared pieces it is the shared stack's and
+    the environment is not given it."""
     secret = cluster["MasterUserSecret"]
-    assert secret["SecretArn"] == outputs.require("db_secret_arn")
+    if settings.shared is None:
+        assert secret["SecretArn"] == outputs.require("db_secret_arn")
+    else:
+        assert outputs.value("db_secret_arn") == ""
     assert secret["KmsKeyId"]
     assert_secret_kms_encrypted(aws, secret["SecretArn"])
 
 
 def test_cache_is_available_with_profile_limits(cache: dict[str, Any], settings: Settings,
-                                                outputs: Outputs) -> None:
-    profile = settings.profile
+                                                outputs: Outputs,
+                                                pieces_profile: Profile) -> None:
+    profile = pieces_profile
     assert cache["Status"] == "available"
     assert cache["Engine"] == settings.cache_engine
     limits = cache["CacheUsageLimits"]
@@ -99,6 +112,15 @@ def test_cache_is_available_with_profile_limits(cache: dict[str, Any], settings:
     assert set(cache["SubnetIds"]) == set(outputs.require_list("private_subnet_ids"))
 
 
-def test_cache_connection_secret(aws: Clients, outputs: Outputs, names: Names) -> None:
+def test_cache_connection_secret(aws: Clients, outputs: Outputs, names: Names,
+                                 settings: Settings) -> None:
+    """The cache's connection secret; on the shared pieces, the environment's own cache
+    user's (its name and password, lib/shared_tenancy.py)."""
     secret = assert_secret_kms_encrypted(aws, outputs.require("redis_secret_arn"))
-    assert secret["Name"].startswith(names.cache_secret_prefix), secret["Name"]
+    if settings.shared is None:
+        assert secret["Name"].startswith(names.cache_secret_prefix), secret["Name"]
+        return
+    assert secret["Name"].startswith(names.cache_user_secret_prefix), secret["Name"]
+    value = json.loads(aws("secretsmanager").get_secret_value(
+        SecretId=secret["ARN"])["SecretString"])
+    assert (sorted(value), value["username"]) == (["password", "username"], names.cache_user)

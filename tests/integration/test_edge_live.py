@@ -1,4 +1,7 @@
-"""Edge, live: the CloudFront distribution in front of the load balancer, and its WAF ACL."""
+"""Edge, live: the CloudFront distribution in front of the load balancer, and its WAF ACL.
+
+On the shared pieces (``Settings.shared``) the web ACL is the given one, made by the shared
+stack with its profile (``pieces_profile``); the distribution is the environment's own."""
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
 
@@ -59,13 +62,17 @@ def test_distribution_settings_per_profile(distribution: dict[str, Any], profile
 
 
 def test_web_acl_is_global_with_the_rate_limit(aws: Clients, outputs: Outputs, names: Names,
-                                               profile: Profile) -> None:
+                                               settings: Settings,
+                                               pieces_profile: Profile) -> None:
+    profile = pieces_profile
     arn = outputs.require("waf_web_acl_arn")
     assert arn.startswith(f"arn:aws:wafv2:{GLOBAL_REGION}:")
     name, identifier = _web_acl_id(arn)
     acl = aws("wafv2", GLOBAL_REGION).get_web_acl(Name=name, Scope="CLOUDFRONT",
                                                   Id=identifier)["WebACL"]
-    assert (acl["Name"], acl["ARN"]) == (names.web_acl, arn)
+    assert (acl["Name"], acl["ARN"]) == (
+        (names.web_acl, arn) if settings.shared is None
+        else (settings.shared.web_acl_name, settings.shared.web_acl.value))
     assert "Allow" in acl["DefaultAction"]
     limits = [rule["Statement"]["RateBasedStatement"] for rule in acl["Rules"]
               if "RateBasedStatement" in rule["Statement"]]
@@ -79,13 +86,14 @@ def test_web_acl_is_global_with_the_rate_limit(aws: Clients, outputs: Outputs, n
 
 
 def test_web_acl_rules_have_not_drifted(aws: Clients, outputs: Outputs,
-                                        profile: Profile) -> None:
+                                        pieces_profile: Profile) -> None:
     """The stack gives the rules as rule_json, which the provider does not read back: a
     hand-made change of the live rules would not show in a plan, so it is checked here."""
     name, identifier = _web_acl_id(outputs.require("waf_web_acl_arn"))
     live = aws("wafv2", GLOBAL_REGION).get_web_acl(Name=name, Scope="CLOUDFRONT",
                                                    Id=identifier)["WebACL"]["Rules"]
-    assert live == web_acl_rules(profile.waf_anonymous_ip_count_only, profile.waf_rate_limit)
+    assert live == web_acl_rules(pieces_profile.waf_anonymous_ip_count_only,
+                                 pieces_profile.waf_rate_limit)
 
 
 def test_edge_answers_200_over_https(outputs: Outputs) -> None:

@@ -4,7 +4,8 @@ Alarms are found by name: every alarm of the environment is ``tap-<suffix>-<key>
 (``Names.alarm``). An alarm notifies only a topic in its own region, so alarms on
 CloudFront and WAF metrics live in us-east-1 and notify the global alarm topic there;
 every other alarm lives in the stack's region and notifies ``alarm_topic_arn``. Each
-sends both ALARM and OK notifications.
+sends both ALARM and OK notifications. On the shared pieces the database's, the cache's and
+the web ACL's alarms are the shared stack's (lib/shared_stack.py), never the environment's.
 """
 # pylint: disable=redefined-outer-name
 from __future__ import annotations
@@ -24,6 +25,7 @@ REGIONAL_NAMESPACES = ({"AWS/ApplicationELB"}, {"AWS/ECS", "ECS/ContainerInsight
                        {"AWS/RDS"}, {"AWS/ElastiCache"})
 GLOBAL_NAMESPACES = ({"AWS/CloudFront"}, {"AWS/WAFV2"})
 _GLOBAL = set().union(*GLOBAL_NAMESPACES)
+SHARED_PIECES_NAMESPACES = {"AWS/RDS", "AWS/ElastiCache", "AWS/WAFV2"}  # the shared stack's
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +81,20 @@ def test_alarms_notify_the_topic_of_their_region(alarms: list[dict[str, Any]],
         assert alarm["AlarmActions"] == alarm["OKActions"] == [topics[kind]], alarm["AlarmName"]
 
 
-def test_alarms_cover_every_tier(alarms: list[dict[str, Any]]) -> None:
+def test_alarms_cover_every_tier(alarms: list[dict[str, Any]], settings: Settings) -> None:
     watched = set().union(*(_namespaces(alarm) for alarm in alarms))
-    missing = [sorted(options) for options in REGIONAL_NAMESPACES + GLOBAL_NAMESPACES
-               if not options & watched]
+    wanted = REGIONAL_NAMESPACES + GLOBAL_NAMESPACES
+    if settings.shared is not None:
+        wanted = tuple(options for options in wanted if not options & SHARED_PIECES_NAMESPACES)
+        assert not watched & SHARED_PIECES_NAMESPACES, \
+            f"alarms on the shared pieces in the environment: {sorted(watched)}"
+    missing = [sorted(options) for options in wanted if not options & watched]
     assert not missing, f"no alarm on {missing} (alarms on {sorted(watched)})"
 
 
 def test_dashboard_exists_with_widgets(aws: Clients, outputs: Outputs, names: Names,
                                       settings: Settings) -> None:
-    name = outputs.require("dashboard_name")
+    name = outputs.value("dashboard_name")
     if not settings.profile.dashboard:  # the ephemeral profile makes none
         assert name == ""
         entries = aws("cloudwatch").list_dashboards(

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tools import shared_database
-from tools.shared_database import DataApi, Target, quote_ident
+from tools.shared_database import IAM_MEMBER_QUERY, DataApi, Target, quote_ident
 
 CLUSTER = "arn:aws:rds:us-east-1:123456789012:cluster:tap-shared-main-aurora"
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-abc-AbCdEf"
@@ -20,13 +20,19 @@ DATABASE_QUERY = "SELECT 1 FROM pg_database WHERE datname = :name"
 
 
 class FakeDataApi:
-    """An rds-data client over a made-up cluster: the roles and databases that exist, every
-    request it received, and errors to raise first."""
+    """An rds-data client over a made-up cluster: the roles and databases that exist, the
+    members of rds_iam, the roles the master user is a member of, every request it received,
+    errors to raise first and statements to refuse. Like RDS, it refuses the master's login
+    once the master is a member of rds_iam through a role it belongs to."""
 
     def __init__(self, roles: set[str] | None = None, databases: set[str] | None = None,
-                 errors: list[tuple[str, str]] | None = None) -> None:
+                 errors: list[tuple[str, str]] | None = None,
+                 iam: set[str] | None = None, refuse: str | None = None) -> None:
         self.roles = set(roles or ())
         self.databases = set(databases or ())
+        self.iam = set(iam or ())
+        self.master_of: set[str] = set()
+        self.refuse = refuse  # statements starting so: refused as PostgreSQL would
         self.errors = list(errors or ())
         self.requests: list[dict[str, Any]] = []
 
@@ -35,22 +41,40 @@ class FakeDataApi:
         if self.errors:
             code, message = self.errors.pop(0)
             raise ClientError({"Error": {"Code": code, "Message": message}}, "ExecuteStatement")
+        if self.master_of & self.iam:
+            raise ClientError({"Error": {"Code": "DatabaseErrorException",
+                                         "Message": "FATAL: PAM authentication failed"}},
+                              "ExecuteStatement")
         assert (request["resourceArn"], request["secretArn"]) == (CLUSTER, SECRET)
         sql = request["sql"]
+        if self.refuse and sql.startswith(self.refuse):
+            raise ClientError({"Error": {"Code": "DatabaseErrorException",
+                                         "Message": "ERROR: must be owner of schema public"}},
+                              "ExecuteStatement")
         name = next((p["value"]["stringValue"] for p in request.get("parameters", [])), None)
-        if sql == ROLE_QUERY:
-            return {"records": [[{"longValue": 1}]] if name in self.roles else []}
-        if sql == DATABASE_QUERY:
-            return {"records": [[{"longValue": 1}]] if name in self.databases else []}
-        words = sql.split()
+        found = {ROLE_QUERY: self.roles, DATABASE_QUERY: self.databases,
+                 IAM_MEMBER_QUERY: self.iam}.get(sql)
+        if found is not None:
+            return {"records": [[{"longValue": 1}]] if name in found else []}
+        words = [word.strip('"') for word in sql.split()]
         if words[:2] == ["CREATE", "ROLE"]:
-            self.roles.add(words[2].strip('"'))
+            self.roles.add(words[2])
         elif words[:2] == ["CREATE", "DATABASE"]:
-            self.databases.add(words[2].strip('"'))
+            self.databases.add(words[2])
         elif words[:2] == ["DROP", "DATABASE"]:
-            self.databases.discard(words[2].strip('"'))
+            self.databases.discard(words[2])
         elif words[:2] == ["DROP", "ROLE"]:
-            self.roles.discard(words[2].strip('"'))
+            self.roles.discard(words[2])
+            self.iam.discard(words[2])
+            self.master_of.discard(words[2])
+        elif words[:4] == ["GRANT", "rds_iam", "TO", words[3]]:
+            self.iam.add(words[3])
+        elif words[:4] == ["REVOKE", "rds_iam", "FROM", words[3]]:
+            self.iam.discard(words[3])
+        elif words[0] == "GRANT" and words[2:] == ["TO", "CURRENT_USER"]:
+            self.master_of.add(words[1])
+        elif words[0] == "REVOKE" and words[2:] == ["FROM", "CURRENT_USER"]:
+            self.master_of.discard(words[1])
         return {"numberOfRecordsUpdated": 0}
 
     def statements(self) -> list[tuple[str, str, str | None]]:
@@ -63,10 +87,9 @@ class FakeDataApi:
 CREATE = [
     ("postgres", ROLE_QUERY, "tap_pr12_owner"),
     ("postgres", 'CREATE ROLE "tap_pr12_owner" LOGIN', None),
-    ("postgres", 'GRANT rds_iam TO "tap_pr12_owner"', None),
     ("postgres", ROLE_QUERY, "tap_pr12_app"),
     ("postgres", 'CREATE ROLE "tap_pr12_app" LOGIN', None),
-    ("postgres", 'GRANT rds_iam TO "tap_pr12_app"', None),
+    ("postgres", IAM_MEMBER_QUERY, "tap_pr12_owner"),
     ("postgres", 'GRANT "tap_pr12_owner" TO CURRENT_USER', None),
     ("postgres", DATABASE_QUERY, "tap_pr12"),
     ("postgres", 'CREATE DATABASE "tap_pr12" OWNER "tap_pr12_owner"', None),
@@ -74,6 +97,9 @@ CREATE = [
     ("postgres", 'GRANT CONNECT, TEMPORARY ON DATABASE "tap_pr12" TO "tap_pr12_app"', None),
     ("tap_pr12", 'ALTER SCHEMA public OWNER TO "tap_pr12_owner"', None),
     ("tap_pr12", "REVOKE CREATE ON SCHEMA public FROM PUBLIC", None),
+    ("postgres", 'REVOKE "tap_pr12_owner" FROM CURRENT_USER', None),
+    ("postgres", 'GRANT rds_iam TO "tap_pr12_owner"', None),
+    ("postgres", 'GRANT rds_iam TO "tap_pr12_app"', None),
 ]
 
 
@@ -90,6 +116,7 @@ def test_create_sends_exactly_these_statements() -> None:
     assert client.statements() == CREATE
     assert client.roles == {"tap_pr12_owner", "tap_pr12_app"}
     assert client.databases == {"tap_pr12"}
+    assert (client.iam, client.master_of) == ({"tap_pr12_owner", "tap_pr12_app"}, set())
     # Queries carry their values as parameters; statements run on past a call's timeout.
     for request in client.requests:
         assert ("parameters" in request) != ("continueAfterTimeout" in request)
@@ -98,34 +125,60 @@ def test_create_sends_exactly_these_statements() -> None:
                      "shared database: role tap_pr12_app created",
                      "shared database: database tap_pr12 created, owned by tap_pr12_owner",
                      "shared database: tap_pr12_app may connect to tap_pr12; tap_pr12_owner "
-                     "owns it and its schema public"]
+                     "owns it and its schema public; both log in through IAM only"]
 
 
-def test_create_again_creates_nothing() -> None:
-    client = FakeDataApi(roles={"tap_pr12_owner", "tap_pr12_app"}, databases={"tap_pr12"})
+def test_create_again_creates_nothing_and_keeps_the_master_out_of_rds_iam() -> None:
+    """The owner leaves rds_iam before the master joins it, so the master's logins (the
+    Data API's) go on working; both are as before at the end."""
+    client = FakeDataApi(roles={"tap_pr12_owner", "tap_pr12_app"}, databases={"tap_pr12"},
+                         iam={"tap_pr12_owner", "tap_pr12_app"})
     code, lines = run("create", client)
     assert code == 0
     sent = [sql for _, sql, _ in client.statements()]
     assert [sql for sql in sent if sql.startswith("CREATE")] == []
-    assert sent == [sql for _, sql, _ in CREATE if not sql.startswith("CREATE")]
+    expected = [sql for _, sql, _ in CREATE if not sql.startswith("CREATE")]
+    grant = expected.index('GRANT "tap_pr12_owner" TO CURRENT_USER')
+    assert sent == [*expected[:grant], 'REVOKE rds_iam FROM "tap_pr12_owner"',
+                    *expected[grant:]]
+    assert (client.iam, client.master_of) == ({"tap_pr12_owner", "tap_pr12_app"}, set())
     assert lines[:3] == ["shared database: role tap_pr12_owner exists",
                          "shared database: role tap_pr12_app exists",
                          "shared database: database tap_pr12 exists"]
 
 
+def test_the_master_leaves_the_owner_role_when_a_step_fails() -> None:
+    client = FakeDataApi(refuse="ALTER SCHEMA")
+    code, lines = run("create", client)
+    assert code == 1
+    assert client.statements()[-1] == ("postgres", 'REVOKE "tap_pr12_owner" FROM CURRENT_USER',
+                                       None)
+    assert (client.master_of, client.iam) == (set(), set())
+    assert lines[-1] == ("shared database: create FAILED: 'ALTER SCHEMA public OWNER TO "
+                         "\"tap_pr12_owner\"' in tap_pr12: DatabaseErrorException: ERROR: must be "
+                         "owner of schema public")
+
+
 def test_drop_removes_the_database_then_the_roles_and_again_nothing() -> None:
     client = FakeDataApi(roles={"tap_pr12_owner", "tap_pr12_app", "tap_pr13_app"},
-                         databases={"tap_pr12", "tap_pr13"})
+                         databases={"tap_pr12", "tap_pr13"},
+                         iam={"tap_pr12_owner", "tap_pr12_app", "tap_pr13_app"})
     code, lines = run("drop", client)
     assert code == 0
     assert client.statements() == [
         ("postgres", DATABASE_QUERY, "tap_pr12"),
+        ("postgres", ROLE_QUERY, "tap_pr12_owner"),
+        ("postgres", IAM_MEMBER_QUERY, "tap_pr12_owner"),
+        ("postgres", 'REVOKE rds_iam FROM "tap_pr12_owner"', None),
+        ("postgres", 'GRANT "tap_pr12_owner" TO CURRENT_USER', None),
         ("postgres", 'DROP DATABASE "tap_pr12" WITH (FORCE)', None),
         ("postgres", ROLE_QUERY, "tap_pr12_app"),
         ("postgres", 'DROP ROLE "tap_pr12_app"', None),
         ("postgres", ROLE_QUERY, "tap_pr12_owner"),
         ("postgres", 'DROP ROLE "tap_pr12_owner"', None)]
-    assert (client.roles, client.databases) == ({"tap_pr13_app"}, {"tap_pr13"})  # others kept
+    # The others' are kept; the master is a member of nothing left.
+    assert (client.roles, client.databases, client.iam, client.master_of) == (
+        {"tap_pr13_app"}, {"tap_pr13"}, {"tap_pr13_app"}, set())
     assert lines == ["shared database: database tap_pr12 dropped",
                      "shared database: role tap_pr12_app dropped",
                      "shared database: role tap_pr12_owner dropped"]

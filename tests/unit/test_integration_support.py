@@ -132,13 +132,22 @@ def test_outputs_accessors() -> None:
 
 # -- the names the suite reads, against the stack ---------------------------------
 
+def _reads_an_output(node: ast.AST) -> bool:
+    """``*.require(...)``, ``*.require_list(...)`` or ``outputs.value(...)``."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return False
+    if node.func.attr == "value":
+        return isinstance(node.func.value, ast.Name) and node.func.value.id == "outputs"
+    return node.func.attr in ("require", "require_list")
+
+
 def _names_read_by_the_suite() -> set[str]:
-    """First arguments of every ``*.require(...)`` / ``*.require_list(...)`` call."""
+    """First arguments of every call that reads an output (``_reads_an_output``)."""
     names = set()
     for path in INTEGRATION.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("require", "require_list")):
+            if _reads_an_output(node):
+                assert isinstance(node, ast.Call)
                 argument = node.args[0]
                 assert isinstance(argument, ast.Constant), f"{path}: dynamic output name"
                 names.add(argument.value)

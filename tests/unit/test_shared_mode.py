@@ -254,6 +254,13 @@ def test_its_release_connects_as_the_owner_through_iam() -> None:
     # The service's task role connects as the application's user, never as the owner.
     (service,) = stack.policy("aws_iam_role_policy", "app/task-app-policy")["Statement"]
     assert service["Resource"][0].endswith("/tap_pr4892_app")
+    # The release logs in as the owner: it runs once the database and its roles are made.
+    gate = stack.at("terraform_data", "release/gate")
+    membership = stack.logical_id("aws_elasticache_user_group_association",
+                                  "shared/cache-user-group")
+    assert gate["depends_on"] == [
+        f"terraform_data.{stack.logical_id('terraform_data', 'shared/database')}",
+        f"aws_elasticache_user_group_association.{membership}"]
 
 
 @pytest.mark.parametrize("suffix,priority", [("pr1", 1), ("pr50000", 50000)])
