@@ -37,9 +37,11 @@ cache's connection secret, the data key and the two security groups, as tokens).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
-from cdktf import Fn, Postcondition, TerraformResourceLifecycle, Token
+from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, Postcondition,
+                   TerraformAsset, TerraformResourceLifecycle, Token)
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_db_cluster_snapshot import DataAwsDbClusterSnapshot
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
@@ -102,6 +104,7 @@ DB_LOG_PARAMETERS = {
     "log_lock_waits": "1",
 }
 AUTO_PAUSE_RANGE = (300, 86400)  # seconds, the range RDS accepts
+RESTORE_RUNNER = Path(__file__).resolve().parents[1] / "tools" / "restored_cluster.py"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -353,7 +356,26 @@ class DataTier(Construct):
             depends_on=[log_group],
         )
         self._instances(props, cluster, key_arn)
+        if database.snapshot_identifier:
+            self._iam_auth_after_restore(props, cluster)
         return cluster
+
+    def _iam_auth_after_restore(self, props: DataTierProps, cluster: RdsCluster) -> None:
+        """IAM authentication on for a cluster restored from a snapshot: the provider's restore
+        sends it nowhere (terraform-provider-aws #35189) and RDS restores with it off, so
+        tools/restored_cluster.py turns it on once the cluster exists (again whenever the
+        cluster is replaced by another restore)."""
+        runner = TerraformAsset(self, "restore-runner", path=str(RESTORE_RUNNER),
+                                type=AssetType.FILE)
+        DataResource(
+            self, "restored-cluster-iam-auth",
+            input={"cluster": cluster.cluster_identifier, "region": props.region},
+            triggers_replace={"cluster": cluster.cluster_resource_id},
+            provisioners=[LocalExecProvisioner(
+                type="local-exec",
+                command=f'"$${{TAP_PYTHON:-python3}}" "{runner.path}"',
+                environment={"TAP_DB_CLUSTER": "${self.input.cluster}",
+                             "TAP_REGION": "${self.input.region}"})])
 
     def _restore_from(self, database: DatabaseProps) -> str | None:
         """The snapshot to create the cluster from, read first: the plan fails when it does

@@ -35,8 +35,16 @@
   enabled or you do not have permissions to access it.", e.g.
   https://github.com/awslabs/aurora-snapshot-tool/issues/25). A key the emulator's KMS
   does not hold (moto's placeholder for an unnamed key) is left to moto.
+* ModifyDBCluster in moto 5.2.5 stores ``EnableIAMDatabaseAuthentication`` under a name
+  DescribeDBClusters never reads: the cluster keeps saying ``IAMDatabaseAuthenticationEnabled``
+  false, and the emulator's databases keep refusing IAM tokens. AWS turns the mapping on or
+  off (the parameter of ModifyDBCluster in the API reference). Here the cluster's setting
+  follows the request. (A restore without the parameter is left off, as AWS does: "By
+  default, mapping isn't enabled", RestoreDBClusterFromSnapshot; tools/restored_cluster.py
+  turns it on after the provider's restore, terraform-provider-aws #35189.)
 
 https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html
+https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html
 """
 from __future__ import annotations
 
@@ -147,7 +155,18 @@ def install() -> str:
                 raise KMSKeyNotAccessibleFault(key_id)
         return restore(self, from_snapshot_id, overrides)
 
+    modify = RDSBackend.modify_db_cluster
+
+    def modify_db_cluster(self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
+        iam = kwargs.get("enable_iam_database_authentication")
+        answer = modify(self, kwargs)
+        if iam is not None:
+            self.clusters[answer.db_cluster_identifier].iam_auth = bool(iam)
+            answer.iam_auth = bool(iam)
+        return answer
+
     delete_db_cluster.tap_extended = True  # type: ignore[attr-defined]
+    RDSBackend.modify_db_cluster = modify_db_cluster  # type: ignore[method-assign]
     RDSResponse.create_db_instance = _wrap_instance_call(  # type: ignore[method-assign]
         RDSResponse.create_db_instance, creating=True)
     RDSResponse.modify_db_instance = _wrap_instance_call(  # type: ignore[method-assign]

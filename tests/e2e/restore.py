@@ -5,9 +5,11 @@
             standard environment, ``<suffix>restored``, on the same emulator, deployed with
             ``DB_SNAPSHOT_IDENTIFIER`` set to that snapshot. Its cluster is restored from the
             snapshot (the emulator refuses a restore whose key is disabled or pending deletion,
-            as AWS does: tests/emulator/test_moto_rds_restore.py), its release finds the
-            schema migrated, and its application serves the message the first environment
-            wrote before it was destroyed. Then it is destroyed in turn, keeping its own final
+            as AWS does: tests/emulator/test_moto_rds_restore.py) with IAM authentication
+            off, as the provider leaves it (tools/restored_cluster.py turns it on in the same
+            apply), its release finds the schema migrated, its application serves the
+            message the first environment wrote before it was destroyed, and its second plan
+            is empty. Then it is destroyed in turn, keeping its own final
             snapshot and key, and nothing else.
 
 Its commands log under build/e2e/<life>/<suffix>restored/.
@@ -18,7 +20,7 @@ import secrets
 
 from tests.e2e.application import PORT, SECRET, healthy_tasks, serving
 from tests.e2e.harness import PhaseFailed, Report, Run
-from tests.e2e.phases import deploy, destroy, leftovers, outputs
+from tests.e2e.phases import deploy, destroy, leftovers, outputs, replan
 from tests.e2e.runtime import http
 
 SNAPSHOT_LINE = " db cluster snapshot "
@@ -36,7 +38,7 @@ def restore(run: Run) -> None:
     restored = _sibling(run, snapshots[0])
     deployed = False
     try:
-        for step in (deploy, outputs, serving):
+        for step in (deploy, outputs, serving, replan):
             restored.phase = f"restore/{step.__name__}"
             deployed = deployed or step is outputs
             step(restored)

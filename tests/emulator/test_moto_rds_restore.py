@@ -127,3 +127,35 @@ def test_the_snapshot_is_named_by_its_arn_too(client: Callable[..., Any],
     with pytest.raises(ClientError) as refused:
         _restore(plain_rds, read["DBClusterSnapshotArn"])
     assert refused.value.response["Error"]["Code"] == "DBClusterSnapshotNotFoundFault"
+
+
+def test_iam_authentication_is_off_after_a_restore_and_modify_turns_it_on(
+        client: Callable[..., Any], plain_client: Callable[..., Any]) -> None:
+    """A restore without EnableIAMDatabaseAuthentication has it off, as AWS ("By default,
+    mapping isn't enabled"), whatever the snapshot's cluster had: the provider's restore never
+    sends it (terraform-provider-aws #35189). ModifyDBCluster turns it on; plain moto 5.2.5
+    stores the request where DescribeDBClusters never looks."""
+    def iam(rds: Any, cluster: str) -> bool:
+        (read,) = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
+        return bool(read["IAMDatabaseAuthenticationEnabled"])
+
+    for make, extended in ((client, True), (plain_client, False)):
+        rds = make("rds")
+        name = f"iam-{next(_NAMES)}"
+        rds.create_db_cluster(DBClusterIdentifier=name, Engine="aurora-postgresql",
+                              EngineVersion="16.6", MasterUsername="admin",
+                              MasterUserPassword="not-a-secret-1",
+                              EnableIAMDatabaseAuthentication=True)
+        assert iam(rds, name)
+        rds.create_db_cluster_snapshot(DBClusterIdentifier=name,
+                                       DBClusterSnapshotIdentifier=f"{name}-final")
+        restored = _restore(rds, f"{name}-final")
+        assert not iam(rds, restored)
+        answer = rds.modify_db_cluster(DBClusterIdentifier=restored, ApplyImmediately=True,
+                                       EnableIAMDatabaseAuthentication=True)["DBCluster"]
+        assert iam(rds, restored) is extended
+        assert answer["IAMDatabaseAuthenticationEnabled"] is extended
+        if extended:
+            rds.modify_db_cluster(DBClusterIdentifier=restored, ApplyImmediately=True,
+                                  EnableIAMDatabaseAuthentication=False)
+            assert not iam(rds, restored)

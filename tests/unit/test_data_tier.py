@@ -377,6 +377,27 @@ def test_a_cluster_created_from_a_snapshot() -> None:
                                       "${self.engine} snapshot, not aurora-postgresql")
 
 
+def test_a_restored_cluster_gets_iam_authentication_turned_on(stacks: dict[str, Synth]) -> None:
+    """The provider's restore leaves IAM authentication off (terraform-provider-aws #35189):
+    tools/restored_cluster.py turns it on, for the restored cluster only, again on a new one."""
+    stack = synthesize({"ENVIRONMENT_SUFFIX": "restored",
+                        "DB_SNAPSHOT_IDENTIFIER": "tap-dev-aurora-final-0123abcd"})
+    step = stack.at("terraform_data", "data/restored-cluster-iam-auth")
+    assert step["input"] == {"cluster": stack.ref(CLUSTER, "data/aurora", "cluster_identifier"),
+                             "region": "us-east-1"}
+    assert step["triggers_replace"] == {
+        "cluster": stack.ref(CLUSTER, "data/aurora", "cluster_resource_id")}
+    (run,) = step["provisioner"]
+    assert run["local-exec"]["command"].endswith('/restored_cluster.py"')
+    assert run["local-exec"]["command"].startswith('"$${TAP_PYTHON:-python3}" "assets/')
+    assert run["local-exec"]["environment"] == {"TAP_DB_CLUSTER": "${self.input.cluster}",
+                                                "TAP_REGION": "${self.input.region}"}
+    assert "when" not in run["local-exec"]
+    for suffix, synth in stacks.items():
+        assert "data/restored-cluster-iam-auth" not in str(synth.resources("terraform_data")), \
+            suffix
+
+
 @pytest.mark.parametrize("value", ["9starts-with-digit", "two--hyphens", "ends-", "a" * 256,
                                    "arn:aws:rds:us-east-1:12:cluster-snapshot:x"])
 def test_bad_snapshot_identifiers_are_refused(value: str) -> None:
