@@ -26,6 +26,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from emulator.moto_ext.cloudfront_vpc_origin_network import GROUP_VARIABLE, KEPT
 from tests.e2e.harness import Report
 from tests.e2e.lives import live
 
@@ -109,6 +110,8 @@ def render_summary(reports: list[Report]) -> str:
     if reports:
         lines.append(f"network guard: {reports[0].network_guard}; moto extensions: "
                      f"{', '.join(reports[0].extensions) or '-'}")
+        lines.append("CloudFront's VPC-origin group: "
+                     f"{os.environ.get(GROUP_VARIABLE) or KEPT} ({GROUP_VARIABLE})")
     return "\n".join(lines)
 
 

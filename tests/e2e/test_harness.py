@@ -186,7 +186,9 @@ def test_an_unexpected_error_is_a_failure_with_its_traceback(tmp_path: Path) -> 
     assert "KeyError: 'missing'" in run.report.failures[0]
 
 
-def test_the_summary_lists_each_life_with_its_phases_in_order() -> None:
+def test_the_summary_lists_each_life_with_its_phases_in_order(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAP_EMULATOR_VPC_ORIGIN_SERVICE_GROUP", "removed:3")
     report = Report(suffix="dev", life="standard", network_guard="netns",
                     phases=[("emulator", 1.2), ("deploy", 100.0), ("destroy", 70.5)] * 6,
                     resources=121, failures=["destroy: exited 1:\nmore"],
@@ -206,7 +208,9 @@ def test_the_summary_lists_each_life_with_its_phases_in_order() -> None:
     assert "  retained on purpose: us-east-1: db cluster snapshot " \
            "tap-dev-aurora-final-1a2b3c4d" in lines
     assert "pr1 (ephemeral): ok, - resources, 0 s" in lines
-    assert lines[-1] == "network guard: netns; moto extensions: s3_owner"
+    assert lines[-2] == "network guard: netns; moto extensions: s3_owner"
+    assert lines[-1] == ("CloudFront's VPC-origin group: removed:3 "
+                         "(TAP_EMULATOR_VPC_ORIGIN_SERVICE_GROUP)")
 
 
 def test_the_ephemeral_life_runs_with_the_viewer_zone() -> None:
