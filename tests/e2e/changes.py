@@ -107,7 +107,9 @@ CHANGES: tuple[Change, ...] = (
     Change("DB_SNAPSHOT_IDENTIFIER", "unset to a snapshot of the cluster",
            {"DB_SNAPSHOT_IDENTIFIER": "{snapshot}"}, IN_PLACE,
            "nothing on a live cluster: the snapshot is read only when the cluster is created "
-           "(restore into a new environment, or after a destroy that kept the final snapshot)"),
+           "(restore into a new environment, or after a destroy that kept the final snapshot); "
+           "the one create is the step that turns IAM authentication on after a restore "
+           "(tools/restored_cluster.py), which finds it on"),
     Change("ALLOW_DESTROY", "true", {"ALLOW_DESTROY": "true"}, INVALID,
            "production only: the teardown's plan updates in place (the production life)"),
 )

@@ -230,3 +230,15 @@ def test_make_up_reads_the_endpoint_from_what_the_emulator_prints(tmp_path: Path
     url = "http://127.0.0.1:41234"
     announced.write_text(f"{url}\n{usage(url)}\n")
     assert first_line(announced) == url
+
+
+def test_make_up_says_how_to_reach_the_emulated_distribution(tmp_path: Path) -> None:
+    from tests.e2e.up import viewer  # pylint: disable=import-outside-toplevel
+    url = "https://d1abc.cloudfront.net/"
+    assert viewer(url, tmp_path) == [f"  viewer URL    {url} (not served by this emulator)"]
+    (tmp_path / "hosts").write_text("127.0.4.2 d1abc.cloudfront.net\n")
+    first, command = viewer(url, tmp_path)
+    assert first.endswith("emulated at 127.0.4.2)")
+    assert command.split() == ["curl", "--resolve", "d1abc.cloudfront.net:443:127.0.4.2",
+                               "--cacert", str(tmp_path / "tls" / "ca.pem"),
+                               "https://d1abc.cloudfront.net/readyz"]

@@ -26,9 +26,11 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from emulator.runtime.viewer import resolve
 from emulator.server import ROOT, URL
 from tests.e2e.application import SECRET, feature, manifest_settings, serving
 from tests.e2e.harness import BUILD, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Report, Run
@@ -128,10 +130,21 @@ def summary(run: Run, url: str) -> str:
              "AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1",
              *(f"  application   http://{task['address']}:8000/  (/readyz, /api/messages; "
                f"task {task['id']})" for task in tasks),
-             f"  viewer URL    {values['viewer_url']} (the distribution's name: AWS's, not "
-             "served here)",
+             *viewer(values["viewer_url"], runtime_dir(run)),
              "  stop it       make down"]
     return "\n".join(lines)
+
+
+def viewer(url: str, runtime: Path) -> list[str]:
+    """How to reach the distribution the emulator serves (emulator/runtime/edge.py) at its
+    name: its loopback address in the runtime's hosts file, its certificate from the CA."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    address = resolve(runtime / "hosts", host) if (runtime / "hosts").exists() else None
+    if address is None:
+        return [f"  viewer URL    {url} (not served by this emulator)"]
+    return [f"  viewer URL    {url} (CloudFront, WAF and the load balancer, emulated at {address})",
+            f"                curl --resolve {host}:443:{address} "
+            f"--cacert {runtime / 'tls' / 'ca.pem'} {url.rstrip('/')}/readyz"]
 
 
 def down() -> int:
