@@ -238,10 +238,10 @@ e2e-fleet: install runtime-deps
 # wave started from (the tiers' re-cut moves addresses: the plan shows the moves). Not part of
 # `make test`: .ci/run runs it after `make test`, as the landing check. Its emulator takes the
 # other of the two behaviours AWS might have for CloudFront's VPC-origin group
-# (emulator/moto_ext/cloudfront_vpc_origin_network.py): removed a few seconds after the last
-# origin's interfaces, where every other life has it kept; both must destroy cleanly.
+# (emulator/moto_ext/cloudfront_vpc_origin_network.py): removed as soon as the last
+# origin's interfaces are gone, where every other life has it kept; both must destroy cleanly.
 UPGRADE_FROM ?= 936c0bd
-E2E_UPGRADE_VPC_ORIGIN_GROUP ?= removed:3
+E2E_UPGRADE_VPC_ORIGIN_GROUP ?= removed:0
 e2e-upgrade: install runtime-deps
 	TAP_EMULATOR_VPC_ORIGIN_SERVICE_GROUP=$(E2E_UPGRADE_VPC_ORIGIN_GROUP) \
 	  UPGRADE_FROM=$(UPGRADE_FROM) $(PY) -m tests.e2e.upgrade
