@@ -53,12 +53,14 @@ from typing import Any, Callable, Iterable
 
 from lib.config import EPHEMERAL, profile_name_for
 from lib.naming import PROJECT
+from lib.profiles import PLATFORM
 from lib.regions import DEFAULT_REGION, GLOBAL_REGION
 from lib.resource_types import types_of_arn
 from tools import retained_keys
 
 STATE_KEY_RE = re.compile(r"^(?P<suffix>[^/]+)/TapStack(?P=suffix)\.tfstate$")
 PR_RE = re.compile(r"^pr(?P<number>\d+)$")
+SHARED_PREFIX = "shared-"  # the shared stack's Environment tag: shared-<SHARED_PLATFORM>
 KMS_PENDING_DAYS = 7
 DESTROY_COMMAND = ("make destroy ENVIRONMENT_SUFFIX={suffix} TERRAFORM_STATE_BUCKET={bucket} "
                    "TERRAFORM_STATE_BUCKET_REGION={bucket_region} AWS_REGION={region}")
@@ -89,6 +91,10 @@ class Environment:
 
     @property
     def profile(self) -> str:
+        """The suffix's profile; ``shared`` for the shared stack, whose resources carry
+        ``Environment=shared-<name>`` (lib/naming.py; an environment suffix has no hyphen)."""
+        if self.suffix.startswith(SHARED_PREFIX):
+            return PLATFORM
         return profile_name_for(self.suffix)
 
     @property

@@ -279,3 +279,15 @@ def test_retained_keys_are_released_when_asked(aws: None,
     assert f"retained data keys in {REGION}:\n  {kept}: encrypts no snapshot any more: " \
            "scheduled for deletion in 30 days" in out
     assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_the_shared_stack_is_kept_and_named_for_what_it_is() -> None:
+    """Its resources carry Environment=shared-<name> (no environment suffix has a hyphen)."""
+    now = datetime.datetime(2026, 12, 5, tzinfo=datetime.timezone.utc)
+    shared = janitor.Environment("shared-fleet", resources=[
+        janitor.Resource(arn="arn:aws:ecs:us-east-1:123456789012:cluster/tap-shared-fleet",
+                         region=REGION)])
+    assert shared.profile == "shared"
+    assert janitor.decide(shared, set(), 1.0, now) == janitor.Decision(
+        "keep", "shared: never destroyed by the janitor")
+    assert janitor.Environment("pr12").profile == "ephemeral"
