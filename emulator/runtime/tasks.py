@@ -399,9 +399,11 @@ class TaskRunner:  # pylint: disable=too-many-instance-attributes
         return code
 
     def _mirror_health(self, run: Run) -> None:
+        """The container's health, then the task's, which ECS derives from its essential
+        container's (a DescribeTasks between the two writes may show them apart)."""
         status = run.container_health()
-        run.task.health_status = status
         run.task.containers[0].health_status = status
+        run.task.health_status = status
 
     def _drain(self, run: Run) -> None:
         if not run.targets:

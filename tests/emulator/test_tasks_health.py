@@ -66,9 +66,11 @@ def test_the_container_health_check_sets_the_task_s_health(cloud: Cloud) -> None
                                           environment={"HEALTHZ_STATUS": "500"}))
     assert cloud.describe(good)["healthStatus"] == "UNKNOWN"
     for task_arn, status in ((good, "HEALTHY"), (bad, "UNHEALTHY")):
+        # The two are written one after the other: wait for both (a fresh clone's make test
+        # once read the task's new status beside its container's old one).
         task = wait_for(lambda arn=task_arn: cloud.describe(arn), 30, f"{task_arn} {status}",
-                        until=lambda t, want=status: t["healthStatus"] == want)
-        assert task["containers"][0]["healthStatus"] == status
+                        until=lambda t, want=status: t["healthStatus"] == want
+                        and t["containers"][0]["healthStatus"] == want)
         assert task["lastStatus"] == "RUNNING"  # a standalone task is not replaced
         cloud.client("ecs").stop_task(cluster=cloud.cluster, task=task_arn)
         cloud.stopped(task_arn)
