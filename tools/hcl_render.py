@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 # What cdktf 0.21.0's renderer gets wrong, by the name the report counts it under.
 REPAIRS = {
@@ -111,6 +111,15 @@ def template_literal(value: str) -> str:
     """The body of the HCL quoted template whose value is ``value``, a string that Terraform's
     JSON syntax reads as a template: quotes and backslashes escaped outside its ``${...}`` and
     ``%{...}`` sequences, which stay as they are, as do the escapes ``$${`` and ``%%{``."""
+    return _map_template(value, sequence=lambda text: text,
+                         literal=lambda char: {'"': '\\"', "\\": "\\\\"}.get(char, char))
+
+
+def _map_template(value: str, sequence: Callable[[str], str],
+                  literal: Callable[[str], str]) -> str:
+    """``value`` with each ``${...}``/``%{...}`` sequence passed through ``sequence`` and each
+    character outside them through ``literal``; the escapes ``$${`` and ``%%{`` kept as they
+    are. ValueError when a sequence does not close."""
     out: list[str] = []
     index = 0
     while index < len(value):
@@ -119,10 +128,10 @@ def template_literal(value: str) -> str:
             index += 3
         elif value.startswith(("${", "%{"), index):
             end = _sequence_end(value, index + 2)
-            out.append(value[index:end])
+            out.append(sequence(value[index:end]))
             index = end
         else:
-            out.append({'"': '\\"', "\\": "\\\\"}.get(value[index], value[index]))
+            out.append(literal(value[index]))
             index += 1
     return "".join(out)
 
@@ -273,23 +282,10 @@ def squeeze_expressions(value: str) -> str:
     """A template string with the spacing of its ``${...}``/``%{...}`` sequences removed (the
     CLI's formatter respaces them: ``{"engine"`` becomes ``{ "engine"``); as it is when one
     does not close."""
-    out: list[str] = []
-    index = 0
     try:
-        while index < len(value):
-            if value.startswith(("$${", "%%{"), index):
-                out.append(value[index:index + 3])
-                index += 3
-            elif value.startswith(("${", "%{"), index):
-                end = _sequence_end(value, index + 2)
-                out.append(_squeezed(value[index:end]))
-                index = end
-            else:
-                out.append(value[index])
-                index += 1
+        return _map_template(value, sequence=_squeezed, literal=lambda char: char)
     except ValueError:
         return value
-    return "".join(out)
 
 
 def _normal(value: Any, key: str = "") -> Any:

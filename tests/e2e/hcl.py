@@ -16,11 +16,10 @@ with the same settings, has the same backend block, so both stacks read the one 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 
 from tests.e2e.harness import PhaseFailed, Run, errors
-from tests.e2e.phases import guard, share_init
+from tests.e2e.phases import guard, planned, share_init
 from tools import hcl as hcl_export
 from tools import plan_check
 
@@ -46,9 +45,8 @@ def hcl(run: Run) -> None:
                                  "-input=false", "-detailed-exitcode", "-no-color",
                                  "-out=hcl.tfplan"], cwd=stack_dir, log="plan", check=False)
     if code == 2:
-        changes = re.findall(r"^\s*# (\S+ (?:will|must) be [^\n]+)", text, re.MULTILINE)
         raise PhaseFailed("hcl: the HCL's plan against the live state is not empty:\n  "
-                          + "\n  ".join(changes or [errors(text)]))
+                          + "\n  ".join(planned(text) or [errors(text)]))
     if code != 0:
         raise PhaseFailed(f"hcl: terraform plan of the HCL exited {code}:\n{errors(text)}")
     verdict = guard(run, stack_dir / "hcl.tfplan", "hcl")

@@ -212,15 +212,19 @@ def _wait_for_object(s3: Any, key: str, holder: subprocess.Popen[str],
     raise PhaseFailed(f"lock: no {key} appeared within {timeout}s")
 
 
+def planned(text: str) -> list[str]:
+    """The resource lines of ``terraform plan``'s output: "<address> will be ..." ."""
+    return re.findall(r"^\s*# (\S+ (?:will|must) be [^\n]+)", text, re.MULTILINE)
+
+
 def replan(run: Run) -> None:
     """A second plan of the default configuration must find nothing to do."""
     run.allow_destroy = False
     code, text = run.terraform("plan", "plan", "-detailed-exitcode", "-input=false",
                                "-lock-timeout=60s", "-out=replan.tfplan", check=False)
     if code == 2:
-        changes = re.findall(r"^\s*# (\S+ (?:will|must) be [^\n]+)", text, re.MULTILINE)
         raise PhaseFailed("replan: the second plan is not empty:\n  "
-                          + "\n  ".join(changes or [errors(text)]))
+                          + "\n  ".join(planned(text) or [errors(text)]))
     if code != 0:
         raise PhaseFailed(f"replan: terraform plan exited {code}:\n{errors(text)}")
     verdict = guard(run, run.stack_dir / "replan.tfplan", "replan")

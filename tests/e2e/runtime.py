@@ -130,10 +130,16 @@ def psql(run: Run, cluster: str, login: tuple[str, str], sql: str, database: str
     target = (f"host={endpoint} hostaddr={address} port=5432 dbname={database} "
               f"user={login[0]} sslmode=verify-full "
               f"sslrootcert={runtime_dir(run) / 'tls' / 'ca.pem'}")
+    return run_psql(target, login[1], sql)
+
+
+def run_psql(target: str, password: str, sql: str) -> subprocess.CompletedProcess[str]:
+    """The stand-in's psql on a libpq connection string: one statement, unaligned, tuples
+    only, stopping at the first error; its output and exit code, never raising."""
     return subprocess.run([str(PSQL), target, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                            "-c", sql],
                           env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                               "PGPASSWORD": login[1], "PGCONNECT_TIMEOUT": "10"},
+                               "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"},
                           capture_output=True, text=True, timeout=60, check=False)
 
 

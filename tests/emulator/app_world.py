@@ -29,7 +29,6 @@ with an execution role of exactly ``lib.container.execution_statements`` for it.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -45,7 +44,7 @@ from lib.data_tier import (DB_ENGINE, DB_MASTER_USERNAME, DB_NAME, DB_PORT, Data
                            db_connect_statement)
 from lib.policies import document, service_trust
 from lib.release import STREAM_PREFIX as RELEASE_STREAM_PREFIX
-from tests.e2e.runtime import APP_REPOSITORY, APP_TAG, APP_VENV, PSQL
+from tests.e2e.runtime import APP_REPOSITORY, APP_TAG, APP_VENV, run_psql
 from tests.emulator.runtime_support import ACCOUNT, LOG_GROUP, REGION, Cloud, call, wait_for
 
 MANIFEST = ROOT / "app" / "app.toml"
@@ -206,11 +205,7 @@ class AppWorld:  # pylint: disable=too-many-instance-attributes  # the world's h
         target = (f"host={self.data.db_endpoint} hostaddr={self.database_address()} "
                   f"port={DB_PORT} dbname=postgres user={login[0]} sslmode=verify-full "
                   f"sslrootcert={self.directory / 'runtime' / 'tls' / 'ca.pem'}")
-        return subprocess.run([str(PSQL), target, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                               "-c", sql],
-                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                                   "PGPASSWORD": login[1], "PGCONNECT_TIMEOUT": "10"},
-                              capture_output=True, text=True, timeout=60, check=False)
+        return run_psql(target, login[1], sql)
 
 
 def with_master_credentials(spec: ContainerSpec, admin_secret_arn: str,
