@@ -37,7 +37,6 @@ cache's connection secret, the data key and the two security groups, as tokens).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, Postcondition,
@@ -69,6 +68,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
+from lib.deploy_scripts import python_command, script
 from lib.kms import CustomerKey, KeyProps
 from lib.naming import SNAPSHOT_UNIQUE_CHARS, Names
 from lib.policies import service_trust, statement
@@ -104,7 +104,7 @@ DB_LOG_PARAMETERS = {
     "log_lock_waits": "1",
 }
 AUTO_PAUSE_RANGE = (300, 86400)  # seconds, the range RDS accepts
-RESTORE_RUNNER = Path(__file__).resolve().parents[1] / "tools" / "restored_cluster.py"
+RESTORE_RUNNER = script("restored_cluster.py")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -373,7 +373,7 @@ class DataTier(Construct):
             triggers_replace={"cluster": cluster.cluster_resource_id},
             provisioners=[LocalExecProvisioner(
                 type="local-exec",
-                command=f'"$${{TAP_PYTHON:-python3}}" "{runner.path}"',
+                command=python_command(runner.path),
                 environment={"TAP_DB_CLUSTER": "${self.input.cluster}",
                              "TAP_REGION": "${self.input.region}"})])
 

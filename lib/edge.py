@@ -68,7 +68,6 @@ that applies).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Sequence
 
 from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset,
@@ -112,6 +111,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_acl import (
 from constructs import Construct
 
 from lib.config import GLOBAL_REGION, ORIGIN_VERIFY_HEADER
+from lib.deploy_scripts import python_command, script
 from lib.kms import CustomerKey, KeyProps
 from lib.log_bucket import LogBucket, LogBucketProps
 from lib.log_bucket import log_bucket as create_log_bucket
@@ -140,7 +140,7 @@ ORIGIN_HTTPS_PORT = 443
 CLOUDFRONT_ORIGIN_FACING = "com.amazonaws.global.cloudfront.origin-facing"
 # The security group CloudFront creates in a VPC for the interfaces of its VPC origins.
 VPC_ORIGINS_SERVICE_GROUP = "CloudFront-VPCOrigins-Service-SG"
-LEFTOVERS_RUNNER = Path(__file__).resolve().parents[1] / "tools" / "vpc_origin_leftovers.py"
+LEFTOVERS_RUNNER = script("vpc_origin_leftovers.py")
 # Creating or updating a VPC origin deploys it to CloudFront's network: allow for it.
 VPC_ORIGIN_TIMEOUTS = {"create": "30m", "update": "30m", "delete": "30m"}
 # Origin request policies (default behaviour, /static/*) by origin protocol. Over HTTP the
@@ -337,7 +337,7 @@ class Edge(Construct):  # pylint: disable=too-many-instance-attributes
                    "subnets": Fn.join(",", list(props.origin_subnet_ids))},
             provisioners=[LocalExecProvisioner(
                 type="local-exec", when="destroy",
-                command=f'"$${{TAP_PYTHON:-python3}}" "{runner.path}"',
+                command=python_command(runner.path),
                 environment={"TAP_VPC_ID": "${self.input.vpc_id}",
                              "TAP_REGION": "${self.input.region}"})])
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, TerraformAsset,
@@ -49,13 +48,12 @@ from constructs import Construct
 
 from lib.container import (CONTAINER_NAME, ContainerSpec, container_definition,
                            execution_statements)
+from lib.deploy_scripts import python_command, script
 from lib.naming import Names
 from lib.policies import document, service_trust
 
-RUNNER = Path(__file__).resolve().parents[1] / "tools" / "one_off.py"
+RUNNER = script("one_off.py")
 STREAM_PREFIX = "release"
-# ``$$`` keeps Terraform from reading ``${...}`` as an interpolation: the shell expands it.
-COMMAND = '"$${TAP_PYTHON:-python3}" "%s" release'
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,7 +111,7 @@ class Release(Construct):
                               "secrets": Fn.join(",", list(props.app_secrets.values()))},
             depends_on=list(props.after) or None,
             provisioners=[LocalExecProvisioner(
-                type="local-exec", command=COMMAND % runner.path,
+                type="local-exec", command=python_command(runner.path, "release"),
                 environment={
                     "TAP_REGION": props.region,
                     "TAP_CLUSTER": props.cluster_arn,

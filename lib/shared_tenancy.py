@@ -43,7 +43,6 @@ wait for) and ``owner_connect_statement``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from cdktf import (AssetType, DataResource, Fn, LocalExecProvisioner, Postcondition,
@@ -72,13 +71,12 @@ from constructs import Construct
 
 from lib.config import SharedPieces
 from lib.data_tier import DB_ENGINE, DB_PORT, DataExports, db_connect_statement
+from lib.deploy_scripts import python_command, script
 from lib.load_balancer import (HTTP_PORT, forwarding_rule, make_target_group,
                                origin_verify_secret)
 from lib.naming import Names
 
-DATABASE_RUNNER = Path(__file__).resolve().parents[1] / "tools" / "shared_database.py"
-# ``$$`` keeps Terraform from reading ``${...}`` as an interpolation: the shell expands it.
-DATABASE_COMMAND = '"$${TAP_PYTHON:-python3}" "%s" %s'
+DATABASE_RUNNER = script("shared_database.py")
 CACHE_ENGINE = "valkey"
 # ElastiCache passwords: 16 to 128 printable characters (CreateUser, Passwords); letters and
 # digits only, so that no character needs escaping anywhere.
@@ -241,9 +239,9 @@ class Tenancy(Construct):  # pylint: disable=too-many-instance-attributes
                               "database": names.shared_database},
             provisioners=[
                 LocalExecProvisioner(type="local-exec", environment=environment,
-                                     command=DATABASE_COMMAND % (runner.path, "create")),
+                                     command=python_command(runner.path, "create")),
                 LocalExecProvisioner(type="local-exec", when="destroy", environment=environment,
-                                     command=DATABASE_COMMAND % (runner.path, "drop"))])
+                                     command=python_command(runner.path, "drop"))])
 
     def _cache_user(self, props: TenancyProps, cache: DataAwsElasticacheServerlessCache
                     ) -> tuple[str, ElasticacheUserGroupAssociation]:
