@@ -23,7 +23,8 @@ first check that failed.
 /_tap/runtime/rds-iam/decisions`` (the latest decisions, for tests and people); the PAM
 module ``pam_exec_token.c`` compiled once into the state directory (a C compiler is needed:
 ``pam_exec`` cuts tokens at 511 bytes, see that file), and per cluster the service file
-``/etc/pam.d/<service>`` that runs ``pam_verify.py`` (written at start, removed at stop; only
+``/etc/pam.d/<service>`` that runs ``pam_verify.py`` (copied beside the module, where the
+``postgres`` OS user can read it; written at start, removed at stop; only
 root may write there: without root the PAM line refuses every token).
 """
 from __future__ import annotations
@@ -53,6 +54,7 @@ MAX_EXPIRES = 900  # a token is valid 15 minutes at most
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 PAM_DIRECTORY = Path("/etc/pam.d")
 HERE = Path(__file__).resolve().parent
+VERIFIER = "pam_verify.py"  # standalone (standard library only)
 DECISIONS_KEPT = 200
 
 
@@ -270,7 +272,7 @@ class RdsIam:
         path.write_text(
             "# The TAP emulator's RDS IAM authentication (emulator/runtime/rds_iam.py) for\n"
             f"# {cluster_arn}; removed when the stand-in stops.\n"
-            f"auth    required  {module} /usr/bin/python3 {HERE / 'pam_verify.py'} "
+            f"auth    required  {module} /usr/bin/python3 {module.parent / VERIFIER} "
             f"{self.url} {cluster_arn}\n"
             "account required  pam_permit.so\n", encoding="utf-8")
         with self._lock:
@@ -297,6 +299,11 @@ class RdsIam:
             run([compiler, "-shared", "-fPIC", "-O2", "-Wall", "-o", str(module),
                  str(HERE / "pam_exec_token.c"), "-l:libpam.so.0"], what="cc pam_exec_token.c")
             module.chmod(0o755)
+            # The postgres OS user runs the verifier: a copy beside the module, because the
+            # checkout may sit in a directory only root can enter (``mktemp -d`` makes 0700).
+            verifier = self.directory / VERIFIER
+            shutil.copyfile(HERE / VERIFIER, verifier)
+            verifier.chmod(0o644)
             self._module = module
             return module
 
