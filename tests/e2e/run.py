@@ -31,6 +31,7 @@ from tests.e2e.harness import Report
 from tests.e2e.lives import live
 
 WIDTH = 100  # summary lines wrap here
+DETAIL = 8  # the last lines of a failure shown under it in the summary
 ADDRESS_STRIDE = 50  # loopback addresses between the pools of two lives side by side
 
 
@@ -73,6 +74,15 @@ def isolate(argv: list[str], module: str, target: str) -> int | None:
     return None
 
 
+def failed_lines(failure: str, detail: int = DETAIL) -> list[str]:
+    """A failure in the summary: its first line, then its last ``detail`` lines (the error
+    lines a failed command printed, with the log's path), indented and cut to the width; CI
+    keeps only the summary, so what failed must be readable there."""
+    first, *rest = failure.splitlines() or [""]
+    rest = [line.strip() for line in rest if line.strip()][-detail:]
+    return [f"  FAILED {first}"] + [f"    {line}"[:WIDTH] for line in rest]
+
+
 def render_summary(reports: list[Report]) -> str:
     """One block per life: result, resources, total, then ``phase seconds`` pairs in
     order (wrapped), failures, notes and what destroy retained on purpose."""
@@ -92,7 +102,8 @@ def render_summary(reports: list[Report]) -> str:
         lines.append(line.rstrip(" |"))
         if report.skipped:
             lines.append(f"  skipped after the failure: {', '.join(report.skipped)}")
-        lines.extend(f"  FAILED {failure.splitlines()[0]}" for failure in report.failures)
+        for failure in report.failures:
+            lines.extend(failed_lines(failure))
         if report.app:
             app = report.app
             lines.append("  app: " + ", ".join(f"{key} {app[key]}" for key in (

@@ -191,7 +191,10 @@ def test_the_summary_lists_each_life_with_its_phases_in_order(
     monkeypatch.setenv("TAP_EMULATOR_VPC_ORIGIN_SERVICE_GROUP", "removed:3")
     report = Report(suffix="dev", life="standard", network_guard="netns",
                     phases=[("emulator", 1.2), ("deploy", 100.0), ("destroy", 70.5)] * 6,
-                    resources=121, failures=["destroy: exited 1:\nmore"],
+                    resources=121, failures=["destroy: exited 1:\nmore",
+                                             "deploy: exited 1:\n\n" + "\n".join(
+                                                 f"Error: {n} " + "x" * 120
+                                                 for n in range(12))],
                     skipped=["leftovers"], notes=["lock: held"],
                     retained=["us-east-1: db cluster snapshot tap-dev-aurora-final-1a2b3c4d"],
                     service_writes={"alb_logs": {"count": 4}}, extensions=["s3_owner"],
@@ -202,7 +205,10 @@ def test_the_summary_lists_each_life_with_its_phases_in_order(
     assert " emulator 1.2 | deploy 100.0 | destroy 70.5 |" in text
     assert all(len(line) <= 100 for line in lines)
     assert "  skipped after the failure: leftovers" in lines
-    assert "  FAILED destroy: exited 1:" in lines
+    assert lines[lines.index("  FAILED destroy: exited 1:") + 1] == "    more"
+    deploy = lines.index("  FAILED deploy: exited 1:")  # the last 8 error lines, cut
+    assert [line.split(" x")[0] for line in lines[deploy + 1:deploy + 10]] == [
+        f"    Error: {n}" for n in range(4, 12)] + ["  service writes: alb_logs 4"]
     assert "  service writes: alb_logs 4" in lines
     assert "  plan deploy-retry: create 15, no-op 107" in lines
     assert "  retained on purpose: us-east-1: db cluster snapshot " \
