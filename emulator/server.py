@@ -109,9 +109,23 @@ def _readline(stream, timeout: float) -> str:
     return lines[0].strip() if lines else ""
 
 
+SLOW_SECONDS = 1.0  # an answer that took this long is marked with its seconds
+ATTEMPT = re.compile(r"attempt=(\d+)")
+
+
+def attempt(environ: dict[str, Any]) -> int:
+    """The SDK's attempt number of this request: its ``amz-sdk-request: attempt=N; max=M``
+    header, which the AWS SDK for Go v2 (the provider's) and botocore send; 1 without it."""
+    found = ATTEMPT.search(environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+    return int(found.group(1)) if found else 1
+
+
 class RequestLog:
     """WSGI middleware: one line per request (status, region, service, action, path), so a
-    failed apply can be traced to the call that moto refused or does not implement."""
+    failed apply can be traced to the call that moto refused or does not implement. A
+    request the SDK sent again ends with ``attempt=N``, and an answer that took
+    ``SLOW_SECONDS`` or more with its seconds: a create sent again after its first answer
+    came too late on a busy machine is how duplicates have reached moto."""
 
     def __init__(self, app: Callable[..., Any], path: Path) -> None:
         self.app = app
@@ -126,13 +140,17 @@ class RequestLog:
             status.append(code.split()[0])
             return start_response(code, headers, *args)
 
+        started = time.monotonic()
         try:
             return self.app(environ, recording_start_response)
         finally:
             query_string = environ.get("QUERY_STRING")
+            seconds, number = time.monotonic() - started, attempt(environ)
             line = (f"{status[0] if status else 'ERR'} {call.region} {call.service} "
                     f"{call.action} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
-                    f"{'?' + query_string if query_string else ''}\n")
+                    f"{'?' + query_string if query_string else ''}"
+                    f"{f' attempt={number}' if number > 1 else ''}"
+                    f"{f' {seconds:.1f}s' if seconds >= SLOW_SECONDS else ''}\n")
             with self.lock, open(self.path, "a", encoding="utf-8") as log:
                 log.write(line)
 

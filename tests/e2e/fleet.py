@@ -65,7 +65,7 @@ from botocore.exceptions import ClientError
 from emulator.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.application import SECRET, feature, manifest_settings, serving, standins
 from tests.e2e.harness import BUILD, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Report, \
-    Run, apply_command
+    Run, apply_command, note_requests
 from tests.e2e.isolation import edge, isolation
 from tests.e2e.lives import Phase, life_of, run_phases, step
 from tests.e2e.phases import deploy, destroy, emulator, integration, leftovers, outputs, \
@@ -450,6 +450,7 @@ def fleet_run(concurrent: bool, guard: str) -> list[Report]:
     finally:
         if coordinator.emulator is not None:
             coordinator.emulator.stop()
+        note_requests(coordinator)
         coordinator.report.notes.append(
             f"wall time {round(time.monotonic() - started, 1)} s "
             f"({'concurrent' if concurrent else 'sequential'})")

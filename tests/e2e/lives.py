@@ -46,7 +46,7 @@ from tests.e2e.application import (deploy_by_digest, feature, job, one_off, rele
                                    release_gate, revision, rotation, secret_rotation, secret_set,
                                    serving, standins)
 from tests.e2e.changes import changes
-from tests.e2e.harness import PhaseFailed, Report, Run
+from tests.e2e.harness import PhaseFailed, Report, Run, note_requests
 from tests.e2e.hcl import hcl
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
                                redeploy_interrupted, teardown)
@@ -142,6 +142,7 @@ def live(suffix: str, guard: str, life: str | None = None, address_offset: int =
     finally:
         if run.emulator is not None:
             run.emulator.stop()
+        note_requests(run)
         (run.workdir / "report.json").write_text(
             json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
     return report

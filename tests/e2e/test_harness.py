@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import PhaseFailed, Report, Run, errors, junit, managed_resources, \
-    plan_actions
+    plan_actions, request_log_note
 from tests.e2e.leftovers import Marks
 from tests.e2e.lives import LIVES, Phase, life_of, run_phases
 from tests.e2e.phases import harmless_resource
@@ -248,3 +248,21 @@ def test_make_up_says_how_to_reach_the_emulated_distribution(tmp_path: Path) -> 
     assert command.split() == ["curl", "--resolve", "d1abc.cloudfront.net:443:127.0.4.2",
                                "--cacert", str(tmp_path / "tls" / "ca.pem"),
                                "https://d1abc.cloudfront.net/readyz"]
+
+
+def test_the_request_log_note_names_what_an_sdk_sent_again_and_the_slow_answers(
+        tmp_path: Path) -> None:
+    log = tmp_path / "requests.log"
+    assert request_log_note(log) is None
+    log.write_text("200 us-east-1 sts GetCallerIdentity POST /\n"
+                   "200 us-east-1 cloudfront CreateDistribution POST /2020-05-31/distribution"
+                   " 2.5s\n"
+                   "409 us-east-1 cloudfront CreateDistribution POST /2020-05-31/distribution"
+                   " attempt=2\n"
+                   "200 us-east-1 rds CreateDBCluster POST / attempt=2 12.0s\n", "utf-8")
+    assert request_log_note(log) == (
+        "emulator: requests sent again by an SDK: cloudfront CreateDistribution 409 x1, "
+        "rds CreateDBCluster 200 x1; 2 answers took 1 s or more (slowest 12.0 s, "
+        "rds CreateDBCluster)")
+    log.write_text("200 us-east-1 sts GetCallerIdentity POST /\n", "utf-8")
+    assert request_log_note(log) == "emulator: requests sent again by an SDK: none"

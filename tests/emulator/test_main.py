@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, NamedTuple
 
@@ -158,10 +159,16 @@ def test_emulator_runs_the_entry_point_and_stops_it(tmp_path: Path) -> None:
         process = emulator.process
         assert process is not None
         assert aws(emulator.url, "sts").get_caller_identity()["Account"] == "123456789012"
+        # A request the SDK sent again says so (its amz-sdk-request header) in the log.
+        again = urllib.request.Request(f"{emulator.url}/moto-api/",
+                                       headers={"amz-sdk-request": "attempt=3; max=25"})
+        with urllib.request.urlopen(again, timeout=10) as answer:
+            assert answer.status == 200
     assert emulator.process is None
     assert process.poll() == 0
-    assert "200 us-east-1 sts GetCallerIdentity POST /\n" in (
-        tmp_path / "requests.log").read_text("utf-8")
+    lines = (tmp_path / "requests.log").read_text("utf-8").splitlines()
+    assert "200 us-east-1 sts GetCallerIdentity POST /" in lines
+    assert lines[-1].endswith("GET /moto-api/ attempt=3")
     assert (tmp_path / "emulator.log").read_text("utf-8").splitlines()[0] == (
         f"moto extensions: {', '.join(moto_ext.install())}")
 
