@@ -325,11 +325,12 @@ def junit(path: Path) -> dict[str, Any]:
 
 def request_log_note(path: Path) -> str | None:
     """What the emulator's request log (emulator/server.py ``RequestLog``) says about the
-    SDKs' patience: the requests sent again (``attempt=N``) and the answers that took a
-    second or more. None without a log."""
+    SDKs' patience: the requests sent again (``attempt=N``), the server errors (5xx, or no
+    answer) and the answers that took a second or more. None without a log."""
     if not path.exists():
         return None
     again: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
     slow: list[tuple[float, str]] = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         words = line.split()
@@ -338,11 +339,16 @@ def request_log_note(path: Path) -> str | None:
         call = f"{words[2]} {words[3]}"
         if any(word.startswith("attempt=") for word in words[4:]):
             again[f"{call} {words[0]}"] += 1
+        if words[0].startswith("5") or words[0] == "ERR":
+            failed[f"{call} {words[0]}"] += 1
         if words[-1].endswith("s") and re.fullmatch(r"\d+\.\d", words[-1][:-1]):
             slow.append((float(words[-1][:-1]), call))
     note = ("emulator: requests sent again by an SDK: "
             + (", ".join(f"{call} x{count}" for call, count in again.most_common())
                if again else "none"))
+    if failed:
+        note += "; server errors: " + ", ".join(f"{call} x{count}"
+                                               for call, count in failed.most_common())
     if slow:
         seconds, call = max(slow)
         note += f"; {len(slow)} answers took 1 s or more (slowest {seconds} s, {call})"
