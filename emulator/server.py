@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
 from emulator.faults import FaultInjector, describe_call
+from emulator.replay import REPLAYED, Replay, attempt
 from emulator.runtime.control import Control
 
 if TYPE_CHECKING:  # werkzeug (with moto) is imported when the server starts, not before
@@ -110,22 +111,14 @@ def _readline(stream, timeout: float) -> str:
 
 
 SLOW_SECONDS = 1.0  # an answer that took this long is marked with its seconds
-ATTEMPT = re.compile(r"attempt=(\d+)")
-
-
-def attempt(environ: dict[str, Any]) -> int:
-    """The SDK's attempt number of this request: its ``amz-sdk-request: attempt=N; max=M``
-    header, which the AWS SDK for Go v2 (the provider's) and botocore send; 1 without it."""
-    found = ATTEMPT.search(environ.get("HTTP_AMZ_SDK_REQUEST", ""))
-    return int(found.group(1)) if found else 1
 
 
 class RequestLog:
     """WSGI middleware: one line per request (status, region, service, action, path), so a
     failed apply can be traced to the call that moto refused or does not implement. A
-    request the SDK sent again ends with ``attempt=N``, and an answer that took
-    ``SLOW_SECONDS`` or more with its seconds: a create sent again after its first answer
-    came too late on a busy machine is how duplicates have reached moto."""
+    request the SDK sent again ends with ``attempt=N`` (and ``replayed`` when it got the
+    answer of an earlier attempt again: emulator/replay.py), and an answer that took
+    ``SLOW_SECONDS`` or more with its seconds."""
 
     def __init__(self, app: Callable[..., Any], path: Path) -> None:
         self.app = app
@@ -150,6 +143,7 @@ class RequestLog:
                     f"{call.action} {environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
                     f"{'?' + query_string if query_string else ''}"
                     f"{f' attempt={number}' if number > 1 else ''}"
+                    f"{' replayed' if environ.get(REPLAYED) else ''}"
                     f"{f' {seconds:.1f}s' if seconds >= SLOW_SECONDS else ''}\n")
             with self.lock, open(self.path, "a", encoding="utf-8") as log:
                 log.write(line)
@@ -157,8 +151,8 @@ class RequestLog:
 
 def build_app(request_log: Path | None, control: Control | None = None) -> Callable[..., Any]:
     """moto's WSGI application with the extensions installed, the fault hook in front, the
-    runtime's control endpoints (``control``, given) in front of that and, given a path, the
-    request log around all."""
+    runtime's control endpoints (``control``, given) in front of that, the replay of answers
+    an SDK lost (emulator/replay.py) and, given a path, the request log around all."""
     # pylint: disable=import-outside-toplevel
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -169,6 +163,7 @@ def build_app(request_log: Path | None, control: Control | None = None) -> Calla
     if control is not None:
         control.app = app
         app = control
+    app = Replay(app)
     return close_connections(app if request_log is None else RequestLog(app, request_log))
 
 
