@@ -325,8 +325,9 @@ def junit(path: Path) -> dict[str, Any]:
 
 def request_log_note(path: Path) -> str | None:
     """What the emulator's request log (emulator/server.py ``RequestLog``) says about the
-    SDKs' patience: the requests sent again (``attempt=N``), the server errors (5xx, or no
-    answer) and the answers that took a second or more. None without a log."""
+    SDKs' patience: the requests sent again (``attempt=N``; ``replayed`` when they got their
+    first attempt's answer again), the server errors (5xx, or no answer) and the answers that
+    took a second or more. None without a log."""
     if not path.exists():
         return None
     again: Counter[str] = Counter()
@@ -338,7 +339,7 @@ def request_log_note(path: Path) -> str | None:
             continue
         call = f"{words[2]} {words[3]}"
         if any(word.startswith("attempt=") for word in words[4:]):
-            again[f"{call} {words[0]}"] += 1
+            again[f"{call} {words[0]}{' replayed' if 'replayed' in words[4:] else ''}"] += 1
         if words[0].startswith("5") or words[0] == "ERR":
             failed[f"{call} {words[0]}"] += 1
         if words[-1].endswith("s") and re.fullmatch(r"\d+\.\d", words[-1][:-1]):
