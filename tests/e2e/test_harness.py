@@ -264,7 +264,8 @@ def test_the_request_log_note_names_what_an_sdk_sent_again_and_the_slow_answers(
                    "200 us-east-1 sts GetCallerIdentity POST / attempt=2 replayed\n", "utf-8")
     assert request_log_note(log) == (
         "emulator: requests sent again by an SDK: cloudfront CreateDistribution 409 x1, "
-        "rds CreateDBCluster 200 x1, sts GetCallerIdentity 200 replayed x1; server errors: rds CreateDBCluster 500 x1; 2 answers "
-        "took 1 s or more (slowest 12.0 s, rds CreateDBCluster)")
+        "rds CreateDBCluster 200 x1, sts GetCallerIdentity 200 replayed x1; server errors: "
+        "rds CreateDBCluster 500 x1; 2 answers took 1 s or more (slowest 12.0 s, "
+        "rds CreateDBCluster)")
     log.write_text("200 us-east-1 sts GetCallerIdentity POST /\n", "utf-8")
     assert request_log_note(log) == "emulator: requests sent again by an SDK: none"
