@@ -57,7 +57,7 @@ import shutil
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from botocore.exceptions import ClientError
@@ -65,7 +65,7 @@ from botocore.exceptions import ClientError
 from emulator.moto_ext.ec2_vpc_quota import QUOTA_VARIABLE
 from tests.e2e.application import SECRET, feature, manifest_settings, serving, standins
 from tests.e2e.harness import BUILD, GLOBAL_REGION, STATE_BUCKET, PhaseFailed, Report, \
-    Run, apply_command, note_requests
+    Run, apply_command, finish
 from tests.e2e.isolation import edge, isolation
 from tests.e2e.lives import Phase, life_of, run_phases, step
 from tests.e2e.phases import deploy, destroy, emulator, integration, leftovers, outputs, \
@@ -448,16 +448,12 @@ def fleet_run(concurrent: bool, guard: str) -> list[Report]:
     try:
         run_phases(coordinator, fleet_phases(fleet))
     finally:
-        if coordinator.emulator is not None:
-            coordinator.emulator.stop()
-        note_requests(coordinator)
         coordinator.report.notes.append(
             f"wall time {round(time.monotonic() - started, 1)} s "
             f"({'concurrent' if concurrent else 'sequential'})")
         everyone = [coordinator, shared, *runs.values()]
-        for run in everyone:
-            (run.workdir / "report.json").write_text(
-                json.dumps(asdict(run.report), indent=2) + "\n", encoding="utf-8")
+        for run in everyone:  # the one emulator stops with the first
+            finish(run)
     return [run.report for run in everyone]
 
 

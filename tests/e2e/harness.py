@@ -20,7 +20,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -356,9 +356,13 @@ def request_log_note(path: Path) -> str | None:
     return note
 
 
-def note_requests(run: Run) -> None:
-    """The request log's note (``request_log_note``) in the run's report, once its emulator
-    has stopped."""
+def finish(run: Run) -> None:
+    """The end of a scenario for ``run``: its emulator stopped (when it holds one; stopping
+    twice is safe), the request log's note (``request_log_note``) and its report.json."""
+    if run.emulator is not None:
+        run.emulator.stop()
     note = request_log_note(run.workdir / "requests.log")
     if note is not None:
         run.report.notes.append(note)
+    (run.workdir / "report.json").write_text(json.dumps(asdict(run.report), indent=2) + "\n",
+                                             encoding="utf-8")

@@ -34,11 +34,10 @@ tasks serve against real PostgreSQL and Redis stand-ins (tests/e2e/application.p
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Callable
 
 from lib.config import EPHEMERAL, PRODUCTION, STANDARD, profile_name_for
@@ -46,7 +45,7 @@ from tests.e2e.application import (deploy_by_digest, feature, job, one_off, rele
                                    release_gate, revision, rotation, secret_rotation, secret_set,
                                    serving, standins)
 from tests.e2e.changes import changes
-from tests.e2e.harness import PhaseFailed, Report, Run, note_requests
+from tests.e2e.harness import PhaseFailed, Report, Run, finish
 from tests.e2e.hcl import hcl
 from tests.e2e.mishaps import (accidental_destroy, deploy_fault, deploy_retry, redeploy,
                                redeploy_interrupted, teardown)
@@ -140,11 +139,7 @@ def live(suffix: str, guard: str, life: str | None = None, address_offset: int =
     try:
         run_phases(run, LIVES[report.life])
     finally:
-        if run.emulator is not None:
-            run.emulator.stop()
-        note_requests(run)
-        (run.workdir / "report.json").write_text(
-            json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+        finish(run)
     return report
 
 

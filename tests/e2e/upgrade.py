@@ -32,17 +32,15 @@ from __future__ import annotations
 import argparse
 import functools
 import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
-from dataclasses import asdict
 from pathlib import Path
 
 from tests.e2e.application import adopt_manifest, feature, image_only, serving
-from tests.e2e.harness import ROOT, PhaseFailed, Report, Run, apply_command, note_requests
+from tests.e2e.harness import ROOT, PhaseFailed, Report, Run, apply_command, finish
 from tests.e2e.lives import Phase, run_phases
 from tests.e2e.mishaps import apply_plan, saved_plan
 from tests.e2e.phases import (destroy, emulator, guard, integration, leftovers, outputs,
@@ -146,11 +144,7 @@ def upgrade(suffix: str, revision: str, guard_name: str) -> Report:
     try:
         run_phases(run, phases(revision))
     finally:
-        if run.emulator is not None:
-            run.emulator.stop()
-        note_requests(run)
-        (run.workdir / "report.json").write_text(json.dumps(asdict(report), indent=2) + "\n",
-                                                 encoding="utf-8")
+        finish(run)
     return report
 
 
